@@ -1,0 +1,70 @@
+# 建造师助手 — every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY      := .venv/bin/python
+RASA    := .venv-rasa/bin/rasa
+DOMAIN  := domain
+# Generated NLU (FAQ variants -> intent examples) lives under var/, rebuilt by `make train`.
+GEN_NLU := var/generated/nlu
+RASA_DATA := data $(GEN_NLU)
+RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+TRAIN_INPUTS := $(shell find data knowledge/documents domain -type f 2>/dev/null) config.yml
+KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f -name '*.py' -o -type f -name '*.yml' -o -type f -name '*.txt' 2>/dev/null)
+
+.PHONY: help setup train run test test-unit test-rasa test-e2e eval bench lock clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: .venv/.ready .venv-rasa/.ready ## install both runtimes (idempotent; seconds when nothing changed)
+
+.venv/.ready: requirements/service.lock scripts/setup_venv.sh
+	@bash scripts/setup_venv.sh service
+	@touch $@
+
+.venv-rasa/.ready: requirements/rasa.lock scripts/setup_venv.sh
+	@bash scripts/setup_venv.sh rasa
+	@touch $@
+
+train: setup var/index/.built models/.trained ## build the knowledge indexes and the Rasa model when their inputs changed
+
+var/index/.built: $(KNOWLEDGE_INPUTS)
+	@echo "[train] building the knowledge indexes ..."
+	@$(PY) -m knowledge.build --out var/index
+	@touch $@
+
+models/.trained: $(TRAIN_INPUTS) var/index/.built
+	@echo "[train] generating NLU examples from the FAQ ..."
+	@$(PY) -m knowledge.export_nlu --out $(GEN_NLU)
+	@echo "[train] training the Rasa model (about a minute on 2 cores) ..."
+	@$(RASA_ENV) $(RASA) train --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --out models --fixed-model-name assistant --quiet
+	@touch $@
+
+run: train ## set up, train, then run Rasa + action server + bot/ in the foreground (Ctrl-C stops)
+	@$(PY) -m scripts.stack
+
+test: train test-unit test-rasa test-e2e ## set up, train and run every test suite
+
+test-unit: setup ## unit tests (no running services needed)
+	@$(PY) -m pytest -q tests/bot tests/knowledge tests/scripts
+	@$(RASA_ENV) .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/actions
+
+test-rasa: train ## validate the Rasa data and run the conversation tests
+	@$(RASA_ENV) $(RASA) data validate --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --fail-on-warnings
+	@$(RASA_ENV) $(RASA) test core --model models/assistant.tar.gz --stories tests/stories --fail-on-prediction-errors --out var/reports/rasa-core
+
+test-e2e: train ## end-to-end tests against the real processes on free ports
+	@$(PY) -m pytest -q tests/e2e
+
+eval: train ## retrieval and end-to-end quality figures, report under var/reports/
+	@$(PY) -m knowledge.evaluate --index var/index --dev data/eval/dev.yml --out var/reports
+
+bench: train ## load benchmark through /api/chat (loopback, bounded), report under var/reports/
+	@$(PY) -m scripts.bench
+
+lock: ## re-resolve the pinned requirements from requirements/*.in
+	@echo "edit requirements/*.in, then: .venv/bin/pip freeze > requirements/service.lock (and likewise for rasa)"
+
+clean: ## remove build outputs (venvs kept)
+	rm -rf var models

@@ -1,0 +1,1 @@
+"""Rasa custom actions. Thin: each calls bot/'s HTTP API through a client in actions/api/."""

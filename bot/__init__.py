@@ -1,0 +1,1 @@
+"""bot/: the FastAPI edge — chat gateway, knowledge API, registration backend, channels."""

@@ -1,0 +1,45 @@
+"""The FastAPI app factory: wires settings, clients and routers. Run with `python -m bot`."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+
+from bot.errors import install_error_handlers
+from bot.logging_setup import configure_logging
+from bot.rasa_client import RasaClient
+from bot.routes import chat, health
+from bot.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI:
+    """Build the app. `rasa_transport` lets unit tests mock Rasa at the HTTP client boundary."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await app.state.rasa.aclose()
+
+    app = FastAPI(
+        title="建造师助手 API",
+        description="Chat gateway, knowledge search, registration backend and channels of the assistant.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    return app

@@ -1,0 +1,64 @@
+"""POST /api/chat: the web channel's gateway to Rasa."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from bot import replies
+from bot.rasa_client import RasaUnavailable
+from knowledge.textnorm import clean_message
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["chat"])
+
+# 1-128 printable characters; no control characters.
+SENDER_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
+
+
+class ChatRequest(BaseModel):
+    sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN, description="conversation id")
+    message: str = Field("", max_length=100_000, description="the user's text")
+    metadata: dict[str, Any] | None = Field(None, description="optional channel metadata")
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class BotMessage(BaseModel):
+    text: str | None = None
+    buttons: list[Button] | None = None
+    custom: Any | None = None
+
+
+class ChatResponse(BaseModel):
+    messages: list[BotMessage]
+
+
+@router.post(
+    "/api/chat",
+    response_model=ChatResponse,
+    response_model_exclude_none=True,
+    responses={503: {"description": "Rasa unavailable; body has a Chinese message for the user"}},
+)
+async def chat(body: ChatRequest, request: Request):
+    settings = request.app.state.settings
+    text = clean_message(body.message)
+    if not text:
+        return ChatResponse(messages=[BotMessage(text=replies.EMPTY_MESSAGE)])
+    if len(text) > settings.max_message_chars:
+        return ChatResponse(messages=[BotMessage(text=replies.MESSAGE_TOO_LONG.format(limit=settings.max_message_chars))])
+    try:
+        messages = await request.app.state.rasa.send(body.sender, text, body.metadata)
+    except RasaUnavailable as exc:
+        log.warning("chat: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": replies.ASSISTANT_UNAVAILABLE, "messages": [{"text": replies.ASSISTANT_UNAVAILABLE}]},
+        )
+    return ChatResponse(messages=[BotMessage(**m) for m in messages])

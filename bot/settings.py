@@ -1,0 +1,47 @@
+"""All of bot/'s configuration, read once from the environment (and an optional .env file)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STAFF_TOKEN = "dev-staff-token"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: str = Field("development", description="development | test | production")
+    bot_host: str = "0.0.0.0"
+    bot_port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 10.0
+    action_server_url: str = "http://127.0.0.1:5055"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bot.db'}"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    staff_token: str = DEFAULT_STAFF_TOKEN
+    max_message_chars: int = 1000
+    log_level: str = "INFO"
+    # WeChat Official Account (公众号)
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_aes_key: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_reply_budget_seconds: float = 4.0
+    # Rate limiting on public endpoints (per sender and per client IP).
+    rate_limit_per_minute: int = 60
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if self.environment not in ("development", "test") and self.staff_token == DEFAULT_STAFF_TOKEN:
+            raise ValueError("STAFF_TOKEN must be set to a secret value outside development")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""knowledge/: retrieval over the project's documents and FAQ items. No web code here."""

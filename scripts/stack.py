@@ -1,0 +1,253 @@
+"""Start, watch and stop the assistant's three processes: Rasa, the action server and bot/.
+
+Used by `make run` (foreground, logs streamed with a prefix) and by the end-to-end tests
+(`Stack` as a context manager on free ports, logs to files). Stopping is always complete: every
+process is terminated, then killed if it does not exit in time, also when start-up fails.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv-rasa" / "bin"
+SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+@dataclass
+class Ports:
+    bot: int = 8000
+    rasa: int = 5005
+    actions: int = 5055
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(free_port(), free_port(), free_port())
+
+
+@dataclass
+class Stack:
+    ports: Ports = field(default_factory=Ports)
+    var_dir: Path = ROOT / "var"
+    model_dir: Path = ROOT / "models"
+    endpoints: Path = ROOT / "endpoints.yml"
+    bot_host: str = "0.0.0.0"
+    env: dict[str, str] = field(default_factory=dict)  # extra environment (DATABASE_URL, ...)
+    log_to_files: bool = True  # False: stream to this terminal with a prefix
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    # -- configuration -------------------------------------------------------------------------
+    @property
+    def bot_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.bot}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.actions}"
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        (self.var_dir / "rasa").mkdir(parents=True, exist_ok=True)
+        env.setdefault("TRACKER_DIALECT", "sqlite")
+        env.setdefault("TRACKER_DB_URL", f"sqlite:///{self.var_dir / 'rasa' / 'tracker.db'}")
+        env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'bot.db'}")
+        env.update(self.env)
+        env.update(
+            ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
+            BOT_API_URL=self.bot_url,
+            RASA_URL=self.rasa_url,
+            ACTION_SERVER_URL=self.actions_url,
+            BOT_HOST=self.bot_host,
+            BOT_PORT=str(self.ports.bot),
+            PYTHONUNBUFFERED="1",
+            # Rasa's telemetry would try to reach the internet; this machine has no route out.
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        return env
+
+    def _commands(self) -> dict[str, list[str]]:
+        return {
+            "actions": [str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions",
+                        "--port", str(self.ports.actions)],
+            "rasa": [str(RASA_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1",
+                     "--port", str(self.ports.rasa), "--model", str(self.model_dir),
+                     "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml")],
+            "bot": [str(SERVICE_PYTHON), "-m", "bot"],
+        }
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self, timeout: float = 180.0) -> None:
+        busy = [name for name, port in vars(self.ports).items() if port_in_use(port)]
+        if busy:
+            raise AlreadyRunning(busy, self.ports)
+        env = self._environment()
+        log_dir = self.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for name, command in self._commands().items():
+                self.processes[name] = self._spawn(name, command, env, log_dir)
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+        if self.log_to_files:
+            out = open(log_dir / f"{name}.log", "ab")
+            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        threading.Thread(target=_stream, args=(name, proc), daemon=True).start()
+        return proc
+
+    def wait_healthy(self, timeout: float) -> None:
+        checks = {
+            "actions": f"{self.actions_url}/health",
+            "rasa": f"{self.rasa_url}/status",
+            "bot": f"{self.bot_url}/healthz",
+        }
+        pending = dict(checks)
+        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        while pending:
+            for name in list(pending):
+                proc = self.processes.get(name)
+                if proc is not None and proc.poll() is not None:
+                    raise StartupFailed(f"{name} exited with code {proc.returncode}; see {self.var_dir / 'logs' / (name + '.log')}")
+                try:
+                    if httpx.get(pending[name], timeout=1.0).is_success:
+                        del pending[name]
+                        print(f"[stack] {name} is up ({time.monotonic() - started:.1f}s)", flush=True)
+                except httpx.HTTPError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise StartupFailed(f"not healthy after {timeout:.0f}s: {', '.join(pending)}")
+            if pending:
+                time.sleep(0.5)
+
+    def stop(self, grace: float = 15.0) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout=5)
+        self.processes.clear()
+
+    def restart(self, name: str, timeout: float = 120.0) -> None:
+        """Stop one process and start it again (fault tests)."""
+        proc = self.processes.pop(name)
+        _signal_group(proc, signal.SIGTERM)
+        proc.wait(timeout=20)
+        self.processes[name] = self._spawn(name, self._commands()[name], self._environment(), self.var_dir / "logs")
+        self.wait_healthy(timeout)
+
+    def __enter__(self) -> "Stack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class AlreadyRunning(RuntimeError):
+    def __init__(self, busy: list[str], ports: Ports):
+        super().__init__(
+            "the assistant (or another program) is already running on port(s) "
+            + ", ".join(f"{name}={getattr(ports, name)}" for name in busy)
+        )
+
+
+class StartupFailed(RuntimeError):
+    pass
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stream(name: str, proc: subprocess.Popen) -> None:
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        sys.stdout.write(f"{name:>7} | {raw.decode('utf-8', 'replace')}")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the assistant: Rasa, action server and bot/.")
+    parser.add_argument("--bot-port", type=int, default=int(os.environ.get("BOT_PORT", 8000)))
+    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    args = parser.parse_args()
+    stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port), log_to_files=False)
+
+    stopping = threading.Event()
+
+    def _on_signal(signum, frame):
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    print("[stack] starting the action server, Rasa and bot/ (Rasa takes about 20 s to load its model) ...", flush=True)
+    try:
+        stack.start()
+    except AlreadyRunning as exc:
+        print(f"[stack] {exc}. Stop it first (Ctrl-C in its terminal), or choose other ports, "
+              "e.g. BOT_PORT=8001 RASA_PORT=5006 ACTIONS_PORT=5056 make run", flush=True)
+        return 1
+    except StartupFailed as exc:
+        print(f"[stack] start-up failed: {exc}", flush=True)
+        return 1
+    print(f"\n[stack] ready: open http://localhost:{args.bot_port}/ to chat "
+          f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.\n", flush=True)
+    try:
+        while not stopping.is_set():
+            dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+            if dead:
+                print(f"[stack] {', '.join(dead)} exited unexpectedly; stopping.", flush=True)
+                break
+            stopping.wait(1.0)
+    finally:
+        print("[stack] stopping ...", flush=True)
+        stack.stop()
+        print("[stack] stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
