@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from bot.errors import install_error_handlers
 from bot.logging_setup import configure_logging
 from bot.rasa_client import RasaClient
-from bot.routes import chat, health
+from bot.routes import chat, courses, feedback, health, knowledge, registration, staff, wechat
 from bot.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -37,6 +37,12 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(knowledge.router)
+    app.include_router(courses.router)
+    app.include_router(registration.router)
+    app.include_router(feedback.router)
+    app.include_router(wechat.router)
+    app.include_router(staff.router)
 
     @app.get("/", include_in_schema=False)
     async def index():

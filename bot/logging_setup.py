@@ -31,6 +31,9 @@ def configure_logging(level: str = "INFO") -> None:
         handler.addFilter(MaskingFilter())
         root.addHandler(handler)
     root.setLevel(level.upper())
+    # HTTP client libraries log every request at INFO: too chatty for production logs.
+    for name in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's own loggers propagate to the root handler, so they are masked too.
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []

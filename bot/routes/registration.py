@@ -1,0 +1,4 @@
+"""Routes for registration (filled in by its issue)."""
+from fastapi import APIRouter
+
+router = APIRouter()
