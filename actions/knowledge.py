@@ -1,0 +1,71 @@
+"""action_answer_question: answer, suggest or decline, from the knowledge base."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.base import BackendRejected, BackendUnavailable
+from actions.api.knowledge import KnowledgeApi
+
+log = logging.getLogger(__name__)
+
+SUGGEST_INTRO = "您想问的是下面哪个问题？点选即可："
+DECLINE = ("抱歉，这个问题我在现有资料里没有找到答案，不想给您不准确的信息。"
+           "您可以换个说法再问，或者转人工客服帮您处理。")
+UNAVAILABLE = "抱歉，知识库暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
+HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
+
+
+class ActionAnswerQuestion(Action):
+    def __init__(self, api: KnowledgeApi | None = None):
+        self.api = api or KnowledgeApi()
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        text = (tracker.latest_message.get("text") or "").strip()
+        faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
+        try:
+            if faq_id:  # a suggestion button was clicked
+                result = self.api.answer_by_id(faq_id)
+            else:
+                result = self.api.answer(text, context_question=tracker.get_slot("last_question"))
+        except BackendRejected as exc:
+            dispatcher.utter_message(text=exc.detail)
+            return [SlotSet("faq_id", None)]
+        except BackendUnavailable as exc:
+            log.warning("knowledge API unavailable: %s", exc)
+            dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
+            return [SlotSet("faq_id", None)]
+
+        decision = result.get("decision")
+        if decision == "answer":
+            dispatcher.utter_message(text=_with_source(result), json_message=_custom(result))
+            question = result.get("question") or text
+            return [SlotSet("faq_id", None), SlotSet("last_question", question)]
+        if decision == "suggest" and result.get("suggestions"):
+            buttons = [
+                {"title": s["question"], "payload": f'/ask_knowledge{{"faq_id":"{s["faq_id"]}"}}'}
+                for s in result["suggestions"][:3]
+            ]
+            dispatcher.utter_message(text=SUGGEST_INTRO, buttons=buttons + [HANDOFF_BUTTON])
+            return [SlotSet("faq_id", None)]
+        dispatcher.utter_message(text=DECLINE, buttons=[HANDOFF_BUTTON],
+                                 json_message={"type": "declined", "question": text})
+        return [SlotSet("faq_id", None)]
+
+
+def _with_source(result: dict[str, Any]) -> str:
+    answer = (result.get("answer") or "").strip()
+    title = (result.get("source") or {}).get("title")
+    return f"{answer}\n来源：{title}" if title else answer
+
+
+def _custom(result: dict[str, Any]) -> dict[str, Any]:
+    """Machine-readable facts of the answer, for the widget's feedback buttons and the staff console."""
+    return {"type": "answer", "faq_id": result.get("faq_id"), "source": result.get("source")}
