@@ -85,6 +85,8 @@ class Stack:
             ACTION_SERVER_URL=self.actions_url,
             BOT_HOST=self.bot_host,
             BOT_PORT=str(self.ports.bot),
+            # rasa-sdk reads its listen address from SANIC_HOST; keep the action server private.
+            SANIC_HOST="127.0.0.1",
             PYTHONUNBUFFERED="1",
             # Rasa's telemetry would try to reach the internet; this machine has no route out.
             RASA_TELEMETRY_ENABLED="false",
