@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 from bot.errors import install_error_handlers
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     app.state.settings = settings
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport)
     install_error_handlers(app)
+    # The widget is embedded on other sites: its fetches to /api/* are cross-origin. No cookies used.
+    app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+                       allow_methods=["GET", "POST"], allow_headers=["Content-Type"], allow_credentials=False)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(knowledge.router)
@@ -47,5 +51,11 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     @app.get("/", include_in_schema=False)
     async def index():
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget():
+        # Embeddable from any site: one <script> tag, no build step, no third-party CDN.
+        return FileResponse(STATIC_DIR / "widget.js", media_type="application/javascript; charset=utf-8",
+                            headers={"Cache-Control": "public, max-age=300"})
 
     return app

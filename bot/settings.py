@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     staff_token: str = DEFAULT_STAFF_TOKEN
     max_message_chars: int = 1000
+    # Origins allowed to embed the widget and call the public chat API (comma-separated, * = any).
+    cors_origins: str = "*"
     log_level: str = "INFO"
     # WeChat Official Account (公众号)
     wechat_token: str = ""

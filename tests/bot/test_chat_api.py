@@ -133,10 +133,21 @@ def test_chat_page_is_served(settings):
     with client_for(settings, FakeRasa()) as client:
         response = client.get("/")
     assert response.status_code == 200
-    assert "/api/chat" in response.text
+    assert "/widget.js" in response.text
+    widget = client.get("/widget.js")
+    assert widget.status_code == 200 and "/api/chat" in widget.text
 
 
 def test_openapi_documents_the_chat_endpoint(settings):
     with client_for(settings, FakeRasa()) as client:
         paths = client.get("/openapi.json").json()["paths"]
     assert "/api/chat" in paths and "/healthz" in paths
+
+
+def test_widget_on_another_site_may_call_the_chat_api(settings):
+    with client_for(settings, FakeRasa()) as client:
+        response = client.options("/api/chat", headers={"Origin": "https://example.org",
+                                                         "Access-Control-Request-Method": "POST",
+                                                         "Access-Control-Request-Headers": "content-type"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://example.org")
