@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from bot.errors import install_error_handlers
 from bot.logging_setup import configure_logging
 from bot.rasa_client import RasaClient
+from bot.ratelimit import RateLimiter
 from bot.routes import chat, courses, feedback, health, knowledge, registration, staff, wechat
 from bot.settings import Settings, get_settings
 
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_ip_per_minute,
+                                         settings.redis_url)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport)
     install_error_handlers(app)
     # The widget is embedded on other sites: its fetches to /api/* are cross-origin. No cookies used.

@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     wechat_aes_key: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget_seconds: float = 4.0
-    # Rate limiting on public endpoints (per sender and per client IP).
+    # Rate limiting on public endpoints: requests per minute per sender and per client IP.
     rate_limit_per_minute: int = 60
+    rate_limit_per_ip_per_minute: int = 600
+    # Shared state for several bot/ workers (rate limits, WeChat retry dedup); empty = in memory.
+    redis_url: str = ""
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

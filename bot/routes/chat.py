@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot import replies
 from bot.rasa_client import RasaUnavailable
+from bot.ratelimit import client_ip
 from knowledge.textnorm import clean_message
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,12 @@ class ChatResponse(BaseModel):
     "/api/chat",
     response_model=ChatResponse,
     response_model_exclude_none=True,
-    responses={503: {"description": "Rasa unavailable; body has a Chinese message for the user"}},
+    responses={429: {"description": "too many messages from this sender or IP"},
+               503: {"description": "Rasa unavailable; body has a Chinese message for the user"}},
 )
 async def chat(body: ChatRequest, request: Request):
     settings = request.app.state.settings
+    request.app.state.rate_limiter.check(client_ip(request), body.sender)
     text = clean_message(body.message)
     if not text:
         return ChatResponse(messages=[BotMessage(text=replies.EMPTY_MESSAGE)])

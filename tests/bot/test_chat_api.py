@@ -151,3 +151,24 @@ def test_widget_on_another_site_may_call_the_chat_api(settings):
                                                          "Access-Control-Request-Headers": "content-type"})
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://example.org")
+
+
+def test_a_sender_over_its_budget_gets_429_in_chinese_and_others_are_unaffected(tmp_path):
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}", rate_limit_per_minute=3)
+    rasa = FakeRasa()
+    with client_for(settings, rasa) as client:
+        codes = [client.post("/api/chat", json={"sender": "flood", "message": "你好"}).status_code for _ in range(5)]
+        other = client.post("/api/chat", json={"sender": "calm", "message": "你好"})
+        limited = client.post("/api/chat", json={"sender": "flood", "message": "你好"})
+    assert codes == [200, 200, 200, 429, 429]
+    assert other.status_code == 200
+    assert "稍等" in limited.json()["detail"] and limited.headers["retry-after"] == "60"
+    assert len(rasa.received) == 4
+
+
+def test_an_ip_over_its_budget_gets_429(tmp_path):
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+                        rate_limit_per_ip_per_minute=2)
+    with client_for(settings, FakeRasa()) as client:
+        codes = [client.post("/api/chat", json={"sender": f"s{i}", "message": "你好"}).status_code for i in range(3)]
+    assert codes == [200, 200, 429]
