@@ -12,7 +12,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data knowledge/documents domain -type f 2>/dev/null) config.yml
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f -name '*.py' -o -type f -name '*.yml' -o -type f -name '*.txt' 2>/dev/null)
 
-.PHONY: help setup train run test test-unit test-rasa test-e2e eval bench lock clean
+.PHONY: help setup browser train run test test-unit test-rasa test-e2e eval bench lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,11 @@ setup: .venv/.ready .venv-rasa/.ready ## install both runtimes (idempotent; seco
 .venv-rasa/.ready: requirements/rasa.lock scripts/setup_venv.sh
 	@bash scripts/setup_venv.sh rasa
 	@touch $@
+
+browser: ## install Debian's Chromium for the browser tests (needs root or sudo; skipped when present)
+	@command -v chromium >/dev/null 2>&1 || { echo "[setup] installing chromium from Debian's packages ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 train: setup var/index/.built models/.trained ## build the knowledge indexes and the Rasa model when their inputs changed
 
@@ -54,7 +59,7 @@ test-rasa: train ## validate the Rasa data and run the conversation tests
 	@$(RASA_ENV) $(RASA) data validate --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --fail-on-warnings
 	@$(RASA_ENV) $(RASA) test core --model models/assistant.tar.gz --stories tests/stories --fail-on-prediction-errors --out var/reports/rasa-core
 
-test-e2e: train ## end-to-end tests against the real processes on free ports
+test-e2e: train browser ## end-to-end tests against the real processes on free ports, browser tests in headless Chromium
 	@$(PY) -m pytest -q tests/e2e
 
 eval: train ## retrieval and end-to-end quality figures, report under var/reports/

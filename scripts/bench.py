@@ -1,0 +1,204 @@
+"""`make bench`: a bounded load benchmark of the whole assistant, over loopback only.
+
+Starts the real stack on free ports (or uses --url), then:
+1. single user: each message type through /api/chat, the same messages straight to Rasa's REST
+   webhook, and Rasa's bare round trip (a greeting: no custom action) as the baseline;
+2. N concurrent users (default 20), each holding a real multi-turn conversation (knowledge
+   questions, a course question, an enrollment) for a fixed number of messages.
+Prints throughput, p50/p95/p99 per message type, errors and each process's peak memory; writes
+var/reports/bench.json and bench.png. Every loop is bounded in count and in time.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+
+from scripts.stack import ROOT, Ports, Stack
+
+# One conversation: (message type, text). Written the way users type; the enrollment turns follow
+# the enrollment form (package, subjects, name, phone, confirm).
+CONVERSATION = [
+    ("smalltalk", "你好"),
+    ("knowledge", "证件照有什么要求"),
+    ("knowledge", "提示资格库中目前没有您的数据怎么办"),
+    ("knowledge", "延续注册多久能批下来"),
+    ("course", "AI私塾班多少钱"),
+    ("enrollment", "我要报名无忧取证班"),
+    ("enrollment", "全科"),
+    ("enrollment", "张三"),
+    ("enrollment", "{phone}"),
+    ("enrollment", "确认"),
+    ("smalltalk", "谢谢"),
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarise(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    return {
+        kind: {"n": len(v), "p50_ms": percentile(v, 50) * 1000, "p95_ms": percentile(v, 95) * 1000,
+               "p99_ms": percentile(v, 99) * 1000}
+        for kind, v in sorted(samples.items())
+    }
+
+
+class MemoryWatch:
+    """Samples the resident memory of each process (and its children) until stopped."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        self.peak_mb = {name: 0.0 for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                try:
+                    proc = psutil.Process(pid)
+                    rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+                    self.peak_mb[name] = max(self.peak_mb[name], rss / 2**20)
+                except psutil.Error:
+                    pass
+            self._stop.wait(0.25)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+async def converse(client: httpx.AsyncClient, url: str, user: int, samples, errors, deadline: float, turns: int):
+    sender = f"bench-{user}-{uuid.uuid4().hex[:6]}"
+    phone = f"139{user:04d}{uuid.uuid4().int % 10000:04d}"
+    for kind, text in CONVERSATION[:turns]:
+        if time.monotonic() > deadline:
+            return
+        started = time.perf_counter()
+        try:
+            response = await client.post(url, json={"sender": sender, "message": text.format(phone=phone)})
+            ok = response.status_code == 200 and response.json().get("messages")
+        except httpx.HTTPError as exc:
+            ok, response = False, exc
+        elapsed = time.perf_counter() - started
+        samples.setdefault(kind, []).append(elapsed)
+        if not ok:
+            errors.append({"type": kind, "text": text, "error": str(getattr(response, "status_code", response))})
+
+
+async def single_user(base: str, rasa: str, repeats: int) -> dict:
+    """Median latencies of one user: the full path vs Rasa directly vs Rasa's bare round trip."""
+    full, direct, bare = {}, {}, []
+    async with httpx.AsyncClient(timeout=30) as client:
+        for i in range(repeats):
+            for kind, text in CONVERSATION[:5]:
+                for target, bucket, path in ((base, full, "/api/chat"), (rasa, direct, "/webhooks/rest/webhook")):
+                    sender = f"single-{i}-{uuid.uuid4().hex[:6]}"
+                    started = time.perf_counter()
+                    await client.post(target + path, json={"sender": sender, "message": text})
+                    bucket.setdefault(kind, []).append(time.perf_counter() - started)
+            started = time.perf_counter()
+            await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"})
+            bare.append(time.perf_counter() - started)
+    return {"full": summarise(full), "rasa_direct": summarise(direct),
+            "rasa_bare_p50_ms": statistics.median(bare) * 1000}
+
+
+async def load(base: str, users: int, turns: int, seconds: float) -> dict:
+    samples: dict[str, list[float]] = {}
+    errors: list[dict] = []
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=users + 5)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(converse(client, base + "/api/chat", u, samples, errors, deadline, turns)
+                               for u in range(users)))
+        wall = time.perf_counter() - started
+    count = sum(len(v) for v in samples.values())
+    every = [x for v in samples.values() for x in v]
+    return {"users": users, "messages": count, "seconds": wall, "throughput_msg_s": count / wall,
+            "latency": summarise(samples), "all": summarise({"all": every})["all"], "errors": errors}
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = list(report["load"]["latency"])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for offset, q in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+        ax.bar([i + offset * 0.25 for i in range(len(kinds))], [report["load"]["latency"][k][q] for k in kinds],
+               width=0.25, label=q)
+    ax.set_xticks([i + 0.25 for i in range(len(kinds))], kinds)
+    ax.set_ylabel("ms")
+    ax.set_title(f"{report['load']['users']} users, {report['load']['throughput_msg_s']:.1f} msg/s")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--turns", type=int, default=len(CONVERSATION), help="messages per user (bounded)")
+    parser.add_argument("--seconds", type=float, default=120, help="hard time cap of the load phase")
+    parser.add_argument("--single-repeats", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
+                      env={"ENVIRONMENT": "test", "RATE_LIMIT_PER_MINUTE": "100000",
+                           "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
+        print("[bench] starting the stack on free loopback ports ...", flush=True)
+        with stack:
+            pids = {name: p.pid for name, p in stack.processes.items()}
+            with MemoryWatch(pids) as memory:
+                single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats))
+                loaded = asyncio.run(load(stack.bot_url, args.users, args.turns, args.seconds))
+    report = {"single_user": single, "load": loaded, "peak_memory_mb": memory.peak_mb}
+    full_p50 = statistics.median(
+        [v["p50_ms"] for v in single["full"].values()])
+    report["ratio_full_to_bare_rasa"] = full_p50 / single["rasa_bare_p50_ms"]
+    (args.out / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    plot(report, args.out / "bench.png")
+
+    print("\nsingle user, p50 ms (full path /api/chat vs Rasa webhook directly):")
+    for kind, stats in single["full"].items():
+        print(f"  {kind:<11} full {stats['p50_ms']:7.1f}   rasa-direct {single['rasa_direct'][kind]['p50_ms']:7.1f}")
+    print(f"  Rasa bare round trip (greeting) p50 {single['rasa_bare_p50_ms']:.1f} ms; "
+          f"full-path median / bare = {report['ratio_full_to_bare_rasa']:.2f}x")
+    print(f"\n{loaded['users']} concurrent users: {loaded['messages']} messages in {loaded['seconds']:.1f} s "
+          f"= {loaded['throughput_msg_s']:.1f} msg/s, errors {len(loaded['errors'])}")
+    for kind, stats in loaded["latency"].items():
+        print(f"  {kind:<11} n={stats['n']:<4} p50 {stats['p50_ms']:7.1f}  p95 {stats['p95_ms']:7.1f}  p99 {stats['p99_ms']:7.1f} ms")
+    print(f"  all         p50 {loaded['all']['p50_ms']:.1f}  p95 {loaded['all']['p95_ms']:.1f}  p99 {loaded['all']['p99_ms']:.1f} ms")
+    print("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.peak_mb.items()))
+    print(f"report: {args.out / 'bench.json'}, {args.out / 'bench.png'}")
+    return 1 if loaded["errors"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
