@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     wechat_aes_key: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget_seconds: float = 4.0
+    # A signed WeChat request older or newer than this is refused (limits replay of a captured URL).
+    wechat_max_timestamp_skew_seconds: int = 300
+    # How long a MsgId (or event) is remembered to answer WeChat's retries once (WeChat retries for ~15 s).
+    wechat_dedup_ttl_seconds: int = 300
+    # How long a user's reply "1", "2", … still picks one of the numbered options last shown to them.
+    wechat_options_ttl_seconds: int = 300
+    # Timeout of each call to WeChat's API (access token, customer-service messages).
+    wechat_api_timeout_seconds: float = 5.0
     # Rate limiting on public endpoints: requests per minute per sender and per client IP.
     rate_limit_per_minute: int = 60
     rate_limit_per_ip_per_minute: int = 600

@@ -1,0 +1,102 @@
+"""WeChat's customer-service message API (客服消息), for replies that miss the 5-second window
+of a passive reply. The access token is fetched once, cached until shortly before it expires and
+fetched again when WeChat says it is invalid (40001 / 40014) or expired (42001).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Callable
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+# errcodes meaning "this access token is no good": invalid credential, invalid token, token expired.
+TOKEN_ERRCODES = {40001, 40014, 42001}
+# Refresh this long before WeChat's expires_in (7200 s) runs out.
+TOKEN_MARGIN_SECONDS = 300
+
+
+class DeliveryError(Exception):
+    """A customer-service message could not be sent."""
+
+
+class CustomerServiceClient:
+    def __init__(
+        self,
+        api_base: str,
+        appid: str,
+        secret: str,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._appid = appid
+        self._secret = secret
+        self._client = httpx.AsyncClient(base_url=api_base.rstrip("/"), timeout=timeout, transport=transport)
+        self._clock = clock
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._token_lock = asyncio.Lock()
+
+    async def access_token(self, force_refresh: bool = False) -> str:
+        if not force_refresh and self._token and self._clock() < self._token_expires_at:
+            return self._token
+        async with self._token_lock:  # one fetch at a time: each fetch invalidates older tokens
+            if not force_refresh and self._token and self._clock() < self._token_expires_at:
+                return self._token
+            if not self._appid or not self._secret:
+                raise DeliveryError("WECHAT_APPID / WECHAT_SECRET are not configured")
+            body = await self._call(
+                "GET", "/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self._appid, "secret": self._secret},
+            )
+            token, expires_in = body.get("access_token"), body.get("expires_in")
+            if body.get("errcode") or not isinstance(token, str) or not token:
+                raise DeliveryError(f"access token refused: errcode {body.get('errcode')}")
+            try:
+                lifetime = float(expires_in)
+            except (TypeError, ValueError):
+                lifetime = 7200.0
+            self._token = token
+            self._token_expires_at = self._clock() + max(lifetime - min(TOKEN_MARGIN_SECONDS, lifetime / 2), 0.0)
+            return token
+
+    async def send_text(self, openid: str, content: str) -> None:
+        """Send one text message to a user; refresh the token once if WeChat refuses it."""
+        payload = {"touser": openid, "msgtype": "text", "text": {"content": content}}
+        for attempt in (1, 2):
+            token = await self.access_token(force_refresh=attempt == 2)
+            body = await self._call("POST", "/cgi-bin/message/custom/send", params={"access_token": token}, json_body=payload)
+            errcode = body.get("errcode", 0)
+            if errcode == 0:
+                return
+            if errcode in TOKEN_ERRCODES and attempt == 1:
+                log.info("wechat delivery: access token refused (errcode %s), fetching a new one", errcode)
+                self._token = None
+                continue
+            raise DeliveryError(f"customer-service message refused: errcode {errcode}")
+
+    async def _call(self, method: str, path: str, params: dict[str, str], json_body: Any = None) -> dict[str, Any]:
+        # WeChat shows \uXXXX escapes literally, so the JSON goes out as UTF-8 text.
+        content = json.dumps(json_body, ensure_ascii=False).encode("utf-8") if json_body is not None else None
+        headers = {"Content-Type": "application/json; charset=utf-8"} if content is not None else None
+        try:
+            response = await self._client.request(method, path, params=params, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"WeChat API unreachable: {exc.__class__.__name__}") from exc
+        if not response.is_success:
+            raise DeliveryError(f"WeChat API answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise DeliveryError("WeChat API answered with invalid JSON") from exc
+        if not isinstance(body, dict):
+            raise DeliveryError("WeChat API answered with an unexpected body")
+        return body
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
