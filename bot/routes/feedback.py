@@ -1,4 +1,50 @@
-"""Routes for feedback (filled in by its issue)."""
-from fastapi import APIRouter
+"""Public endpoints the channels write to: 👍/👎 feedback on answers and hand-off requests."""
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Literal
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+
+from bot.models import Feedback, Handoff
+from bot.ratelimit import client_ip
+from bot.routes.chat import SENDER_PATTERN
+
+router = APIRouter(tags=["feedback"])
+
+
+class FeedbackRequest(BaseModel):
+    sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN)
+    channel: str = Field("web", max_length=32)
+    rating: Literal[1, -1] = Field(..., description="1 = helpful (👍), -1 = not helpful (👎)")
+    question: str = Field("", max_length=2000)
+    answer: str = Field("", max_length=5000)
+    faq_id: str | None = Field(None, max_length=64)
+    comment: str | None = Field(None, max_length=1000)
+
+
+class HandoffRequest(BaseModel):
+    sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN)
+    channel: str = Field("web", max_length=32)
+    reason: str | None = Field(None, max_length=1000, description="what the user asked for, in their words")
+
+
+@router.post("/api/feedback", status_code=status.HTTP_201_CREATED)
+def create_feedback(body: FeedbackRequest, request: Request) -> dict:
+    request.app.state.rate_limiter.check(client_ip(request), body.sender)
+    with request.app.state.db.transaction() as session:
+        row = Feedback(**body.model_dump())
+        session.add(row)
+        session.flush()
+        return {"id": row.id, "message": "感谢您的反馈！"}
+
+
+@router.post("/api/handoffs", status_code=status.HTTP_201_CREATED)
+def create_handoff(body: HandoffRequest, request: Request) -> dict:
+    """Record that a conversation needs a person; staff see it in the console with the transcript."""
+    request.app.state.rate_limiter.check(client_ip(request), body.sender)
+    with request.app.state.db.transaction() as session:
+        row = Handoff(**body.model_dump())
+        session.add(row)
+        session.flush()
+        return {"id": row.id, "status": row.status}

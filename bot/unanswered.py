@@ -1,0 +1,40 @@
+"""Group the questions the assistant could not answer, so staff see each gap once with a count."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from knowledge.textnorm import normalize_query
+from knowledge.tokenize import tokens
+
+SIMILAR = 0.5  # Jaccard overlap of normalised tokens above which two questions are one gap
+
+
+@dataclass
+class Group:
+    questions: list[str] = field(default_factory=list)
+    count: int = 0
+    last_seen: datetime | None = None
+    sender: str | None = None  # the most recent asker, to open a transcript
+    _tokens: set[str] = field(default_factory=set)
+
+
+def group_questions(rows: list[tuple[str, datetime, str | None]], max_examples: int = 5) -> list[Group]:
+    """rows: (question, created_at, sender), newest first. Greedy single pass; most frequent first."""
+    groups: list[Group] = []
+    for question, created_at, sender in rows:
+        toks = set(tokens(normalize_query(question))) or {question}
+        best, best_score = None, 0.0
+        for group in groups:
+            score = len(toks & group._tokens) / len(toks | group._tokens)
+            if score > best_score:
+                best, best_score = group, score
+        if best is None or best_score < SIMILAR:
+            best = Group(_tokens=toks)
+            groups.append(best)
+        best.count += 1
+        if question not in best.questions and len(best.questions) < max_examples:
+            best.questions.append(question)
+        if best.last_seen is None or created_at > best.last_seen:
+            best.last_seen, best.sender = created_at, sender
+    return sorted(groups, key=lambda g: (-g.count, g.questions[0]))
