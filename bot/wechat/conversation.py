@@ -108,6 +108,12 @@ class WeChatService:
             return Outcome.say(replies.MESSAGE_TOO_LONG.format(limit=self.settings.max_message_chars))
         if wants_human(text):
             log.info("wechat: %s asked for a human agent", short_id(inbound.openid))
+            # Rasa still hears it: its hand-off action records the request for staff, and the
+            # transcript stays whole. The transfer happens whatever Rasa answers.
+            try:
+                await self.rasa.send(sender_id(inbound.openid), text, dict(CHANNEL_METADATA))
+            except RasaUnavailable as exc:
+                log.warning("wechat: hand-off not recorded: %s", exc)
             return Outcome(handoff=True)
         if self._rate_limited(inbound.openid):
             return Outcome.say(replies.RATE_LIMITED)

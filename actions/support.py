@@ -1,0 +1,32 @@
+"""action_request_handoff: record the request for staff, then tell the user a person will take over."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.base import BackendRejected, BackendUnavailable
+from actions.api.support import SupportApi
+
+log = logging.getLogger(__name__)
+
+
+class ActionRequestHandoff(Action):
+    def __init__(self, api: SupportApi | None = None):
+        self.api = api or SupportApi()
+
+    def name(self) -> str:
+        return "action_request_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        try:
+            self.api.request_handoff(tracker.sender_id, tracker.latest_message.get("text"))
+        except (BackendUnavailable, BackendRejected) as exc:
+            # The user still gets the hand-off message; staff also see it in the transcript.
+            log.warning("hand-off not recorded: %s", exc)
+        dispatcher.utter_message(response="utter_handoff")
+        # Channels that can transfer to a human agent (WeChat) act on this payload.
+        dispatcher.utter_message(json_message={"type": "handoff"})
+        return []

@@ -1,0 +1,73 @@
+"""action_answer_question: answer with its source, suggest buttons, decline, backend down."""
+from unittest.mock import MagicMock
+
+from rasa_sdk.events import SlotSet
+
+from actions.api.base import BackendRejected, BackendUnavailable
+from actions.knowledge import ActionAnswerQuestion
+
+ANSWER = {"decision": "answer", "answer": "证件照大小必须在30KB以内。", "faq_id": "photo_rules",
+          "question": "证件照有什么要求？", "source": {"title": "注意事项第2条", "section": "guide#notes-2"}}
+
+
+def run(api, tracker, dispatcher, domain):
+    return ActionAnswerQuestion(api).run(dispatcher, tracker, domain)
+
+
+def test_answer_is_uttered_with_its_source_and_remembered_as_context(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = ANSWER
+    events = run(api, tracker_factory("照片多大"), dispatcher, domain)
+    api.answer.assert_called_once_with("照片多大", context_question=None)
+    assert dispatcher.messages[0]["text"] == "证件照大小必须在30KB以内。\n来源：注意事项第2条"
+    assert dispatcher.messages[0]["custom"]["faq_id"] == "photo_rules"
+    assert SlotSet("last_question", "证件照有什么要求？") in events
+
+
+def test_follow_up_sends_the_previous_question_as_context(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = ANSWER
+    run(api, tracker_factory("那企业呢", slots={"last_question": "个人实名认证怎么做"}), dispatcher, domain)
+    api.answer.assert_called_once_with("那企业呢", context_question="个人实名认证怎么做")
+
+
+def test_ambiguous_question_offers_buttons_that_answer_by_id(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {"decision": "suggest", "suggestions": [
+        {"faq_id": "phone_change", "question": "怎么修改手机号？"},
+        {"faq_id": "password_reset", "question": "忘记密码怎么办？"}]}
+    run(api, tracker_factory("手机"), dispatcher, domain)
+    buttons = dispatcher.messages[0]["buttons"]
+    assert [b["title"] for b in buttons] == ["怎么修改手机号？", "忘记密码怎么办？", "转人工"]
+    assert buttons[0]["payload"] == '/ask_knowledge{"faq_id":"phone_change"}'
+
+
+def test_clicked_suggestion_is_answered_by_id(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer_by_id.return_value = ANSWER
+    run(api, tracker_factory("/ask_knowledge", entities=[{"entity": "faq_id", "value": "photo_rules"}]), dispatcher, domain)
+    api.answer_by_id.assert_called_once_with("photo_rules")
+    api.answer.assert_not_called()
+
+
+def test_nothing_relevant_is_declined_honestly_with_a_way_to_a_person(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {"decision": "decline"}
+    run(api, tracker_factory("明天天气怎么样"), dispatcher, domain)
+    message = dispatcher.messages[0]
+    assert "没有找到" in message["text"] and message["buttons"][-1]["title"] == "转人工"
+
+
+def test_backend_down_is_a_polite_reply(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.side_effect = BackendUnavailable("timeout")
+    events = run(api, tracker_factory("照片多大"), dispatcher, domain)
+    assert "暂时无法访问" in dispatcher.messages[0]["text"]
+    assert SlotSet("last_question", "证件照有什么要求？") not in events
+
+
+def test_rejected_question_shows_the_reason(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.side_effect = BackendRejected(422, "问题太长了，请精简后再问。")
+    run(api, tracker_factory("证" * 2000), dispatcher, domain)
+    assert dispatcher.messages[0]["text"] == "问题太长了，请精简后再问。"
