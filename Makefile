@@ -12,7 +12,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data knowledge/documents domain -type f 2>/dev/null) config.yml
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f -name '*.py' -o -type f -name '*.yml' -o -type f -name '*.txt' 2>/dev/null)
 
-.PHONY: help setup browser train run test test-unit test-rasa test-e2e eval bench lock clean
+.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval bench lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ browser: ## install Debian's Chromium for the browser tests (needs root or sudo;
 	@command -v chromium >/dev/null 2>&1 || { echo "[setup] installing chromium from Debian's packages ..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+services: ## install PostgreSQL and Redis from Debian's packages for the scale-out tests (skipped when present)
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
+	  echo "[setup] installing postgresql and redis-server from Debian's packages ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
 
 train: setup var/index/.built models/.trained ## build the knowledge indexes and the Rasa model when their inputs changed
 
@@ -59,7 +65,7 @@ test-rasa: train ## validate the Rasa data and run the conversation tests
 	@$(RASA_ENV) $(RASA) data validate --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --fail-on-warnings
 	@$(RASA_ENV) $(RASA) test core --model models/assistant.tar.gz --stories tests/stories --fail-on-prediction-errors --out var/reports/rasa-core
 
-test-e2e: train browser ## end-to-end tests against the real processes on free ports, browser tests in headless Chromium
+test-e2e: train browser services ## end-to-end tests against the real processes on free ports, browser tests in headless Chromium
 	@$(PY) -m pytest -q tests/e2e
 
 eval: train ## retrieval and end-to-end quality figures, report under var/reports/
