@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import replies
@@ -16,6 +18,22 @@ log = logging.getLogger(__name__)
 _FIELD_HINTS = {
     "sender": "会话标识 sender 必须是 1-128 个字符，且不能包含控制字符。",
     "message": "消息内容 message 必须是文本。",
+    # course consultation and enrollment (bot/routes/courses.py)
+    "name": "请填写姓名 name（2-30个字的中文或英文）。",
+    "mobile": "请填写手机号 mobile（11位中国大陆手机号，例如 138 1234 5678）。",
+    "phone": "手机号 phone 请填写11位中国大陆手机号，例如 138 1234 5678。",
+    "package": "请填写套餐 package（套餐名称或 id，例如 无忧取证班 / wuyou）。",
+    "subjects": "请至少选择一个科目 subjects（科目名称或 id 的列表，最多10个），例如 [\"施工管理\", \"建筑实务\"]。",
+    "preferred_time": "方便接电话的时间 preferred_time 请写在50个字以内，例如“工作日晚上”。",
+    "question": "问题 question 请写在500个字以内。",
+    "status": "状态 status 不正确。报名可选 new / contacted / paid / cancelled；回电请求可选 new / contacted / closed。",
+    "channel": "来源渠道 channel 只能是小写字母开头的简短标识，例如 web、wechat。",
+    "text": "text 必须是500个字以内的文本。",
+    "Idempotency-Key": "Idempotency-Key 必须是1-128个可见的 ASCII 字符。",
+    "date_from": "日期请写成 YYYY-MM-DD，例如 2026-11-24。",
+    "date_to": "日期请写成 YYYY-MM-DD，例如 2026-11-24。",
+    "limit": "limit 必须是1-500之间的整数。",
+    "offset": "offset 必须是不小于0的整数。",
 }
 
 
@@ -41,10 +59,39 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else replies.INVALID_REQUEST
-        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+        return JSONResponse(status_code=exc.status_code, content={"detail": http_detail(exc.status_code, exc.detail)},
+                            headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(request: Request, exc: Exception):
+        # The transaction was rolled back: nothing was saved, and the client may safely retry.
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"detail": "系统繁忙，数据暂时无法保存，请稍后再试（您这次提交的内容未保存，可放心重新提交）。"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(status_code=500, content={"detail": "服务暂时出现问题，请稍后再试。"})
+        return JSONResponse(status_code=500, content={"detail": replies.SERVER_ERROR})
+
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+# What a user reads instead of the English that FastAPI / Starlette raise themselves
+# ("Not Found", "Method Not Allowed", "There was an error parsing the body", ...).
+_STATUS_TEXT = {
+    400: replies.BODY_UNREADABLE,
+    401: replies.UNAUTHORIZED,
+    404: replies.NOT_FOUND,
+    405: replies.METHOD_NOT_ALLOWED,
+    429: replies.RATE_LIMITED,
+}
+
+
+def http_detail(status_code: int, detail: object) -> str:
+    """The detail as raised when it is Chinese (all of bot/'s own), else a Chinese text for the status."""
+    if isinstance(detail, str) and _CJK.search(detail):
+        return detail
+    if status_code >= 500:
+        return replies.SERVER_ERROR
+    return _STATUS_TEXT.get(status_code, replies.INVALID_REQUEST)

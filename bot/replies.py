@@ -4,7 +4,17 @@ EMPTY_MESSAGE = "您好，请问有什么可以帮您？可以直接输入您的
 MESSAGE_TOO_LONG = "您的消息太长了（超过{limit}字），请精简成一两句话再发给我，例如直接描述您遇到的提示或问题。"
 ASSISTANT_UNAVAILABLE = "抱歉，助手暂时无法回复，请稍后再试。如需帮助，可以稍后回复“转人工”联系客服。"
 INVALID_REQUEST = "请求格式不正确，请检查后重试。"
+NO_REPLY = "抱歉，我暂时无法回答这个问题，请稍后再试，或回复“转人工”联系客服。"
 RATE_LIMITED = "您发送得太快了，请稍等片刻再试。"
+# Requests bot/ refuses before (or while) reading them: bot/limits.py and bot/errors.py.
+BODY_TOO_LARGE = "请求内容太大（超过 {kb} KB），请精简后再发送。"
+JSON_TOO_DEEP = "请求的 JSON 嵌套层数太多（超过 {depth} 层），请检查请求格式。"
+BODY_UNREADABLE = "请求内容无法解析：请发送 UTF-8 编码的 JSON。"
+INVALID_METADATA = "metadata 必须是 JSON 对象，且不能包含 NaN、Infinity 等非标准数值。"
+NOT_FOUND = "没有这个地址，请检查链接是否正确。"
+METHOD_NOT_ALLOWED = "这个地址不支持这种请求方式。"
+UNAUTHORIZED = "需要登录或有效的凭证才能访问。"
+SERVER_ERROR = "服务暂时出现问题，请稍后再试。"
 
 # WeChat Official Account (公众号) channel.
 WECHAT_WELCOME = (

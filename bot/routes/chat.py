@@ -1,12 +1,14 @@
 """POST /api/chat: the web channel's gateway to Rasa."""
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from bot import replies
 from bot.rasa_client import RasaUnavailable
@@ -24,6 +26,17 @@ class ChatRequest(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN, description="conversation id")
     message: str = Field("", max_length=100_000, description="the user's text")
     metadata: dict[str, Any] | None = Field(None, description="optional channel metadata")
+
+    @field_validator("metadata")
+    @classmethod
+    def _json_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Forwarded to Rasa as JSON: NaN / Infinity (which Python's parser accepts) must not reach it."""
+        if value is not None:
+            try:
+                json.dumps(value, allow_nan=False)
+            except (ValueError, TypeError, RecursionError):
+                raise PydanticCustomError("metadata", "{reason}", {"reason": replies.INVALID_METADATA}) from None
+        return value
 
 
 class Button(BaseModel):
@@ -64,4 +77,9 @@ async def chat(body: ChatRequest, request: Request):
             status_code=503,
             content={"detail": replies.ASSISTANT_UNAVAILABLE, "messages": [{"text": replies.ASSISTANT_UNAVAILABLE}]},
         )
+    if not any(m.get("text") or m.get("buttons") for m in messages):
+        # Rasa answers nothing when an action fails (e.g. the action server is down): never leave
+        # the user in silence.
+        log.warning("chat: Rasa returned no text for %s", body.sender[-6:])
+        messages = [{"text": replies.NO_REPLY}] + messages
     return ChatResponse(messages=[BotMessage(**m) for m in messages])

@@ -52,13 +52,17 @@
       });
     },
     enrollments: function () {
-      api("/api/staff/enrollments").then(function (d) {
-        fill("enrollments", d.items, function (tr, e) { cell(tr, e.enrollment_no); cell(tr, e.name); cell(tr, e.phone); cell(tr, e.package_name + " " + (e.subjects || []).join("、")); cell(tr, "¥" + e.price); cell(tr, e.status); convLink(tr, e.sender); });
+      api("/api/enrollments?limit=200").then(function (d) {
+        fill("enrollments", d.items, function (tr, e) {
+          cell(tr, e.number); cell(tr, e.name); cell(tr, e.mobile);
+          cell(tr, (e.package ? e.package.name : "") + " " + (e.subjects || []).map(function (s) { return s.name; }).join("、"));
+          cell(tr, "¥" + e.price); cell(tr, e.status_label || e.status); convLink(tr, e.sender);
+        });
       });
     },
     leads: function () {
-      api("/api/staff/leads").then(function (d) {
-        fill("leads", d.items, function (tr, l) { cell(tr, l.name); cell(tr, l.phone); cell(tr, l.preferred_time); cell(tr, l.question); cell(tr, when(l.created_at)); convLink(tr, l.sender); });
+      api("/api/leads?limit=200").then(function (d) {
+        fill("leads", d.items, function (tr, l) { cell(tr, l.name); cell(tr, l.mobile); cell(tr, l.preferred_time); cell(tr, l.question); cell(tr, when(l.created_at)); convLink(tr, l.sender); });
       });
     }
   };

@@ -172,3 +172,10 @@ def test_an_ip_over_its_budget_gets_429(tmp_path):
     with client_for(settings, FakeRasa()) as client:
         codes = [client.post("/api/chat", json={"sender": f"s{i}", "message": "你好"}).status_code for i in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_no_reply_from_rasa_becomes_a_polite_message(settings):
+    with client_for(settings, FakeRasa(reply=[])) as client:
+        response = client.post("/api/chat", json={"sender": "u1", "message": "证件照"})
+    assert response.status_code == 200
+    assert "稍后再试" in response.json()["messages"][0]["text"]
