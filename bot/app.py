@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
+from bot.db import open_database
 from bot.errors import install_error_handlers
+from bot.limits import RequestLimits
 from bot.logging_setup import configure_logging
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
@@ -25,8 +27,10 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.db = open_database(settings.database_url)  # applies pending migrations
         yield
         await app.state.rasa.aclose()
+        app.state.db.close()
 
     app = FastAPI(
         title="建造师助手 API",
@@ -39,6 +43,8 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
                                          settings.redis_url)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport)
     install_error_handlers(app)
+    # Body size and JSON nesting limits, before any endpoint reads a body (inside CORS, so a 413 is readable).
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth)
     # The widget is embedded on other sites: its fetches to /api/* are cross-origin. No cookies used.
     app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"], allow_credentials=False)

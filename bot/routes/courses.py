@@ -1,4 +1,507 @@
-"""Routes for courses (filled in by its issue)."""
-from fastapi import APIRouter
+"""Course consultation and enrollment API: catalogue, quotes, recommendations, enrollments, leads.
 
-router = APIRouter()
+Public (the chat actions and the web widget call these):
+  GET  /api/courses               classes, subjects, study stages, question bank, VIP lists
+  GET  /api/packages              the packages with who they suit, validity, guarantee and prices
+  POST /api/courses/match         which packages / subjects a user's words name ("无优班", "全科+建筑")
+  POST /api/quotes                price of a package for a set of subjects (rule: bot/pricing.py)
+  POST /api/recommendations       which package fits a profile, with the catalogue's reasons
+  POST /api/enrollments           sign up; Idempotency-Key header; 201 new, 200 existing
+  GET  /api/enrollments/{no}      the owner (?phone=) or staff
+  POST /api/leads                 a call-back request for a course consultant
+Staff only (Authorization: Bearer <STAFF_TOKEN>):
+  GET   /api/enrollments          filter by status, package, dates (China time), phone, sender
+  PATCH /api/enrollments/{no}     status: new -> contacted -> paid; cancelled
+  GET   /api/enrollments/{no}/conversation   the chat that produced it (from Rasa's tracker store)
+  GET   /api/leads, PATCH /api/leads/{id}, GET /api/leads/{id}/conversation
+
+Every request that writes runs in one transaction. Bad input is a 422 whose `detail` says, in
+Chinese, what to fix.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
+
+from bot import sales
+from bot.auth import is_staff, require_staff
+from bot.catalogue import Catalogue, CatalogueError, get_catalogue
+from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead
+from bot.pricing import Quote, quote
+from bot.rasa_client import RasaUnavailable
+from bot.recommend import recommend
+from bot.routes.chat import SENDER_PATTERN
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["courses"])
+
+NOT_FOUND = "没有找到这条报名记录，请核对报名号和报名时填写的手机号。"
+LEAD_NOT_FOUND = "没有找到这条回电请求。"
+KEY_CONFLICT = "这个 Idempotency-Key 已用于另一份内容不同的报名；新的报名请使用新的 Idempotency-Key。"
+CATALOGUE_DOWN = "课程信息暂时无法读取，请稍后再试。"
+NO_CONVERSATION = "这条记录没有关联的会话（不是在对话中提交的）。"
+RASA_DOWN = "暂时无法读取会话记录（对话服务不可用），请稍后再试。"
+
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
+CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+def catalogue() -> Catalogue:
+    try:
+        return get_catalogue()
+    except CatalogueError:
+        log.exception("course catalogue unavailable")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=CATALOGUE_DOWN)
+
+
+CatalogueDep = Annotated[Catalogue, Depends(catalogue)]
+
+
+def reject(field: str, reason: str) -> RequestValidationError:
+    """A 422 for one body field, with `reason` as the Chinese message (bot/errors.py shows it)."""
+    return RequestValidationError([{"loc": ("body", field), "msg": reason, "type": "value_error",
+                                    "ctx": {"reason": reason}}])
+
+
+def _hint(kind: str, reason: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, reason, {"reason": reason})
+
+
+# -- request bodies -------------------------------------------------------------------------------
+
+def _subject_list(value: Any) -> Any:
+    """Subjects as a list of texts; anything else gets one message a user can act on."""
+    if value is None:
+        return value
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        reason = "科目 subjects 请填写科目名称或 id 的列表，例如 [\"施工管理\", \"建筑实务\"]。"
+        raise _hint("subjects", reason)
+    return [v.strip() for v in value]
+
+
+class _Choice(BaseModel):
+    package: str = Field(..., min_length=1, max_length=50, description="套餐 id 或名称，如 wuyou / 无忧取证班")
+    subjects: list[str] = Field(..., min_length=1, max_length=10, description="科目 id 或名称，如 [\"施工管理\", \"jianzhu\"]")
+
+    _subjects = field_validator("subjects", mode="before")(_subject_list)
+
+
+class QuoteRequest(_Choice):
+    pass
+
+
+class _Contact(BaseModel):
+    name: str = Field(..., max_length=60)
+    mobile: str = Field(..., max_length=30, validation_alias=AliasChoices("mobile", "phone"))
+    sender: str | None = Field(None, max_length=128, pattern=SENDER_PATTERN, description="微信 OpenID 或网页会话 id")
+    channel: str | None = Field(None, max_length=32, pattern=CHANNEL_PATTERN, description="来源渠道，如 web / wechat")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        try:
+            return sales.normalize_name(value)
+        except ValueError as exc:
+            raise _hint("name", str(exc)) from None
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        try:
+            return sales.normalize_mobile(value)
+        except ValueError as exc:
+            raise _hint("mobile", str(exc)) from None
+
+
+class EnrollmentRequest(_Contact, _Choice):
+    pass
+
+
+class LeadRequest(_Contact):
+    preferred_time: str | None = Field(None, max_length=50, description="方便接电话的时间，如 工作日晚上")
+    question: str | None = Field(None, max_length=500)
+    package: str | None = Field(None, max_length=50)
+    subjects: list[str] | None = Field(None, max_length=10)
+
+    _subjects = field_validator("subjects", mode="before")(_subject_list)
+
+
+class MatchRequest(BaseModel):
+    text: str = Field(..., max_length=500)
+
+
+class RecommendationRequest(BaseModel):
+    zero_basis: bool | None = Field(None, description="零基础 / 基础薄弱")
+    failed_before: bool | None = Field(None, description="考过但多次未通过")
+    busy: bool | None = Field(None, description="平时工作忙")
+    site_experience: bool | None = Field(None, description="有施工现场经验")
+    subjects: list[str] | None = Field(None, max_length=10, description="想报的科目（决定报价，也说明是否报全科）")
+
+    _subjects = field_validator("subjects", mode="before")(_subject_list)
+
+
+class StatusChange(BaseModel):
+    status: str
+
+    @field_validator("status")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _resolve_choice(cat: Catalogue, package: str, subjects: list[str]) -> Quote:
+    found = cat.resolve_package(package)
+    if found is None:
+        names = "、".join(p.name for p in cat.packages)
+        raise reject("package", f"没有找到套餐“{package}”，可选：{names}。")
+    subject_ids: list[str] = []
+    for value in subjects:
+        subject = cat.resolve_subject(value)
+        if subject is None:
+            names = "、".join(s.name for s in cat.subjects)
+            raise reject("subjects", f"没有找到科目“{value}”，可选：{names}。")
+        subject_ids.append(subject.id)
+    return quote(cat, found.id, subject_ids)
+
+
+def _subject_out(cat: Catalogue, subject_ids) -> list[dict[str, str]]:
+    out = []
+    for sid in subject_ids or []:
+        try:
+            s = cat.subject(sid)
+            out.append({"id": s.id, "name": s.name, "kind": s.kind})
+        except KeyError:  # a subject since removed from the catalogue: keep the record readable
+            out.append({"id": sid, "name": sid, "kind": ""})
+    return out
+
+
+def _package_out(cat: Catalogue, package_id: str | None) -> dict[str, str] | None:
+    if not package_id:
+        return None
+    try:
+        return {"id": package_id, "name": cat.package(package_id).name}
+    except KeyError:
+        return {"id": package_id, "name": package_id}
+
+
+def quote_out(q: Quote) -> dict[str, Any]:
+    return {
+        "package": {"id": q.package.id, "name": q.package.name},
+        "subjects": [{"id": s.id, "name": s.name, "kind": s.kind} for s in q.subjects],
+        "lines": [{"kind": line.kind, "label": line.label, "subjects": list(line.subject_ids), "price": line.price}
+                  for line in q.lines],
+        "total": q.total,
+        "currency": "CNY",
+        "singles_total": q.singles_total,
+        "full_applied": q.full_applied,
+        "full_price": q.package.prices.full,
+        "full_alternative_total": q.full_alternative_total,
+        "notes": list(q.notes),
+    }
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(sales.CHINA).isoformat(timespec="seconds")
+
+
+def enrollment_out(cat: Catalogue, e: Enrollment, staff: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "number": e.number,
+        "status": e.status,
+        "status_label": sales.STATUS_LABELS[e.status],
+        "package": _package_out(cat, e.package_id),
+        "subjects": _subject_out(cat, e.subject_ids),
+        "price": e.price,
+        "currency": "CNY",
+        "quote": e.quote,
+        "name": e.name,
+        "mobile": e.mobile if staff else sales.mask_mobile(e.mobile),
+        "created_at": _iso(e.created_at),
+    }
+    if staff:
+        out.update(sender=e.sender, channel=e.channel, updated_at=_iso(e.updated_at))
+    return out
+
+
+def lead_out(cat: Catalogue, lead: Lead) -> dict[str, Any]:
+    return {
+        "id": lead.id, "status": lead.status, "status_label": sales.STATUS_LABELS[lead.status],
+        "name": lead.name, "mobile": lead.mobile, "preferred_time": lead.preferred_time,
+        "question": lead.question, "package": _package_out(cat, lead.package_id),
+        "subjects": _subject_out(cat, lead.subject_ids), "sender": lead.sender, "channel": lead.channel,
+        "created_at": _iso(lead.created_at), "updated_at": _iso(lead.updated_at),
+    }
+
+
+def _db(request: Request):
+    return request.app.state.db
+
+
+async def _conversation(request: Request, sender: str | None) -> dict[str, Any]:
+    if not sender:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_CONVERSATION)
+    try:
+        tracker = await request.app.state.rasa.tracker(sender)
+    except RasaUnavailable as exc:
+        log.warning("conversation lookup: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=RASA_DOWN)
+    messages = []
+    for event in tracker.get("events") or []:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            messages.append({"role": event["event"], "text": event["text"], "timestamp": event.get("timestamp")})
+    return {"sender": sender, "messages": messages}
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
+                                              description="同一个 key 重试不会重复创建")]
+
+# -- catalogue ----------------------------------------------------------------------------------
+
+@router.get("/api/courses")
+def list_courses(cat: CatalogueDep) -> dict[str, Any]:
+    """Classes (with hours as the page states them), subjects with teachers, and the study plan."""
+    return cat.model_dump(exclude={"packages"}, exclude_none=True)
+
+
+@router.get("/api/packages")
+def list_packages(cat: CatalogueDep) -> dict[str, Any]:
+    return {"packages": [p.model_dump(exclude_none=True) for p in cat.packages],
+            "subjects": [s.model_dump() for s in cat.subjects],
+            "source_notes": cat.source_notes}
+
+
+@router.post("/api/courses/match")
+def match_words(body: MatchRequest, cat: CatalogueDep) -> dict[str, Any]:
+    m = cat.match(body.text)
+    subject_ids = list(m.subjects)
+    if m.full_course:
+        subject_ids += [s.id for s in cat.public_subjects]
+    subject_ids = cat.ordered_subject_ids(subject_ids)
+    has_practice = any(cat.subject(sid).kind == "实务" for sid in subject_ids)
+    return {
+        "packages": [{"id": pid, "name": cat.package(pid).name} for pid in m.packages],
+        "subjects": _subject_out(cat, subject_ids),
+        "full_course": m.full_course,
+        "needs_practice": m.full_course and not has_practice,
+    }
+
+
+@router.post("/api/quotes")
+def create_quote(body: QuoteRequest, cat: CatalogueDep) -> dict[str, Any]:
+    return quote_out(_resolve_choice(cat, body.package, body.subjects))
+
+
+@router.post("/api/recommendations")
+def create_recommendation(body: RecommendationRequest, cat: CatalogueDep) -> dict[str, Any]:
+    subject_ids: list[str] | None = None
+    all_subjects: bool | None = None
+    if body.subjects:
+        subject_ids = []
+        for value in body.subjects:
+            subject = cat.resolve_subject(value)
+            if subject is None:
+                raise reject("subjects", f"没有找到科目“{value}”，可选：{'、'.join(s.name for s in cat.subjects)}。")
+            subject_ids.append(subject.id)
+        chosen = set(subject_ids)
+        all_subjects = {s.id for s in cat.public_subjects} <= chosen and any(
+            s.id in chosen for s in cat.practice_subjects)
+    result = recommend(cat, {"zero_basis": body.zero_basis, "failed_before": body.failed_before, "busy": body.busy,
+                             "site_experience": body.site_experience, "all_subjects": all_subjects})
+    return {
+        "recommended": list(result.recommended),
+        "decided": result.decided,
+        "open_questions": list(result.open_questions),
+        "packages": [
+            {"id": fit.package.id, "name": fit.package.name, "score": fit.score, "reasons": list(fit.reasons),
+             "quote": quote_out(quote(cat, fit.package.id, subject_ids)) if subject_ids else None}
+            for fit in result.fits
+        ],
+    }
+
+
+# -- enrollments ------------------------------------------------------------------------------------
+
+@router.post("/api/enrollments", status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "the same enrollment already existed; nothing new was created"},
+                        409: {"description": "Idempotency-Key reused for a different enrollment"}})
+def create_enrollment(body: EnrollmentRequest, request: Request, response: Response, cat: CatalogueDep,
+                      idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    q = _resolve_choice(cat, body.package, body.subjects)
+    data = sales.EnrollmentInput(name=body.name, mobile=body.mobile, quote=q, sender=body.sender, channel=body.channel)
+    with _db(request).transaction() as session:
+        try:
+            enrollment, created = sales.create_enrollment(session, data, idempotency_key)
+        except sales.IdempotencyConflict:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=KEY_CONFLICT)
+        out = enrollment_out(cat, enrollment, staff=False)
+    out["created"] = created
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["Location"] = f"/api/enrollments/{enrollment.number}"
+    log.info("enrollment %s %s (package %s, %d subjects, channel %s)", enrollment.number,
+             "created" if created else "returned again", enrollment.package_id, len(enrollment.subject_ids),
+             enrollment.channel or "-")
+    return out
+
+
+@router.get("/api/enrollments", dependencies=[Depends(require_staff)])
+def staff_list_enrollments(
+    request: Request, cat: CatalogueDep,
+    status_: Annotated[Literal[ENROLLMENT_STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
+    package: str | None = Query(None, max_length=50),
+    date_from: date | None = Query(None, description="报名日期起（北京时间，含）"),
+    date_to: date | None = Query(None, description="报名日期止（北京时间，含）"),
+    phone: str | None = Query(None, max_length=30),
+    sender: str | None = Query(None, max_length=128),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    package_id = None
+    if package:
+        found = cat.resolve_package(package)
+        if found is None:
+            raise RequestValidationError([{"loc": ("query", "package"), "type": "value_error", "msg": "unknown package",
+                                           "ctx": {"reason": f"没有找到套餐“{package}”。"}}])
+        package_id = found.id
+    mobile = None
+    if phone:
+        try:
+            mobile = sales.normalize_mobile(phone)
+        except ValueError as exc:
+            raise RequestValidationError([{"loc": ("query", "phone"), "type": "value_error", "msg": "bad phone",
+                                           "ctx": {"reason": str(exc)}}])
+    with _db(request).transaction(write=False) as session:
+        rows, total = sales.list_enrollments(session, status=status_, package_id=package_id, date_from=date_from,
+                                             date_to=date_to, mobile=mobile, sender=sender, limit=limit, offset=offset)
+        return {"total": total, "items": [enrollment_out(cat, e, staff=True) for e in rows]}
+
+
+@router.get("/api/enrollments/{number}")
+def get_enrollment(number: str, request: Request, cat: CatalogueDep,
+                   phone: str | None = Query(None, max_length=30, description="报名时填写的手机号")) -> dict[str, Any]:
+    staff = is_staff(request)
+    if not staff and not phone:
+        raise RequestValidationError([{"loc": ("query", "phone"), "type": "missing", "msg": "phone required",
+                                       "ctx": {"reason": "请提供报名时填写的手机号（?phone=...）来查询报名记录。"}}])
+    with _db(request).transaction(write=False) as session:
+        enrollment = sales.get_enrollment(session, number)
+        if enrollment is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+        if not staff:
+            try:
+                owner = sales.normalize_mobile(phone) == enrollment.mobile
+            except ValueError:
+                owner = False
+            if not owner:  # same answer as "no such number": nothing leaks
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+        return enrollment_out(cat, enrollment, staff=staff)
+
+
+@router.patch("/api/enrollments/{number}", dependencies=[Depends(require_staff)])
+def change_enrollment(number: str, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
+    if body.status not in ENROLLMENT_STATUSES:
+        raise reject("status", f"状态只能是 {' / '.join(ENROLLMENT_STATUSES)}。")
+    with _db(request).transaction() as session:
+        enrollment = sales.get_enrollment(session, number)
+        if enrollment is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+        try:
+            sales.change_enrollment_status(enrollment, body.status)
+        except sales.StatusChangeRefused as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail)
+        session.flush()
+        return enrollment_out(cat, enrollment, staff=True)
+
+
+@router.get("/api/enrollments/{number}/conversation", dependencies=[Depends(require_staff)])
+async def enrollment_conversation(number: str, request: Request) -> dict[str, Any]:
+    def _sender() -> str | None:
+        with _db(request).transaction(write=False) as session:
+            enrollment = sales.get_enrollment(session, number)
+            if enrollment is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+            return enrollment.sender
+
+    return await _conversation(request, await run_in_threadpool(_sender))
+
+
+# -- leads ------------------------------------------------------------------------------------------
+
+@router.post("/api/leads", status_code=status.HTTP_201_CREATED)
+def create_lead(body: LeadRequest, request: Request, response: Response, cat: CatalogueDep,
+                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    package_id = None
+    if body.package:
+        found = cat.resolve_package(body.package)
+        if found is None:
+            raise reject("package", f"没有找到套餐“{body.package}”，可选：{'、'.join(p.name for p in cat.packages)}。")
+        package_id = found.id
+    subject_ids: list[str] = []
+    for value in body.subjects or []:
+        subject = cat.resolve_subject(value)
+        if subject is None:
+            raise reject("subjects", f"没有找到科目“{value}”，可选：{'、'.join(s.name for s in cat.subjects)}。")
+        subject_ids.append(subject.id)
+    data = sales.LeadInput(
+        name=body.name, mobile=body.mobile,
+        preferred_time=(body.preferred_time or "").strip() or None, question=(body.question or "").strip() or None,
+        package_id=package_id, subject_ids=tuple(cat.ordered_subject_ids(subject_ids)) or None,
+        sender=body.sender, channel=body.channel,
+    )
+    with _db(request).transaction() as session:
+        lead, created = sales.create_lead(session, data, idempotency_key)
+        session.flush()
+        out = lead_out(cat, lead)
+    out["mobile"] = sales.mask_mobile(out["mobile"])  # the public answer never echoes the full number
+    out["created"] = created
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    log.info("lead %s %s (channel %s)", lead.id, "created" if created else "updated", lead.channel or "-")
+    return out
+
+
+@router.get("/api/leads", dependencies=[Depends(require_staff)])
+def staff_list_leads(
+    request: Request, cat: CatalogueDep,
+    status_: Annotated[Literal[LEAD_STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
+    date_from: date | None = Query(None), date_to: date | None = Query(None),
+    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    with _db(request).transaction(write=False) as session:
+        rows, total = sales.list_leads(session, status=status_, date_from=date_from, date_to=date_to,
+                                       limit=limit, offset=offset)
+        return {"total": total, "items": [lead_out(cat, lead) for lead in rows]}
+
+
+@router.patch("/api/leads/{lead_id}", dependencies=[Depends(require_staff)])
+def change_lead(lead_id: int, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
+    if body.status not in LEAD_STATUSES:
+        raise reject("status", f"状态只能是 {' / '.join(LEAD_STATUSES)}。")
+    with _db(request).transaction() as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=LEAD_NOT_FOUND)
+        sales.change_lead_status(lead, body.status)
+        session.flush()
+        return lead_out(cat, lead)
+
+
+@router.get("/api/leads/{lead_id}/conversation", dependencies=[Depends(require_staff)])
+async def lead_conversation(lead_id: int, request: Request) -> dict[str, Any]:
+    def _sender() -> str | None:
+        with _db(request).transaction(write=False) as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=LEAD_NOT_FOUND)
+            return lead.sender
+
+    return await _conversation(request, await run_in_threadpool(_sender))

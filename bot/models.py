@@ -1,0 +1,176 @@
+"""The registration backend's tables (SQLAlchemy 2 declarative models).
+
+The schema itself is owned by the Alembic migrations in bot/migrations/versions/; a test checks
+that these models and the migrations agree.
+
+Enrollments and leads are written by the course-consultation conversation; feedback, handoffs
+and unanswered are written by the channels (WeChat, web widget, staff console).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ENROLLMENT_STATUSES = ("new", "contacted", "paid", "cancelled")
+LEAD_STATUSES = ("new", "contacted", "closed")
+
+# Stable constraint names, so that migrations can refer to them on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, also on SQLite (which stores no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # EN20261124-7KQ3
+    name: Mapped[str] = mapped_column(String(30))
+    mobile: Mapped[str] = mapped_column(String(11))  # 11 digits, normalised
+    package_id: Mapped[str] = mapped_column(String(32))
+    subject_ids: Mapped[list[str]] = mapped_column(JSON)  # catalogue order
+    price: Mapped[int] = mapped_column(Integer)  # quoted total, whole yuan
+    quote: Mapped[dict[str, Any]] = mapped_column(JSON)  # the quote lines the user confirmed
+    sender: Mapped[str | None] = mapped_column(String(128))  # WeChat OpenID or web sender id
+    channel: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    # A client's Idempotency-Key: the same key never creates a second enrollment.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # What the key was used for, to refuse the same key with a different enrollment.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # sender + mobile + package + subjects while the enrollment is not cancelled: the same person
+    # submitting the same enrollment again gets the existing one.
+    dedup_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status"),
+        CheckConstraint("price >= 0", name="price"),
+        Index(None, "status"),
+        Index(None, "package_id"),
+        Index(None, "created_at"),
+        Index(None, "mobile"),
+        Index(None, "sender"),
+    )
+
+
+class Lead(Base):
+    """A request to be called back by a course consultant."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    mobile: Mapped[str] = mapped_column(String(11))
+    preferred_time: Mapped[str | None] = mapped_column(String(50))
+    question: Mapped[str | None] = mapped_column(Text)
+    package_id: Mapped[str | None] = mapped_column(String(32))
+    subject_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    sender: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", LEAD_STATUSES), name="status"),
+        Index(None, "status"),
+        Index(None, "created_at"),
+    )
+
+
+class Feedback(Base):
+    """A user's thumbs up / down on an answer."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    question: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    faq_id: Mapped[str | None] = mapped_column(String(64))
+    rating: Mapped[int] = mapped_column(Integer)  # +1 / -1
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("rating IN (1, -1)", name="rating"),
+        Index(None, "faq_id"),
+        Index(None, "created_at"),
+    )
+
+
+class Handoff(Base):
+    """A conversation handed to a person."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index(None, "status"),
+        Index(None, "created_at"),
+    )
+
+
+class Unanswered(Base):
+    """A question the assistant declined or could only suggest answers for."""
+
+    __tablename__ = "unanswered"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(16))  # decline | suggest
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index(None, "created_at"),
+    )

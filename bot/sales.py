@@ -1,0 +1,279 @@
+"""Enrollments and callback leads: validation of what a user typed, and idempotent storage.
+
+No HTTP here (bot/routes/courses.py is the web layer) and no commit: the caller owns the
+transaction, so a request writes everything or nothing.
+
+Duplicates. An enrollment is never created twice for
+- the same `Idempotency-Key` (a client retrying a request): the stored enrollment is returned;
+  the same key with a different enrollment is refused (IdempotencyConflict);
+- the same sender submitting the same enrollment (mobile + package + subjects) while the first
+  one is not cancelled (`dedup_key`, a unique column released on cancellation).
+Both are unique columns, so two requests racing each other still produce one row: the loser's
+INSERT fails inside a SAVEPOINT and it returns the winner's row.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead, utcnow
+from bot.pricing import Quote
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+MOBILE_HINT = "手机号格式不正确：请填写11位中国大陆手机号（以1开头、第二位是3-9），例如 138 1234 5678。"
+NAME_HINT = "姓名请填写2-30个字的中文或英文（可以有空格、“·”或“-”），不要包含数字或其他符号。"
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_SEPARATORS = re.compile(r"[\s\-()（）]")
+_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$")
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+
+ENROLLMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("contacted", "paid", "cancelled"),
+    "contacted": ("paid", "cancelled"),
+    "paid": ("cancelled",),
+    "cancelled": (),
+}
+STATUS_LABELS = {"new": "待联系", "contacted": "已联系", "paid": "已付款", "cancelled": "已取消", "closed": "已结束"}
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different request."""
+
+
+class StatusChangeRefused(Exception):
+    def __init__(self, current: str, wanted: str):
+        super().__init__(f"{current} -> {wanted}")
+        self.current, self.wanted = current, wanted
+
+    @property
+    def detail(self) -> str:
+        allowed = "、".join(f"“{STATUS_LABELS[s]}”" for s in ENROLLMENT_TRANSITIONS.get(self.current, ()))
+        text = f"报名状态不能从“{STATUS_LABELS[self.current]}”改为“{STATUS_LABELS[self.wanted]}”。"
+        return text + (f"当前只能改为{allowed}。" if allowed else "已取消的报名不能再更改，请重新报名。")
+
+
+# -- what a user typed ------------------------------------------------------------------------
+
+def normalize_mobile(value: str) -> str:
+    """'+86 138-1234-5678' -> '13812345678'; ValueError(MOBILE_HINT) when it is not a mainland mobile."""
+    digits = _MOBILE_SEPARATORS.sub("", str(value or ""))
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix):]
+            break
+    if not _MOBILE.match(digits):
+        raise ValueError(MOBILE_HINT)
+    return digits
+
+
+def normalize_name(value: str) -> str:
+    name = re.sub(r"\s+", " ", str(value or "")).strip()
+    if not 2 <= len(name) <= 30 or not _NAME.match(name):
+        raise ValueError(NAME_HINT)
+    return name
+
+
+def mask_mobile(mobile: str) -> str:
+    return mobile[:3] + "****" + mobile[-4:] if len(mobile) == 11 else "****"
+
+
+# -- enrollments --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EnrollmentInput:
+    name: str
+    mobile: str
+    quote: Quote
+    sender: str | None = None
+    channel: str | None = None
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _fingerprint(data: EnrollmentInput) -> str:
+    return _digest(data.mobile, data.quote.package.id, sorted(s.id for s in data.quote.subjects))
+
+
+def _dedup_key(data: EnrollmentInput) -> str | None:
+    if not data.sender:
+        return None
+    return _digest("enrollment", data.sender, data.mobile, data.quote.package.id, sorted(s.id for s in data.quote.subjects))
+
+
+def new_enrollment_number(now: datetime | None = None) -> str:
+    day = (now or utcnow()).astimezone(CHINA)
+    return f"EN{day:%Y%m%d}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(4))
+
+
+def quote_record(quote: Quote) -> dict:
+    """The quote as stored with the enrollment and shown back to owner and staff."""
+    return {
+        "lines": [{"kind": line.kind, "label": line.label, "subjects": list(line.subject_ids), "price": line.price}
+                  for line in quote.lines],
+        "total": quote.total,
+        "singles_total": quote.singles_total,
+        "full_applied": quote.full_applied,
+        "notes": list(quote.notes),
+    }
+
+
+def _existing_enrollment(session: Session, key: str | None, dedup: str | None) -> Enrollment | None:
+    if key:
+        found = session.scalar(select(Enrollment).where(Enrollment.idempotency_key == key))
+        if found is not None:
+            return found
+    if dedup:
+        return session.scalar(select(Enrollment).where(Enrollment.dedup_key == dedup))
+    return None
+
+
+def create_enrollment(session: Session, data: EnrollmentInput, idempotency_key: str | None) -> tuple[Enrollment, bool]:
+    """(enrollment, created). Raises IdempotencyConflict for a reused key with other content."""
+    fingerprint, dedup = _fingerprint(data), _dedup_key(data)
+    for _attempt in range(8):
+        existing = _existing_enrollment(session, idempotency_key, dedup)
+        if existing is not None:
+            if idempotency_key and existing.idempotency_key == idempotency_key and existing.fingerprint != fingerprint:
+                raise IdempotencyConflict(idempotency_key)
+            return existing, False
+        enrollment = Enrollment(
+            number=new_enrollment_number(), name=data.name, mobile=data.mobile,
+            package_id=data.quote.package.id, subject_ids=[s.id for s in data.quote.subjects],
+            price=data.quote.total, quote=quote_record(data.quote), sender=data.sender, channel=data.channel,
+            status="new", idempotency_key=idempotency_key, fingerprint=fingerprint, dedup_key=dedup,
+        )
+        try:
+            with session.begin_nested():
+                session.add(enrollment)
+        except IntegrityError:
+            # Another request won the race for the key, or the number was taken: look again.
+            continue
+        return enrollment, True
+    raise RuntimeError("could not allocate an enrollment number")
+
+
+def get_enrollment(session: Session, number: str) -> Enrollment | None:
+    return session.scalar(select(Enrollment).where(Enrollment.number == number.strip().upper()))
+
+
+def china_day_range(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """Calendar days in China time -> [start, end) in UTC."""
+    start = datetime.combine(date_from, time.min, CHINA).astimezone(timezone.utc) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time.min, CHINA).astimezone(timezone.utc) if date_to else None
+    return start, end
+
+
+def list_enrollments(session: Session, *, status: str | None = None, package_id: str | None = None,
+                     date_from: date | None = None, date_to: date | None = None, mobile: str | None = None,
+                     sender: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Enrollment], int]:
+    query = select(Enrollment)
+    if status:
+        query = query.where(Enrollment.status == status)
+    if package_id:
+        query = query.where(Enrollment.package_id == package_id)
+    if mobile:
+        query = query.where(Enrollment.mobile == mobile)
+    if sender:
+        query = query.where(Enrollment.sender == sender)
+    start, end = china_day_range(date_from, date_to)
+    if start:
+        query = query.where(Enrollment.created_at >= start)
+    if end:
+        query = query.where(Enrollment.created_at < end)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Enrollment.created_at.desc(), Enrollment.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+def change_enrollment_status(enrollment: Enrollment, status: str) -> None:
+    if status not in ENROLLMENT_STATUSES:
+        raise ValueError(status)
+    if status == enrollment.status:
+        return
+    if status not in ENROLLMENT_TRANSITIONS[enrollment.status]:
+        raise StatusChangeRefused(enrollment.status, status)
+    enrollment.status = status
+    if status == "cancelled":
+        enrollment.dedup_key = None  # the same person may enroll again
+
+
+# -- leads ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LeadInput:
+    name: str
+    mobile: str
+    preferred_time: str | None = None
+    question: str | None = None
+    package_id: str | None = None
+    subject_ids: tuple[str, ...] | None = None
+    sender: str | None = None
+    channel: str | None = None
+
+
+def create_lead(session: Session, data: LeadInput, idempotency_key: str | None) -> tuple[Lead, bool]:
+    """(lead, created). A retry with the same key returns the stored lead; the same sender asking
+    again for a call-back on the same number while the first request is still open updates it."""
+    if idempotency_key:
+        existing = session.scalar(select(Lead).where(Lead.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, False
+    if data.sender:
+        existing = session.scalar(
+            select(Lead).where(Lead.sender == data.sender, Lead.mobile == data.mobile, Lead.status == "new")
+            .order_by(Lead.id.desc()).limit(1)
+        )
+        if existing is not None:
+            existing.name = data.name
+            for attr in ("preferred_time", "question", "package_id", "channel"):
+                if getattr(data, attr):
+                    setattr(existing, attr, getattr(data, attr))
+            if data.subject_ids:
+                existing.subject_ids = list(data.subject_ids)
+            return existing, False
+    lead = Lead(name=data.name, mobile=data.mobile, preferred_time=data.preferred_time, question=data.question,
+                package_id=data.package_id, subject_ids=list(data.subject_ids) if data.subject_ids else None,
+                sender=data.sender, channel=data.channel, status="new", idempotency_key=idempotency_key)
+    try:
+        with session.begin_nested():
+            session.add(lead)
+    except IntegrityError:
+        existing = session.scalar(select(Lead).where(Lead.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return existing, False
+    return lead, True
+
+
+def list_leads(session: Session, *, status: str | None = None, date_from: date | None = None,
+               date_to: date | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
+    query = select(Lead)
+    if status:
+        query = query.where(Lead.status == status)
+    start, end = china_day_range(date_from, date_to)
+    if start:
+        query = query.where(Lead.created_at >= start)
+    if end:
+        query = query.where(Lead.created_at < end)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+def change_lead_status(lead: Lead, status: str) -> None:
+    if status not in LEAD_STATUSES:
+        raise ValueError(status)
+    lead.status = status

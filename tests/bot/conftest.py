@@ -1,0 +1,57 @@
+"""Shared fixtures for bot/ tests: settings on a fresh database per test, and a client.
+
+`client` runs the app's lifespan, so the database is created by the real Alembic migrations
+(upgrade head), exactly as at start-up: a SQLite file `tmp_path / "bot.db"` by default, or a new
+PostgreSQL database per test when TEST_POSTGRES_URL points at a server
+(e.g. `TEST_POSTGRES_URL=postgresql://jzs@127.0.0.1:5433`; the database is dropped afterwards).
+Rasa is not running: tests that need it pass their own transport to `create_app`.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from bot.app import create_app
+from bot.db import normalize_url
+from bot.settings import Settings
+
+STAFF_TOKEN = "test-staff-token"
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(f"{server.rstrip('/')}/postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server.rstrip('/')}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app_settings(database_url) -> Settings:
+    return Settings(environment="test", database_url=database_url, staff_token=STAFF_TOKEN,
+                    rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9")
+
+
+@pytest.fixture
+def client(app_settings):
+    with TestClient(create_app(app_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def staff_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {STAFF_TOKEN}"}

@@ -1,0 +1,114 @@
+"""Course consultation end to end: recommend -> price -> enroll through /api/chat, then the staff API.
+
+The real Rasa server, action server and bot/ run on free ports (tests/e2e/conftest.py). The user
+answers whatever the assistant asks, so the test follows the conversation rather than a fixed
+script; what it checks is what a user and a consultant would notice: the recommendation and its
+reason, the price, the enrollment number, the record staff see, and no duplicate on a repeat.
+"""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+STAFF = {"Authorization": "Bearer e2e-staff-token"}
+NUMBER = re.compile(r"EN\d{8}-[0-9A-Z]{4}")
+
+# What this user says when asked about each thing (matched on words of the question).
+ANSWERS = [
+    ("确认提交报名", "确认"),  # the summary mentions 姓名 and 手机 too: it comes first
+    ("零基础吗", "我是零基础"),
+    ("没通过", "考过几次都没通过"),
+    ("工作忙", "时间比较充裕"),
+    ("现场", "有现场经验"),
+    ("哪个专业", "建筑实务"),
+    ("哪几科", "全科 建筑实务"),
+    ("哪个套餐", "无忧取证班"),
+    ("姓名", "张三"),
+    ("手机号", "138 1234 5678"),
+    ("什么时间接电话", "工作日晚上"),
+]
+
+
+def answer_for(reply: str) -> str | None:
+    for cue, answer in ANSWERS:
+        if cue in reply:
+            return answer
+    return None
+
+
+def converse(chat, opening: str, done: re.Pattern, max_turns: int = 12) -> str:
+    """Say `opening`, then answer each question until a reply matches `done`; return that reply."""
+    reply = chat.say_text(opening)
+    for _ in range(max_turns):
+        if done.search(reply):
+            return reply
+        answer = answer_for(reply)
+        assert answer, f"the assistant said something this user cannot answer:\n{reply}"
+        reply = chat.say_text(answer)
+    raise AssertionError(f"the conversation did not finish:\n{reply}")
+
+
+@pytest.fixture
+def api(stack):
+    with httpx.Client(base_url=stack.bot_url, timeout=30) as client:
+        yield client
+
+
+def wuyou(api) -> dict:
+    return next(p for p in api.get("/api/packages").json()["packages"] if p["id"] == "wuyou")
+
+
+def test_recommend_then_price_then_enroll_and_staff_find_it_once(chat, api):
+    full_price = wuyou(api)["prices"]["full"]
+
+    # 1. Which class fits: the assistant asks, then recommends with the catalogue's own reason.
+    reply = converse(chat, "帮我推荐一下", re.compile(r"推荐【"))
+    assert "推荐【无忧取证班】" in reply
+    assert "多次考试未通过" in reply  # a line of 适合学员, quoted
+    assert f"¥{full_price}" in reply  # the price for the subjects chosen (全科 + 建筑实务)
+
+    # 2. What it costs, from the knowledge base.
+    price_reply = chat.say_text("无忧取证班多少钱")
+    assert str(full_price) in price_reply
+
+    # 3. Sign up; the subjects chosen during the recommendation are not asked again.
+    reply = converse(chat, "我要报名", NUMBER)
+    assert "报名成功" in reply
+    number = NUMBER.search(reply).group(0)
+    assert f"¥{full_price}" in reply
+
+    # 4. The consultant finds it, with the right price and the conversation's sender.
+    listed = api.get("/api/enrollments", params={"sender": chat.sender}, headers=STAFF).json()
+    assert listed["total"] == 1
+    record = listed["items"][0]
+    assert record["number"] == number and record["price"] == full_price
+    assert record["package"]["name"] == "无忧取证班"
+    assert [s["name"] for s in record["subjects"]] == ["施工管理", "法规相关知识", "建筑实务"]
+    assert record["mobile"] == "13812345678" and record["status"] == "new"
+    # The owner can look it up with the phone number, nobody else can.
+    assert api.get(f"/api/enrollments/{number}", params={"phone": "13812345678"}).json()["price"] == full_price
+    assert api.get(f"/api/enrollments/{number}", params={"phone": "13900000000"}).status_code == 404
+
+    # 5. Doing it all again creates nothing new.
+    reply = converse(chat, "我要报名", NUMBER)
+    assert NUMBER.search(reply).group(0) == number and "已经提交过" in reply
+    assert api.get("/api/enrollments", params={"sender": chat.sender}, headers=STAFF).json()["total"] == 1
+
+
+def test_a_call_back_request_reaches_the_consultants(chat, api):
+    reply = converse(chat, "让顾问打电话给我", re.compile(r"已为您登记回电"))
+    assert "138****5678" in reply and "13812345678" not in reply
+    leads = api.get("/api/leads", headers=STAFF).json()["items"]
+    mine = [lead for lead in leads if lead["sender"] == chat.sender]
+    assert len(mine) == 1
+    assert mine[0]["mobile"] == "13812345678" and mine[0]["preferred_time"] == "工作日晚上"
+
+
+def test_leaving_the_form_submits_nothing(chat, api):
+    chat.say_text("我要报名")
+    chat.say_text("AI私塾班")
+    reply = chat.say_text("不报了")
+    assert "不会提交" in reply
+    assert api.get("/api/enrollments", params={"sender": chat.sender}, headers=STAFF).json()["total"] == 0
