@@ -161,6 +161,13 @@
         msgs.forEach(function (m) {
           // An {"type":"answer"} custom payload belongs to the text answer just before it: it enables 👍/👎.
           if (m.custom && m.custom.type === "answer" && pending) { pending.feedback = { faq_id: m.custom.faq_id }; return; }
+          // A comparison comes as a text table plus the same data as a payload: draw a real table
+          // instead of the text, keeping the text's closing line (what to do next).
+          if (m.custom && m.custom.type === "comparison" && pending) {
+            var lines = (pending.text || "").split("\n");
+            pending.custom = m.custom; pending.text = lines.length > 1 ? lines[lines.length - 1] : "";
+            return;
+          }
           if (pending) addEntry(pending);
           pending = { who: "bot", text: m.text || "", buttons: m.buttons || [], custom: m.custom || null, question: shown || message };
         });

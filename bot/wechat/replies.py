@@ -41,7 +41,8 @@ def render(messages: list[dict[str, Any]]) -> Rendered:
         if buttons:
             block.append(options_block(buttons, start=len(out.options) + 1))
             out.options.extend({"title": b["title"], "payload": b["payload"]} for b in buttons)
-        table = render_table(custom)
+        # A comparison arrives as a text table plus the same table as a payload: the text wins.
+        table = render_table(custom) if not parts else ""
         if table:
             block.append(table)
         if block:

@@ -593,3 +593,11 @@ def test_protocol_check_timestamp_rejects_garbage():
         with pytest.raises(protocol.StaleTimestamp):
             protocol.check_timestamp(value, 300)
     protocol.check_timestamp(str(int(time.time())), 300)
+
+
+def test_comparison_sent_as_text_and_payload_is_shown_once():
+    from bot.wechat.replies import render
+
+    rendered = render([{"text": "无忧取证班 vs AI私塾班：\n【全科】\n  无忧取证班：¥6280"},
+                       {"custom": {"type": "comparison", "columns": ["项目", "无忧取证班"], "rows": [["全科", "¥6280"]]}}])
+    assert rendered.text.count("¥6280") == 1
