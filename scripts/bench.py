@@ -34,7 +34,7 @@ CONVERSATION = [
     ("knowledge", "延续注册多久能批下来"),
     ("course", "AI私塾班多少钱"),
     ("enrollment", "我要报名无忧取证班"),
-    ("enrollment", "全科"),
+    ("enrollment", "全科 建筑实务"),
     ("enrollment", "张三"),
     ("enrollment", "{phone}"),
     ("enrollment", "确认"),
