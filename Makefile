@@ -10,9 +10,9 @@ GEN_NLU := var/generated/nlu
 RASA_DATA := data $(GEN_NLU)
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data knowledge/documents domain -type f 2>/dev/null) config.yml
-KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f -name '*.py' -o -type f -name '*.yml' -o -type f -name '*.txt' 2>/dev/null)
+KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval bench lock clean
+.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval bench bench-knowledge lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,8 +68,11 @@ test-rasa: train ## validate the Rasa data and run the conversation tests
 test-e2e: train browser services ## end-to-end tests against the real processes on free ports, browser tests in headless Chromium
 	@$(PY) -m pytest -q tests/e2e
 
-eval: train ## retrieval and end-to-end quality figures, report under var/reports/
-	@$(PY) -m knowledge.evaluate --index var/index --dev data/eval/dev.yml --out var/reports
+eval: train ## retrieval (BM25, dense, hybrid) and end-to-end quality on the held-out dev set; report under var/reports/
+	@$(PY) -m scripts.evaluate --index var/index --dev data/eval/dev.yml --out var/reports --e2e
+
+bench-knowledge: train ## in-process search latency and the 100,000-passage scale benchmark
+	@$(PY) -m scripts.bench_knowledge --index var/index --dev data/eval/dev.yml --out var/reports
 
 bench: train ## load benchmark through /api/chat (loopback, bounded), report under var/reports/
 	@$(PY) -m scripts.bench

@@ -1,4 +1,143 @@
-"""Routes for knowledge (filled in by its issue)."""
-from fastapi import APIRouter
+"""Knowledge search API (the chat actions and the staff console call these).
 
-router = APIRouter()
+  GET  /api/knowledge/search?q=...&k=5   ranked hits (FAQ items and document sections) with their
+                                         scores and sources, plus the decision for the question
+  POST /api/knowledge/answer             {"question", optional "context_question", optional "faq_id"}
+                                         -> answer / suggest / decline with the source to cite
+                                         (and the FAQ's standard question, a good context_question
+                                         for the next turn)
+
+The engine (knowledge.engine) is loaded lazily, once per index folder, from
+`settings.index_dir`; when `make train` points the index at a new version, the next request
+loads it. A missing or stale index is a 503 whose `detail` says in Chinese what to do. Search
+runs in FastAPI's thread pool (plain `def` endpoints), so encoding never blocks the event loop.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["knowledge"])
+
+MAX_QUESTION_CHARS = 1000
+INDEX_UNAVAILABLE = "知识库暂时不可用，请稍后再试；如需帮助可以回复“转人工”。"
+
+
+def _text(max_chars: int, required: bool, what: str):
+    def check(value: Any) -> Any:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            raise PydanticCustomError("knowledge_text", "{reason}", {"reason": f"{what}必须是文本。"})
+        if required and not value.strip():
+            raise PydanticCustomError("knowledge_text", "{reason}", {"reason": f"{what}不能为空。"})
+        if len(value) > max_chars:
+            raise PydanticCustomError("knowledge_text", "{reason}",
+                                      {"reason": f"{what}太长了（超过{max_chars}字），请精简成一两句话。"})
+        return value
+    return BeforeValidator(check)
+
+
+Question = Annotated[str, _text(MAX_QUESTION_CHARS, True, "问题")]
+
+
+class Source(BaseModel):
+    title: str | None = Field(None, description="the document, e.g. 福建省二级建造师注册办理指南")
+    section: str | None = Field(None, description="the section, e.g. 注意事项第2条（照片要求）")
+
+
+class Suggestion(BaseModel):
+    faq_id: str
+    question: str
+
+
+class AnswerResponse(BaseModel):
+    decision: str = Field(..., description="answer | suggest | decline")
+    answer: str = Field(..., description="the text to show (the answer, or a Chinese suggest/decline message)")
+    faq_id: str | None = None
+    question: str | None = Field(None, description="the standard question of the FAQ item answered")
+    source: Source = Field(default_factory=Source)
+    suggestions: list[Suggestion] = Field(default_factory=list, description="2-3 FAQ questions when suggesting")
+    confidence: float = Field(0.0, description="calibrated p(the best entry is the right one)")
+
+
+class HitOut(BaseModel):
+    id: str
+    kind: str
+    faq_id: str | None
+    question: str = Field(..., description="the FAQ question, or the section title")
+    text: str
+    score: float
+    bm25: float
+    dense: float
+    source: Source
+
+
+class SearchResponse(BaseModel):
+    query: str
+    normalized: str
+    hits: list[HitOut]
+    decision: AnswerResponse
+
+
+class AnswerRequest(BaseModel):
+    question: Annotated[str | None, _text(MAX_QUESTION_CHARS, False, "问题 question ")] = None
+    context_question: Annotated[str | None, _text(MAX_QUESTION_CHARS, False, "上一个问题 context_question ")] = None
+    faq_id: Annotated[str | None, _text(128, False, "faq_id ")] = None
+
+
+def _engine(request: Request) -> Engine:
+    try:
+        return shared_engine(request.app.state.settings.index_dir)
+    except IndexUnavailable as exc:
+        log.error("knowledge index unavailable: %s", exc)
+        raise HTTPException(status_code=503, detail=f"{INDEX_UNAVAILABLE}（{str(exc).split(' / ')[0]}）") from exc
+
+
+def _answer_out(decision: Decision, engine: Engine) -> AnswerResponse:
+    return AnswerResponse(
+        decision=decision.kind,
+        answer=decision.answer,
+        faq_id=decision.faq_id,
+        question=engine.faq_question(decision.faq_id) if decision.faq_id else None,
+        source=Source(title=decision.source_title, section=decision.source_section),
+        suggestions=[Suggestion(**s) for s in decision.suggestions],
+        confidence=round(decision.confidence, 4),
+    )
+
+
+def _hit_out(hit: Hit) -> HitOut:
+    return HitOut(id=hit.id, kind=hit.kind, faq_id=hit.faq_id, question=hit.title, text=hit.text, score=hit.score,
+                  bm25=hit.bm25, dense=hit.dense, source=Source(title=hit.source_title, section=hit.source_section))
+
+
+@router.get("/api/knowledge/search", response_model=SearchResponse,
+            responses={503: {"description": "the knowledge index is missing or stale"}})
+def search(request: Request,
+           q: Annotated[Question, Query(description="the question, 1-1000 characters")],
+           k: Annotated[int, Query(ge=1, le=20, description="how many hits")] = 5) -> SearchResponse:
+    engine = _engine(request)
+    decision = engine.answer(q, k=k)
+    return SearchResponse(query=q, normalized=decision.query, hits=[_hit_out(h) for h in decision.hits],
+                          decision=_answer_out(decision, engine))
+
+
+@router.post("/api/knowledge/answer", response_model=AnswerResponse,
+             responses={404: {"description": "unknown faq_id"}, 503: {"description": "the knowledge index is missing or stale"}})
+def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
+    if body.faq_id is None and (body.question is None or not body.question.strip()):
+        raise HTTPException(status_code=422, detail="请提供问题 question（或点击的 faq_id）。")
+    engine = _engine(request)
+    if body.faq_id is not None:
+        try:
+            return _answer_out(engine.answer_by_id(body.faq_id), engine)
+        except KeyError:
+            raise HTTPException(status_code=404, detail=f"没有编号为 {body.faq_id} 的问题，请重新提问。") from None
+    return _answer_out(engine.answer(body.question, context_question=body.context_question), engine)

@@ -1,0 +1,481 @@
+"""The knowledge engine: search, and answer / suggest / decline, over a built index folder.
+
+    engine = Engine.load("var/index")          # refuses a missing or stale index
+    engine.search("证件照要求", k=5)             # ranked hits (FAQ items and document sections)
+    engine.answer("那企业呢", context_question="个人实名认证有几种方式")
+    engine.answer_by_id("photo_rules")         # a suggestion button was clicked
+
+`Retriever` holds the indexes and scores a question against every entry; the build uses it too
+(for the final index and for the cross-validation folds that calibrate the decision), so what is
+calibrated is exactly what serves.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.bm25 import BM25Index
+from knowledge.corpus import Entry, data_hash
+from knowledge.dense import DenseIndex, Encoder, configured_model, load_encoder
+from knowledge.fusion import FEATURES, MODES, DecisionModel, Fusion, coverage, per_entry_max, unknown_share
+from knowledge.textnorm import ROOT, Lexicon
+from knowledge.tokenize import STOPWORDS, get_tokenizer
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+DENSE_TOP_UNITS = 512  # units fetched from FAISS per question; entries outside score 0
+
+DECLINE_TEXT = ("抱歉，这个问题在我掌握的资料（福建省二级建造师注册办理指南和课程介绍）里没有答案，"
+                "我不能凭猜测回答。您可以换个说法再问，或回复“转人工”联系客服。")
+SUGGEST_TEXT = "我不太确定您问的是哪一个，您是想问下面的问题吗？"
+
+# A follow-up that only names what changes ("那企业呢", "延续的话") leans on the previous question.
+_FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
+
+
+class IndexUnavailable(RuntimeError):
+    """The index cannot be used; the message (Chinese first) says what to do."""
+
+
+class IndexMissing(IndexUnavailable):
+    pass
+
+
+class IndexStale(IndexUnavailable):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    id: str  # "faq:<id>" or "doc:<doc>#<section>"
+    kind: str  # "faq" | "doc"
+    faq_id: str | None
+    title: str  # the FAQ question or the section title
+    text: str  # the answer or the section text
+    score: float
+    bm25: float
+    dense: float
+    source_title: str
+    source_section: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Decision:
+    kind: str  # "answer" | "suggest" | "decline"
+    answer: str
+    faq_id: str | None = None
+    source_title: str | None = None
+    source_section: str | None = None
+    suggestions: list[dict] = field(default_factory=list)  # [{"faq_id", "question"}]
+    hits: list[Hit] = field(default_factory=list)
+    confidence: float = 0.0  # p(the best entry is the right one)
+    in_domain: float = 0.0  # p(the question is about the material at all)
+    query: str = ""  # the normalised question that was scored
+    used_context: bool = False
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hits"] = [h.to_dict() for h in self.hits]
+        return d
+
+
+# ---------------------------------------------------------------------------------------------
+# The retriever: units, indexes, scoring
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scores:
+    """Per-entry component scores of one question, each on 0..1."""
+
+    query: str
+    tokens: list[str]
+    bm25_units: np.ndarray  # best unit, BM25 / IDF weight of the question, capped at 1
+    bm25_items: np.ndarray  # the entry's pseudo-document, likewise
+    dense_units: np.ndarray  # best unit cosine
+    dense_items: np.ndarray  # centroid cosine
+
+    def masked(self, keep: np.ndarray) -> "Scores":
+        z = lambda a: np.where(keep, a, 0.0)  # noqa: E731
+        return Scores(self.query, self.tokens, z(self.bm25_units), z(self.bm25_items), z(self.dense_units),
+                      z(self.dense_items))
+
+
+class Retriever:
+    """Entries with their units, indexed twice for each retriever:
+
+    - units: every question / variant / answer / section on its own (an entry's score is the
+      maximum over its units: one variant phrased like the question is enough);
+    - items: one pseudo-document per entry (all its units together for BM25, the centroid of its
+      unit vectors for the dense index), which rewards words spread over several variants.
+
+    `Scores` keeps the four components per entry; `Fusion` (fitted at build time) blends them.
+    """
+
+    def __init__(self, entries: list[Entry], lexicon: Lexicon, tokenizer, bm25_units: BM25Index,
+                 bm25_items: BM25Index, dense_units: DenseIndex, dense_items: DenseIndex, encoder: Encoder,
+                 unit_entry: np.ndarray, entry_tokens: list[frozenset[str]]):
+        self.entries = entries
+        self.lexicon = lexicon
+        self.tokenizer = tokenizer
+        self.bm25_units = bm25_units
+        self.bm25_items = bm25_items
+        self.dense_units = dense_units
+        self.dense_items = dense_items
+        self.encoder = encoder
+        self.unit_entry = unit_entry
+        self.entry_starts = np.flatnonzero(np.r_[True, unit_entry[1:] != unit_entry[:-1]]) if len(unit_entry) else np.zeros(0, int)
+        self.entry_tokens = entry_tokens
+        self.vocabulary = frozenset(bm25_units.idf)
+        cited_docs = {e.source_key.split("#")[0] for e in entries if e.kind == "faq"}
+        # What a decision may answer with: every FAQ item, and the sections of documents that no
+        # FAQ item cites (documents added later); a curated document is answered through its FAQ.
+        self.candidate = np.array([e.kind == "faq" or e.source_key.split("#")[0] not in cited_docs for e in entries])
+
+    # -- construction ---------------------------------------------------------------------------
+    @staticmethod
+    def unit_texts(entries: list[Entry], skip: set[tuple[str, int]] = frozenset()) -> tuple[list[str], np.ndarray]:
+        texts, owner = [], []
+        for i, e in enumerate(entries):
+            for j, (_field, text) in enumerate(e.units):
+                if (e.id, j) not in skip:
+                    texts.append(text)
+                    owner.append(i)
+        return texts, np.asarray(owner, dtype=np.int64)
+
+    @classmethod
+    def build(cls, entries: list[Entry], lexicon: Lexicon, tokenizer, encoder: Encoder, *,
+              skip: set[tuple[str, int]] = frozenset(), bm25_params: tuple[float, float] = (0.6, 0.6),
+              item_b: float = 0.75, unit_vectors: np.ndarray | None = None, dense_factory=None,
+              normalized_units: list[str] | None = None) -> "Retriever":
+        """Index the units of `entries` (except those in `skip`: (entry id, unit index))."""
+        raw, owner = cls.unit_texts(entries, skip)
+        normed = normalized_units if normalized_units is not None else [lexicon.normalize_text(t) for t in raw]
+        toks = [tokenizer.tokens(t) for t in normed]
+        bm25_units = BM25Index(*bm25_params).build(toks)
+        item_toks: list[list[str]] = [[] for _ in entries]
+        for o, t in zip(owner, toks):
+            item_toks[o].extend(t)
+        bm25_items = BM25Index(bm25_params[0], item_b).build(item_toks)
+        vectors = unit_vectors if unit_vectors is not None else encoder.encode(normed)
+        dense_units = DenseIndex.build(vectors, dense_factory)
+        centroids = np.zeros((len(entries), vectors.shape[1]), dtype=np.float32)
+        np.add.at(centroids, owner, vectors)
+        dense_items = DenseIndex.build(centroids, dense_factory)
+        entry_tokens = [frozenset(t) for t in item_toks]
+        return cls(entries, lexicon, tokenizer, bm25_units, bm25_items, dense_units, dense_items, encoder, owner,
+                   entry_tokens)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def _bm25_entries(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        units = per_entry_max(self.bm25_units.normalized_scores(tokens), self.entry_starts)
+        items = self.bm25_items.normalized_scores(tokens)
+        return np.minimum(units, 1.0), np.minimum(items, 1.0)
+
+    def _dense_entries(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        units = np.zeros(len(self.entries), dtype=np.float32)
+        items = np.zeros(len(self.entries), dtype=np.float32)
+        if self.dense_units.size == 0 or not np.any(vector):
+            return units, items
+        q = vector.reshape(1, -1)
+        scores, ids = self.dense_units.search(q, DENSE_TOP_UNITS)
+        valid = ids[0] >= 0
+        owners = self.unit_entry[ids[0][valid]]
+        # Scores come sorted high to low: the first time an entry appears is its maximum.
+        _, first = np.unique(owners, return_index=True)
+        units[owners[first]] = scores[0][valid][first]
+        scores, ids = self.dense_items.search(q, DENSE_TOP_UNITS)
+        valid = ids[0] >= 0
+        items[ids[0][valid]] = scores[0][valid]
+        return np.maximum(units, 0.0), np.maximum(items, 0.0)
+
+    def score(self, query: str, normalized: bool = False) -> Scores:
+        q = query if normalized else self.lexicon.normalize_query(query)
+        tokens = self.tokenizer.tokens(q)
+        vector = self.encoder.encode([q])[0]
+        return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector))
+
+    def ranked(self, scores: Scores, mode: str, fusion: Fusion, candidates_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        fused = fusion.fuse(mode, scores)
+        idx = np.flatnonzero(self.candidate) if candidates_only else np.arange(len(self.entries))
+        order = idx[np.argsort(-fused[idx], kind="stable")]
+        return order, fused
+
+    def features(self, scores: Scores, order: np.ndarray, fused: np.ndarray) -> dict[str, float]:
+        """What the decision looks at: the best entry's fused score, its four components and its
+        lead over the next entry; the IDF-weighted share of the question's words found in that
+        entry, and the share found nowhere in the knowledge base (words only: characters would
+        blur both)."""
+        if len(order) == 0 or not scores.tokens:
+            return dict.fromkeys(FEATURES, 0.0) | {"unknown": 1.0}
+        words = self.tokenizer.tokens(scores.query, chars=False)
+        weights = [self.bm25_units.token_weight(t) for t in words]
+        top = order[0]
+        second = float(fused[order[1]]) if len(order) > 1 else 0.0
+        return {
+            "score": float(fused[top]),
+            "margin": float(fused[top]) - second,
+            "coverage": coverage(words, weights, self.entry_tokens[top]),
+            "unknown": unknown_share(words, weights, self.vocabulary),
+            "bm25_units": float(scores.bm25_units[top]),
+            "bm25_items": float(scores.bm25_items[top]),
+            "dense_units": float(scores.dense_units[top]),
+            "dense_items": float(scores.dense_items[top]),
+        }
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        np.save(folder / "unit_entry.npy", self.unit_entry)
+        self.bm25_units.save(folder / "bm25_units")
+        self.bm25_items.save(folder / "bm25_items")
+        self.dense_units.save(folder / "dense_units.faiss")
+        self.dense_items.save(folder / "dense_items.faiss")
+
+    @classmethod
+    def load(cls, folder: Path, entries: list[Entry], lexicon: Lexicon, tokenizer, encoder: Encoder,
+             entry_tokens: list[frozenset[str]]) -> "Retriever":
+        return cls(entries, lexicon, tokenizer, BM25Index.load(folder / "bm25_units"), BM25Index.load(folder / "bm25_items"),
+                   DenseIndex.load(folder / "dense_units.faiss"), DenseIndex.load(folder / "dense_items.faiss"),
+                   encoder, np.load(folder / "unit_entry.npy"), entry_tokens)
+
+
+# ---------------------------------------------------------------------------------------------
+# Index folder
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_index_dir(index_dir: Path | str) -> Path:
+    """A version folder (with manifest.json) or a parent folder with a `current` pointer."""
+    index_dir = Path(index_dir)
+    if (index_dir / "manifest.json").is_file():
+        return index_dir
+    pointer = index_dir / "current"
+    if pointer.is_file():
+        version = index_dir / pointer.read_text(encoding="utf-8").strip()
+        if (version / "manifest.json").is_file():
+            return version
+    raise IndexMissing(f"知识库索引不存在：{index_dir}。请先运行 make train"
+                       f"（python -m knowledge.build --out {index_dir}）。 / no knowledge index at {index_dir}")
+
+
+def check_fresh(manifest: dict, root: Path = ROOT) -> None:
+    """Refuse an index built from other data files or for another embedding model."""
+    current = data_hash(root)
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexStale(f"知识库索引格式已过期（{manifest.get('format')} ≠ {FORMAT_VERSION}），请重新运行 make train。"
+                         " / the index was built by another version of knowledge/")
+    if manifest.get("data_hash") != current:
+        raise IndexStale("知识库索引已过期：FAQ、文档或词典在索引构建之后有改动，请重新运行 make train。"
+                         f" / stale index: data hash {str(manifest.get('data_hash'))[:12]} ≠ current {current[:12]}")
+    configured = configured_model()
+    if manifest.get("model", {}).get("name") != configured:
+        raise IndexStale(f"知识库索引使用的向量模型（{manifest.get('model', {}).get('name')}）与当前配置"
+                         f"（EMBEDDING_MODEL={configured}）不一致，请重新运行 make train。")
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------------------------
+
+
+class Engine:
+    def __init__(self, retriever: Retriever, manifest: dict, index_dir: Path | None = None):
+        self.retriever = retriever
+        self.manifest = manifest
+        self.index_dir = index_dir
+        self.fusion = Fusion(**manifest["fusion"]["weights"])
+        self.decision_models = {m: DecisionModel.from_dict(d) for m, d in manifest["decision"].items()}
+        self._faq_index = {e.faq_id: i for i, e in enumerate(retriever.entries) if e.faq_id}
+
+    # -- loading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, index_dir: Path | str, root: Path = ROOT, check: bool = True) -> "Engine":
+        version = resolve_index_dir(index_dir)
+        try:
+            manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable(f"知识库索引的 manifest.json 无法读取：{version}（{exc}），请重新运行 make train。") from exc
+        if check:
+            check_fresh(manifest, root)
+        try:
+            return cls._from_folder(version, manifest, root)
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            raise IndexUnavailable(f"知识库索引不完整或已损坏：{version}（{exc}），请重新运行 make train。") from exc
+
+    @classmethod
+    def _from_folder(cls, version: Path, manifest: dict, root: Path) -> "Engine":
+        tokenizer = get_tokenizer(root / "data" / "dictionary")
+        stored = json.loads((version / "entries.json").read_text(encoding="utf-8"))
+        entries = [Entry(**{**e, "units": [tuple(u) for u in e["units"]]}) for e in stored["entries"]]
+        lexicon = Lexicon.from_dictionary(root / "data" / "dictionary", extra_terms=stored["vocabulary"],
+                                          common_words=tokenizer.common_words())
+        encoder = load_encoder(version / "model", tokenizer)
+        entry_tokens = [frozenset(t) for t in stored["entry_tokens"]]
+        retriever = Retriever.load(version, entries, lexicon, tokenizer, encoder, entry_tokens)
+        return cls(retriever, manifest, version)
+
+    # -- search --------------------------------------------------------------------------------
+    def _hit(self, i: int, fused: np.ndarray, bm25: np.ndarray, dense: np.ndarray) -> Hit:
+        e = self.retriever.entries[i]
+        return Hit(e.id, e.kind, e.faq_id, e.title, e.text, round(float(fused[i]), 4), round(float(bm25[i]), 4),
+                   round(float(dense[i]), 4), e.source_doc, e.source_section)
+
+    def _ranking(self, scores: Scores, mode: str, k: int) -> tuple[np.ndarray, np.ndarray, list[Hit]]:
+        """(decision candidates best first, fused scores, the k best entries of any kind as hits)."""
+        fused = self.fusion.fuse(mode, scores)
+        everything = np.argsort(-fused, kind="stable")
+        candidates = everything[self.retriever.candidate[everything]]
+        if mode == "bm25":
+            bm25, dense = fused, self.fusion.dense(scores)
+        elif mode == "dense":
+            bm25, dense = self.fusion.bm25(scores), fused
+        else:
+            bm25, dense = self.fusion.bm25(scores), self.fusion.dense(scores)
+        hits = [self._hit(i, fused, bm25, dense) for i in everything[:k] if fused[i] > 0]
+        return candidates, fused, hits
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """The k best entries (FAQ items and document sections) for a question."""
+        scores = self.retriever.score(query)
+        if not scores.tokens:
+            return []
+        return self._ranking(scores, mode, k)[2]
+
+    # -- decisions -----------------------------------------------------------------------------
+    def _decide(self, scores: Scores, mode: str, k: int = 5) -> Decision:
+        r = self.retriever
+        if not scores.tokens:  # nothing but punctuation, particles or an empty string
+            return Decision("decline", DECLINE_TEXT, None, None, None, [], [], 0.0, 0.0, scores.query)
+        order, fused, hits = self._ranking(scores, mode, k)
+        model = self.decision_models[mode]
+        p_domain, p = model.probabilities(r.features(scores, order, fused))
+        kind = model.kind(p_domain, p)
+        if kind == "answer":
+            e = r.entries[order[0]]
+            return Decision("answer", e.text, e.faq_id, e.source_doc, e.source_section, [], hits, p, p_domain,
+                            scores.query)
+        if kind == "suggest":
+            top = fused[order[0]]
+            picks = [i for i in order[:3] if r.entries[i].faq_id and fused[i] >= 0.5 * top]
+            if len(picks) < 2:
+                picks = [i for i in order[:2] if r.entries[i].faq_id]
+            suggestions = [{"faq_id": r.entries[i].faq_id, "question": r.entries[i].title} for i in picks]
+            return Decision("suggest", SUGGEST_TEXT, None, None, None, suggestions, hits, p, p_domain, scores.query)
+        return Decision("decline", DECLINE_TEXT, None, None, None, [], hits, p, p_domain, scores.query)
+
+    def answer(self, query: str, context_question: str | None = None, mode: str = "hybrid", k: int = 5) -> Decision:
+        """Answer, suggest 2-3 FAQ questions, or decline; `hits` holds the k best entries.
+        `context_question` is the user's previous question: an elliptical follow-up ("那企业呢")
+        is read together with it."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        alone = self._decide(self.retriever.score(query), mode, k)
+        if not context_question or not context_question.strip() or not self.is_follow_up(query):
+            return alone
+        scores = self._follow_up_scores(context_question, query, mode)
+        if scores is None:  # the follow-up names nothing the material knows
+            return alone
+        combined = self._decide(scores, mode, k)
+        combined.used_context = True
+        if combined.kind == "answer" or (alone.kind == "decline" and combined.kind == "suggest"):
+            return combined
+        return alone
+
+    def _follow_up_scores(self, context: str, follow_up: str, mode: str) -> Scores | None:
+        """Read an elliptical follow-up against the previous question: its words take the place of
+        one word of the previous question ("个人实名认证有几种方式" + "那企业呢" -> "企业实名认证有几种方式").
+        Each replacement is scored over the entries that mention the new words and not the
+        replaced one (the user moved from one to the other); the best reading wins. When no
+        replacement finds such an entry, the new words are appended to the previous question.
+        None when no entry mentions the new words at all."""
+        r = self.retriever
+        c = r.lexicon.normalize_query(context)
+        f = r.lexicon.normalize_query(follow_up)
+        f_words = r.tokenizer.tokens(f, chars=False)
+        mentions = np.array([all(t in et for t in f_words) for et in r.entry_tokens]) & r.candidate
+        if not f_words or not mentions.any():
+            return None
+        new = "".join(w for w in r.tokenizer.words(f) if w not in STOPWORDS)
+        best, best_mask, best_score = None, None, -1.0
+        for word in dict.fromkeys(r.tokenizer.tokens(c, chars=False)):
+            if word in f_words or word not in c:
+                continue
+            mask = mentions & np.array([word not in et for et in r.entry_tokens])
+            if not mask.any():
+                continue
+            scores = r.score(c.replace(word, new, 1), normalized=True)
+            top = float(self.fusion.fuse(mode, scores)[mask].max())
+            if top > best_score:
+                best, best_mask, best_score = scores, mask, top
+        if best is None:
+            best, best_mask = r.score(f"{c} {new}", normalized=True), mentions
+        return best.masked(best_mask)
+
+    def is_follow_up(self, query: str) -> bool:
+        q = self.retriever.lexicon.normalize_query(query).replace(" ", "")
+        if not q or len(q) > 10:
+            return False
+        words = [w for w in self.retriever.tokenizer.words(q) if w not in STOPWORDS]
+        return bool(_FOLLOW_UP.match(q)) and len(words) <= 2
+
+    def answer_by_id(self, faq_id: str) -> Decision:
+        """The answer of one FAQ item (a suggestion button). KeyError if there is no such item."""
+        i = self._faq_index.get(faq_id)
+        if i is None:
+            raise KeyError(faq_id)
+        e = self.retriever.entries[i]
+        return Decision("answer", e.text, e.faq_id, e.source_doc, e.source_section, [], [], 1.0, 1.0, "")
+
+    def faq_question(self, faq_id: str) -> str | None:
+        i = self._faq_index.get(faq_id)
+        return self.retriever.entries[i].title if i is not None else None
+
+    @property
+    def faq_ids(self) -> list[str]:
+        return list(self._faq_index)
+
+
+# ---------------------------------------------------------------------------------------------
+# A process-wide engine, loaded lazily once (bot/ uses this)
+# ---------------------------------------------------------------------------------------------
+
+_engines: dict[Path, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def shared_engine(index_dir: Path | str, root: Path = ROOT) -> Engine:
+    """The engine for an index folder, loaded on first use and again when `current` points at a
+    new version (after `make train`). A missing or stale index raises IndexUnavailable, each time:
+    nothing is cached until a load succeeds."""
+    version = resolve_index_dir(index_dir).resolve()
+    engine = _engines.get(version)
+    if engine is not None:
+        return engine
+    with _engines_lock:
+        engine = _engines.get(version)
+        if engine is None:
+            engine = Engine.load(version, root)
+            for old in [v for v in _engines if v.parent == version.parent]:
+                del _engines[old]  # the previous version of the same index folder
+            _engines[version] = engine
+    return engine
+
+
+def reset_shared_engines() -> None:
+    with _engines_lock:
+        _engines.clear()

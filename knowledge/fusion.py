@@ -1,0 +1,217 @@
+"""Hybrid fusion and the answer / suggest / decline decision.
+
+Scores are per entry (a FAQ item or a document section): every retriever scores units (a FAQ
+question, each variant, the answer, a section's text) and an entry takes the maximum over its
+units, so a question phrased like any one variant finds its item.
+
+- Each retriever also scores one pseudo-document per entry (BM25: all its units together; dense:
+  the centroid of its unit vectors). BM25 scores are normalised by the question's own IDF weight
+  (`BM25Index.normalized_scores`) and capped at 1, dense scores are cosine similarities; all four
+  components are on a 0..1 scale and blend linearly (`Fusion`, weights chosen by cross-validation
+  on the FAQ variants at build time).
+- The decision asks two questions about the best entry, each answered by a logistic regression
+  fitted at build time: is the question in the domain at all (declined if not), and is the best
+  entry the right one (answered if so, otherwise 2-3 FAQ questions are suggested). Calibration
+  data: held-out FAQ variants (cross-validation folds) and the project's own out-of-domain
+  questions (knowledge/calibration/), never the dev set. The thresholds are chosen from that data
+  for a target precision and decline rate; everything fitted is stored in manifest.json.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+MODES = ("bm25", "dense", "hybrid")
+# Features of the best entry (see Retriever.features).
+FEATURES = ("score", "margin", "coverage", "unknown", "bm25_units", "bm25_items", "dense_units", "dense_items")
+
+# Targets for choosing thresholds on the calibration data.
+ANSWER_PRECISION = 0.95  # of the questions answered directly, at least this share must be right
+NEGATIVE_DECLINE = 0.90  # at least this share of the out-of-domain questions must be declined
+
+
+def per_entry_max(unit_scores: np.ndarray, entry_starts: np.ndarray) -> np.ndarray:
+    """Maximum of the unit scores of each entry; units of one entry are contiguous."""
+    if unit_scores.size == 0:
+        return np.zeros(len(entry_starts), dtype=np.float32)
+    return np.maximum.reduceat(unit_scores, entry_starts)
+
+
+@dataclass
+class Fusion:
+    """How an entry's scores combine (all on 0..1, chosen by cross-validation at build time).
+
+    bm25 = unit_share_bm25 * best unit + (1 - unit_share_bm25) * item document
+    dense = unit_share_dense * best unit + (1 - unit_share_dense) * centroid
+    hybrid = weight_dense * dense + (1 - weight_dense) * bm25
+    """
+
+    unit_share_bm25: float = 0.5
+    unit_share_dense: float = 0.5
+    weight_dense: float = 0.5
+
+    def bm25(self, s) -> np.ndarray:
+        return self.unit_share_bm25 * s.bm25_units + (1.0 - self.unit_share_bm25) * s.bm25_items
+
+    def dense(self, s) -> np.ndarray:
+        return self.unit_share_dense * s.dense_units + (1.0 - self.unit_share_dense) * s.dense_items
+
+    def fuse(self, mode: str, s) -> np.ndarray:
+        """Entry scores of one retrieval mode; `s` holds the four per-entry component arrays."""
+        if mode == "bm25":
+            return self.bm25(s)
+        if mode == "dense":
+            return self.dense(s)
+        if mode == "hybrid":
+            return self.weight_dense * self.dense(s) + (1.0 - self.weight_dense) * self.bm25(s)
+        raise ValueError(f"unknown retrieval mode {mode!r}; expected one of {MODES}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def coverage(query_tokens: list[str], weights: list[float], entry_tokens: set[str] | frozenset[str]) -> float:
+    """IDF-weighted share of the question's tokens that occur in the entry."""
+    total = sum(weights)
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in zip(query_tokens, weights) if t in entry_tokens) / total
+
+
+def unknown_share(query_tokens: list[str], weights: list[float], vocabulary) -> float:
+    """IDF-weighted share of the question's tokens that occur nowhere in the knowledge base."""
+    total = sum(weights)
+    if total <= 0:
+        return 1.0
+    return sum(w for t, w in zip(query_tokens, weights) if t not in vocabulary) / total
+
+
+@dataclass
+class Logistic:
+    """sigmoid(coef . (x - mean) / scale + intercept) over named features."""
+
+    features: list[str]
+    coef: list[float]
+    intercept: float
+    mean: list[float]
+    scale: list[float]
+
+    def __call__(self, values: dict[str, float]) -> float:
+        z = self.intercept
+        for name, c, m, s in zip(self.features, self.coef, self.mean, self.scale):
+            z += c * (values[name] - m) / s
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def fit(cls, features: list[str], X: np.ndarray, y: np.ndarray) -> "Logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        X = np.asarray(X, dtype=np.float64)
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+        scale[scale < 1e-9] = 1.0
+        lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+        lr.fit((X - mean) / scale, np.asarray(y, dtype=int))
+        return cls(list(features), [float(c) for c in lr.coef_[0]], float(lr.intercept_[0]),
+                   [float(m) for m in mean], [float(v) for v in scale])
+
+
+@dataclass
+class DecisionModel:
+    """Two calibrated questions about the best entry:
+
+    - in domain? p_domain from `domain` (score components, coverage, unknown words): below
+      `domain_threshold` the question is declined;
+    - is the best entry the right one? p_answer from `answer` (score, margin, coverage): at or
+      above `answer_threshold` it is answered directly, otherwise 2-3 FAQ questions are suggested.
+    """
+
+    domain: Logistic
+    answer: Logistic
+    domain_threshold: float
+    answer_threshold: float
+
+    def probabilities(self, features: dict[str, float]) -> tuple[float, float]:
+        return self.domain(features), self.answer(features)
+
+    def kind(self, p_domain: float, p_answer: float) -> str:
+        if p_domain < self.domain_threshold:
+            return "decline"
+        return "answer" if p_answer >= self.answer_threshold else "suggest"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DecisionModel":
+        return cls(Logistic(**data["domain"]), Logistic(**data["answer"]), data["domain_threshold"],
+                   data["answer_threshold"])
+
+
+# In domain? The retriever's own score components and the word overlap (per mode, so that
+# "bm25 alone" decides from BM25 alone). Right entry? The score, its lead, the overlap.
+DOMAIN_FEATURES = {
+    "bm25": ["bm25_units", "bm25_items", "coverage", "unknown"],
+    "dense": ["dense_units", "dense_items", "coverage", "unknown"],
+    "hybrid": ["bm25_units", "bm25_items", "dense_units", "dense_items", "coverage", "unknown"],
+}
+ANSWER_FEATURES = ["score", "margin", "coverage"]
+
+
+def _lowest_threshold_with_precision(p: np.ndarray, y: np.ndarray, precision: float) -> float:
+    """The lowest probability t such that the examples with p >= t are right `precision` of the time."""
+    order = np.argsort(-p)
+    hits = np.cumsum(y[order])
+    prec = hits / np.arange(1, len(order) + 1)
+    ok = np.where(prec >= precision)[0]
+    return float(p[order][ok.max()]) if len(ok) else 1.0
+
+
+def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndarray, negative: np.ndarray,
+                       answer_precision: float = ANSWER_PRECISION,
+                       negative_decline: float = NEGATIVE_DECLINE) -> tuple[DecisionModel, dict]:
+    """Fit both logistic regressions and choose the thresholds on the calibration questions.
+
+    rows: features of the best entry per question; correct: the best entry is the right one;
+    negative: the question is out of domain.
+    domain_threshold: the lowest value that still declines `negative_decline` of the
+    out-of-domain questions. answer_threshold: the lowest value at which the questions that pass
+    the domain gate and are answered directly are right at least `answer_precision` of the time.
+    """
+    correct = np.asarray(correct, dtype=bool)
+    negative = np.asarray(negative, dtype=bool)
+    pos = ~negative
+    Xd = np.array([[r[f] for f in DOMAIN_FEATURES[mode]] for r in rows])
+    Xa = np.array([[r[f] for f in ANSWER_FEATURES] for r in rows])
+    domain = Logistic.fit(DOMAIN_FEATURES[mode], Xd, pos)
+    answer = Logistic.fit(ANSWER_FEATURES, Xa[pos], correct[pos])
+    p_domain = np.array([domain(r) for r in rows])
+    p_answer = np.array([answer(r) for r in rows])
+
+    neg_p = np.sort(p_domain[negative])
+    if len(neg_p):
+        idx = min(len(neg_p) - 1, int(math.ceil(negative_decline * len(neg_p))) - 1)
+        domain_threshold = float(np.nextafter(neg_p[idx], 1.0))
+    else:
+        domain_threshold = 0.5
+    gate = p_domain >= domain_threshold  # out-of-domain questions that pass count as wrong answers
+    answer_threshold = _lowest_threshold_with_precision(p_answer[gate], correct[gate].astype(int), answer_precision) \
+        if gate.any() else 1.0
+    model = DecisionModel(domain, answer, domain_threshold, answer_threshold)
+
+    kinds = np.array([model.kind(a, b) for a, b in zip(p_domain, p_answer)])
+    answered = kinds == "answer"
+    report = {
+        "questions": int(len(rows)),
+        "in_domain": int(pos.sum()),
+        "out_of_domain": int(negative.sum()),
+        "top1_accuracy_in_domain": float(correct[pos].mean()) if pos.any() else None,
+        "answered_share_in_domain": float(answered[pos].mean()) if pos.any() else None,
+        "answered_precision": float(correct[answered].mean()) if answered.any() else None,
+        "suggested_share_in_domain": float((kinds[pos] == "suggest").mean()) if pos.any() else None,
+        "declined_share_in_domain": float((kinds[pos] == "decline").mean()) if pos.any() else None,
+        "declined_share_out_of_domain": float((kinds[negative] == "decline").mean()) if negative.any() else None,
+    }
+    return model, report

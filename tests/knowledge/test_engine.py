@@ -1,0 +1,124 @@
+"""The engine over the session's index: search, answer / suggest / decline, follow-ups, refusals."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+
+from knowledge.engine import Engine, IndexMissing, IndexStale, IndexUnavailable, resolve_index_dir
+from knowledge.textnorm import ROOT
+
+
+def test_a_faq_question_is_answered_with_its_source(engine):
+    d = engine.answer("证件照、手持身份证照、签名照有什么要求？")
+    assert d.kind == "answer" and d.faq_id == "photo_rules"
+    assert "30KB" in d.answer
+    assert d.source_title == "福建省二级建造师注册办理指南"
+    assert d.source_section.startswith("注意事项第2条")
+
+
+@pytest.mark.parametrize("question, faq_id", [
+    ("注册时提示资格裤中没有数据", "error_no_qualification"),  # homophone typo
+    ("mima 找不回来了", "password_reset"),  # pinyin
+    ("二建註冊要甚麼條件", "reg_eligibility"),  # traditional characters
+    ("ＡＩ私塾班全科多少钱？", "price_ai"),  # full width
+    ("延续注册要多少个工作日", "time_renewal_added"),
+])
+def test_messy_questions_find_the_right_item(engine, question, faq_id):
+    hits = [h for h in engine.search(question, k=5) if h.faq_id]
+    assert hits[0].faq_id == faq_id
+
+
+def test_off_topic_questions_are_declined_not_answered(engine):
+    for q in ["帮我写一首关于秋天的诗", "今晚的足球比赛谁赢了", "红烧排骨怎么做好吃", "你好吗"]:
+        d = engine.answer(q)
+        assert d.kind == "decline", (q, d.kind, d.faq_id)
+        assert d.faq_id is None and d.suggestions == [] and "转人工" in d.answer
+
+
+def test_search_ranks_document_sections_too(engine):
+    hits = engine.search("撤回数据菜单在哪里", k=10)
+    assert any(h.kind == "doc" and h.id.startswith("doc:guide#") for h in hits)
+    assert hits == sorted(hits, key=lambda h: -h.score)
+    assert all(h.source_title and h.source_section for h in hits)
+
+
+def test_a_suggestion_offers_two_or_three_faq_questions(engine):
+    strict = Engine(engine.retriever, engine.manifest)
+    for mode, model in strict.decision_models.items():  # nothing is confident enough to answer
+        strict.decision_models[mode] = dataclasses.replace(model, answer_threshold=1.01, domain_threshold=0.0)
+    d = strict.answer("证件照要多大")
+    assert d.kind == "suggest" and 2 <= len(d.suggestions) <= 3
+    assert d.suggestions[0]["faq_id"] == "photo_rules"
+    assert all(s["question"] == engine.faq_question(s["faq_id"]) for s in d.suggestions)
+
+
+@pytest.mark.parametrize("context, follow_up, faq_id", [
+    ("个人实名认证有几种方式", "那企业呢", "auth_enterprise_methods"),
+    ("初始注册多久能批下来", "那延续呢", "time_renewal_added"),
+    ("无忧取证班多少钱", "AI私塾班呢", "price_ai"),
+])
+def test_an_elliptical_follow_up_uses_the_previous_question(engine, context, follow_up, faq_id):
+    d = engine.answer(follow_up, context_question=context)
+    assert d.kind == "answer" and d.faq_id == faq_id and d.used_context
+
+
+def test_a_complete_question_ignores_the_context(engine):
+    d = engine.answer("证件照有什么要求", context_question="无忧取证班多少钱")
+    assert d.faq_id == "photo_rules" and not d.used_context
+
+
+def test_a_clicked_suggestion_returns_that_answer(engine):
+    d = engine.answer_by_id("seal_make")
+    assert d.kind == "answer" and d.faq_id == "seal_make" and d.answer
+    with pytest.raises(KeyError):
+        engine.answer_by_id("no_such_item")
+
+
+def test_each_mode_has_its_own_calibrated_decision(engine):
+    for mode in ("bm25", "dense", "hybrid"):
+        assert engine.answer("证件照有什么要求", mode=mode).faq_id == "photo_rules"
+    with pytest.raises(ValueError):
+        engine.answer("证件照", mode="nope")
+
+
+def test_a_missing_index_is_refused_with_a_clear_message(tmp_path):
+    with pytest.raises(IndexMissing) as err:
+        Engine.load(tmp_path / "nothing-here")
+    assert "make train" in str(err.value)
+
+
+def test_a_stale_index_is_refused(index_dir, tmp_path):
+    root = tmp_path / "project"
+    for rel in ("knowledge/documents", "data/faq", "data/dictionary", "knowledge/calibration"):
+        if (ROOT / rel).exists():
+            shutil.copytree(ROOT / rel, root / rel)
+    assert Engine.load(index_dir, root=root)  # same data: fresh
+    faq = root / "data/faq/courses.yml"
+    faq.write_text(faq.read_text(encoding="utf-8").replace("6280", "6180"), encoding="utf-8")
+    with pytest.raises(IndexStale) as err:
+        Engine.load(index_dir, root=root)
+    assert "make train" in str(err.value)
+
+
+def test_a_damaged_index_is_refused(index_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(resolve_index_dir(index_dir), copy)
+    (copy / "dense_units.faiss").unlink()
+    with pytest.raises(IndexUnavailable):
+        Engine.load(copy)
+
+
+def test_an_index_built_for_another_model_is_refused(index_dir, monkeypatch):
+    monkeypatch.setenv("EMBEDDING_MODEL", "BAAI/bge-small-zh-v1.5")
+    with pytest.raises(IndexStale) as err:
+        Engine.load(index_dir)
+    assert "EMBEDDING_MODEL" in str(err.value)
+
+
+def test_an_off_topic_question_after_a_context_is_still_declined(engine):
+    d = engine.answer("今晚的足球比赛谁赢了", context_question="证件照有什么要求")
+    assert d.kind == "decline" and not d.used_context
+    d = engine.answer("那足球呢", context_question="证件照有什么要求")
+    assert d.kind == "decline"
