@@ -34,7 +34,8 @@ class ActionAnswerQuestion(Action):
             if faq_id:  # a suggestion button was clicked
                 result = self.api.answer_by_id(faq_id)
             else:
-                result = self.api.answer(text, context_question=tracker.get_slot("last_question"))
+                result = self.api.answer(text, context_question=tracker.get_slot("last_question"),
+                                         sender=tracker.sender_id)
         except BackendRejected as exc:
             dispatcher.utter_message(text=exc.detail)
             return [SlotSet("faq_id", None)]

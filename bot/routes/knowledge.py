@@ -21,6 +21,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from bot.models import Unanswered
+
 from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,9 @@ class AnswerRequest(BaseModel):
     question: Annotated[str | None, _text(MAX_QUESTION_CHARS, False, "问题 question ")] = None
     context_question: Annotated[str | None, _text(MAX_QUESTION_CHARS, False, "上一个问题 context_question ")] = None
     faq_id: Annotated[str | None, _text(128, False, "faq_id ")] = None
+    # Who asked, so that questions the assistant could not answer reach the staff console.
+    sender: Annotated[str | None, _text(128, False, "会话标识 sender ")] = None
+    channel: Annotated[str | None, _text(32, False, "渠道 channel ")] = None
 
 
 def _engine(request: Request) -> Engine:
@@ -140,4 +145,16 @@ def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
             return _answer_out(engine.answer_by_id(body.faq_id), engine)
         except KeyError:
             raise HTTPException(status_code=404, detail=f"没有编号为 {body.faq_id} 的问题，请重新提问。") from None
-    return _answer_out(engine.answer(body.question, context_question=body.context_question), engine)
+    decision = engine.answer(body.question, context_question=body.context_question)
+    if decision.kind != "answer" and body.sender:
+        _record_unanswered(request, body, decision.kind)
+    return _answer_out(decision, engine)
+
+
+def _record_unanswered(request: Request, body: AnswerRequest, kind: str) -> None:
+    """Best effort: a database hiccup must not cost the user their (decline or suggest) reply."""
+    try:
+        with request.app.state.db.transaction() as session:
+            session.add(Unanswered(sender=body.sender, channel=body.channel, question=body.question, decision=kind))
+    except Exception as exc:  # noqa: BLE001 - logged, and the answer still goes out
+        log.warning("could not record an unanswered question: %s", exc.__class__.__name__)

@@ -18,7 +18,7 @@ def test_answer_is_uttered_with_its_source_and_remembered_as_context(dispatcher,
     api = MagicMock()
     api.answer.return_value = ANSWER
     events = run(api, tracker_factory("照片多大"), dispatcher, domain)
-    api.answer.assert_called_once_with("照片多大", context_question=None)
+    api.answer.assert_called_once_with("照片多大", context_question=None, sender="test-user")
     assert dispatcher.messages[0]["text"] == "证件照大小必须在30KB以内。\n来源：注意事项第2条"
     assert dispatcher.messages[0]["custom"]["faq_id"] == "photo_rules"
     assert SlotSet("last_question", "证件照有什么要求？") in events
@@ -28,7 +28,7 @@ def test_follow_up_sends_the_previous_question_as_context(dispatcher, tracker_fa
     api = MagicMock()
     api.answer.return_value = ANSWER
     run(api, tracker_factory("那企业呢", slots={"last_question": "个人实名认证怎么做"}), dispatcher, domain)
-    api.answer.assert_called_once_with("那企业呢", context_question="个人实名认证怎么做")
+    api.answer.assert_called_once_with("那企业呢", context_question="个人实名认证怎么做", sender="test-user")
 
 
 def test_ambiguous_question_offers_buttons_that_answer_by_id(dispatcher, tracker_factory, domain):

@@ -83,3 +83,12 @@ def test_a_missing_index_is_503_with_a_chinese_message(app_settings, tmp_path):
         assert r.status_code == 503
         assert "知识库" in r.json()["detail"]
         assert client.post("/api/knowledge/answer", json={"question": "证件照"}).status_code == 503
+
+
+def test_declined_question_with_a_sender_reaches_the_staff_console(api):
+    client = api
+    body = client.post("/api/knowledge/answer",
+                       json={"question": "明天福州会下雨吗", "sender": "web-77", "channel": "web"}).json()
+    assert body["decision"] == "decline"
+    groups = client.get("/api/staff/unanswered", headers={"Authorization": f"Bearer {client.app.state.settings.staff_token}"}).json()["groups"]
+    assert any("明天福州会下雨吗" in g["questions"] and g["sender"] == "web-77" for g in groups)
