@@ -1,4 +1,47 @@
-"""Routes for registration (filled in by its issue)."""
-from fastapi import APIRouter
+"""POST /api/registration/plan: a user's own path through the Fujian 二级建造师 registration."""
+from __future__ import annotations
 
-router = APIRouter()
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends
+from fastapi.exceptions import RequestValidationError
+
+from bot.registration import Planner, SituationError, check_situation
+from bot.registration.schemas import PlanRequest, PlanResponse
+
+router = APIRouter(tags=["registration"])
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def today_in_china() -> date:
+    """Today's date in Beijing time (the default submission date). Tests override this dependency."""
+    return datetime.now(CHINA).date()
+
+
+@lru_cache(maxsize=1)
+def get_planner() -> Planner:
+    """Rules and calendar loaded once, on first use."""
+    return Planner()
+
+
+@router.post(
+    "/api/registration/plan",
+    response_model=PlanResponse,
+    summary="个人注册办理方案",
+    responses={422: {"description": "输入不合理或互相矛盾；detail 是给用户看的中文说明"}},
+)
+def registration_plan(body: PlanRequest, today: date = Depends(today_in_china),
+                      planner: Planner = Depends(get_planner)) -> PlanResponse:
+    """Eligibility and why, continuing-education hours and why, approver and expected decision date,
+    the ordered steps, the materials, and which facts are still missing (`questions`)."""
+    try:
+        situation, ignored = check_situation(body.to_situation(), today, planner.book, body.drop_irrelevant)
+    except SituationError as exc:
+        raise RequestValidationError([
+            {"type": "registration_input", "loc": ("body", field), "msg": reason, "input": None,
+             "ctx": {"reason": reason}}
+            for field, reason in exc.problems
+        ]) from None
+    return planner.plan(situation, ignored)

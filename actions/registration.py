@@ -1,0 +1,533 @@
+"""The registration guidance conversation: a form that asks only what the user's case needs, then
+the user's own plan, one short step at a time.
+
+What to ask next and every answer come from bot/'s plan API (the rules live there, in
+bot/registration/rules.yml); these actions only turn what the user typed into field values,
+call the API and word the result as chat messages.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.api.base import BackendRejected, BackendUnavailable
+from actions.api.registration import RegistrationApi
+
+log = logging.getLogger(__name__)
+
+FORM = "registration_plan_form"
+REQUESTED_SLOT = "requested_slot"
+OWN_INTENTS = {"reg_plan_request", "reg_ask_ce", "reg_ask_eligibility", "reg_inform"}
+# Messages that are never read as an answer to the form's question.
+NOT_AN_ANSWER = {"human_handoff", "stop", "goodbye", "greet", "thanks", "ask_capabilities"}
+QUESTION_MARKERS = re.compile(r"[吗嘛呢？?]|怎么|多久|多少|什么|哪|如何|能不能|是否")
+
+# API field -> form slot. The API's `questions` name fields; the form asks for slots.
+SLOT_FOR_FIELD = {
+    "business_type": "reg_business_type",
+    "age": "reg_age",
+    "employer_type": "reg_employer_type",
+    "certificate_issue_date": "reg_issue_date",
+    "specialty_role": "reg_specialty_role",
+    "info_change_kind": "reg_info_kind",
+    "first_class_authenticated": "reg_first_class_auth",
+}
+GOAL_PART = {"ce": "continuing_education", "eligibility": "eligibility"}
+
+# How users name the choices (after NLU synonyms, values are usually the codes already).
+# Order matters: the first keyword found in a sentence wins.
+BUSINESS_WORDS = [
+    ("change_employer", ("换单位", "换个单位", "换公司", "变更单位", "变更聘用单位", "变更注册", "转注册", "跳槽", "调单位")),
+    ("info_change", ("个人信息修改", "修改个人信息", "信息修改", "改个人信息", "个人信息变更")),
+    ("re_registration", ("重新注册", "从新注册", "重注册", "重新注侧", "再次注册")),
+    ("initial", ("初始注册", "首次注册", "第一次注册", "初次注册", "初使注册", "首注")),
+    ("renewal", ("延续注册", "延续", "延注", "续期注册", "续注", "延期注册")),
+    ("added_specialty", ("增项注册", "增加专业", "加专业", "增项申请")),
+    ("cancellation", ("注销",)),
+]
+EMPLOYER_WORDS = [
+    ("tendering_agency", ("招标代理",)),
+    ("cost_consulting", ("造价",)),
+    ("survey", ("勘察", "勘测")),
+    ("design", ("设计",)),
+    ("supervision", ("监理",)),
+    ("construction", ("施工", "建筑公司", "工程公司", "建设公司", "建筑企业")),
+    ("none", ("没有单位", "无单位", "没单位", "没有工作", "待业", "没有受聘", "未受聘", "辞职了", "离职了")),
+    ("other", ("其他", "其它", "别的")),
+]
+ROLE_WORDS = [
+    ("added_to_main", ("增项转主项", "增项变主项", "增项作为主项", "增项当主项", "增项改主项", "增项转为主项")),
+    ("main", ("主项",)),
+    ("added", ("增项",)),
+]
+INFO_WORDS = [
+    ("identity", ("姓名", "名字", "改名", "身份证")),
+    ("contact", ("通讯地址", "地址", "邮编", "邮政编码", "联系人", "联系电话", "电话", "手机")),
+    ("other", ("其他", "其它", "别的")),
+]
+ROLE_NAMES = {"main": "主项", "added": "增项", "added_to_main": "增项转主项"}
+SLOT_LABELS = {
+    "reg_business_type": "业务类型", "reg_age": "年龄", "reg_employer_type": "受聘单位",
+    "reg_issue_date": "证书签发日期", "reg_specialty_role": "主项/增项", "reg_info_kind": "要修改的信息",
+}
+
+UNAVAILABLE = "抱歉，注册方案服务暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
+HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
+NEXT_BUTTON = {"title": "下一步", "payload": "/reg_next_step"}
+DETAIL_BUTTON = {"title": "这一步怎么做", "payload": "/reg_step_detail"}
+PLAN_BUTTON = {"title": "帮我梳理完整办理步骤", "payload": "/reg_plan_request"}
+
+
+def beijing_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+# ---- reading what the user typed ---------------------------------------------------------------
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－／", "0123456789.-/")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER_BEFORE_UNIT = re.compile(r"([零〇一二两三四五六七八九十百]+)(?=周岁|岁|年|月|日|号)")
+
+
+def chinese_number(text: str) -> int | None:
+    """二零一九 -> 2019, 六十六 -> 66, 十二 -> 12, 一百零五 -> 105; None when it is not a number."""
+    if not text or any(c not in _CN_DIGITS and c not in "十百" for c in text):
+        return None
+    if "十" not in text and "百" not in text:
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    total = 0
+    if "百" in text:
+        head, text = text.split("百", 1)
+        if len(head) > 1:
+            return None
+        total += (_CN_DIGITS[head] if head else 1) * 100
+        text = text.lstrip("零〇")
+    if "十" in text:
+        head, text = text.split("十", 1)
+        if len(head) > 1:
+            return None
+        total += (_CN_DIGITS[head] if head else 1) * 10
+    if len(text) > 1:
+        return None
+    return total + (_CN_DIGITS[text] if text else 0)
+
+
+def normalise(text: str) -> str:
+    text = (text or "").translate(_FULL_WIDTH)
+    return _CN_NUMBER_BEFORE_UNIT.sub(lambda m: str(chinese_number(m.group(1)) if chinese_number(m.group(1)) is not None
+                                                   else m.group(1)), text)
+
+
+_DATE_PATTERNS = [
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:年|[.\-/])\s*(?P<m>\d{1,2})\s*(?:月|[.\-/])\s*(?P<d>\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:年\s*(?P<m>\d{1,2})\s*月|[.\-/]\s*(?P<m2>\d{1,2})(?![\d.\-/]))"),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)"),
+    re.compile(r"(?<![\d.])(?P<yy>\d{2})\s*年(?!前|了|多|左右|以上|以内)"),
+]
+
+
+def parse_issue_date(text: str, today: date, bare: bool = False) -> str | None:
+    """A certificate date in what the user typed: "YYYY", "YYYY-MM" or "YYYY-MM-DD", else None.
+
+    "2019年6月15日", "2019.6.15", "2019年6月", "19年", "二零一九年" ...; with `bare`, a lone
+    two-digit number ("19") is read as a year too (the answer to "哪年签发的").
+    """
+    text = normalise(text)
+    text = re.sub(r"\d{1,3}\s*(?:周岁|岁)", " ", text)  # an age is not a year
+    for pattern in _DATE_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            break
+    else:
+        m = re.fullmatch(r"\s*(?P<yy>\d{2})\s*[年的吧啊。.]*\s*", text) if bare else None
+        if not m:
+            return None
+    groups = m.groupdict()
+    if groups.get("yy"):
+        yy = int(groups["yy"])
+        year = 2000 + yy if 2000 + yy <= today.year else 1900 + yy
+    else:
+        year = int(groups["y"])
+    month = groups.get("m") or groups.get("m2")
+    day = groups.get("d")
+    try:
+        date(year, int(month) if month else 1, int(day) if day else 1)
+    except ValueError:
+        return None
+    return "-".join([f"{year:04d}"] + [f"{int(v):02d}" for v in (month, day) if v])
+
+
+def parse_age(text: str, bare: bool = False) -> int | None:
+    """An age in what the user typed ("66岁", "六十六周岁"; with `bare` also "58", "我今年58了")."""
+    text = normalise(text)
+    m = re.search(r"(?<!\d)(\d{1,3})\s*(?:周岁|岁)", text)
+    if m:
+        return int(m.group(1))
+    if bare:
+        numbers = re.findall(r"(?<![\d.\-/])(\d{2,3})(?![\d.\-/])(?!\s*[年月日号])", text)
+        if len(numbers) == 1:
+            return int(numbers[0])
+        words = re.findall(r"[一二三四五六七八九十百]+", text)
+        if len(words) == 1 and not numbers:
+            return chinese_number(words[0])
+    return None
+
+
+def parse_choice(text: str, words: list[tuple[str, tuple[str, ...]]], skip: tuple[str, ...] = ()) -> str | None:
+    """A code given directly (button payload / NLU synonym) or the first keyword found in the text.
+
+    `skip`: codes whose keywords are too common to be read from a whole sentence ("别的" -> other).
+    """
+    text = (text or "").strip()
+    codes = [code for code, _ in words]
+    if text in codes:
+        return text
+    for code, keywords in words:
+        if code not in skip and any(k in text for k in keywords):
+            return code
+    return None
+
+
+def display_name(slot: str, code: str) -> str:
+    """How a confirmation names a choice: 施工, 重新注册, 主项 ..."""
+    table = {"reg_business_type": BUSINESS_WORDS, "reg_employer_type": EMPLOYER_WORDS,
+             "reg_info_kind": INFO_WORDS}.get(slot)
+    if slot == "reg_specialty_role":
+        return ROLE_NAMES.get(code, code)
+    return dict(table).get(code, (code,))[0] if table else code
+
+
+_NO = re.compile(r"没有|没办|没做|没弄|没认证|没|不是|未|否|不")
+_YES = re.compile(r"办过|办理过|做过|认证过|有|是|对|嗯|已经")
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """The answer to a yes/no question ("没有" -> False, "办过" -> True); None when neither."""
+    text = (text or "").strip()
+    if _NO.search(text):
+        return False
+    if _YES.search(text):
+        return True
+    return None
+
+
+def facts_from_slots(slots: dict[str, Any], today: date) -> dict[str, Any]:
+    """The API request for what the conversation knows (slot values normalised again: a value
+    may have been filled while another form was running and never validated)."""
+    def text(slot: str) -> str | None:
+        value = slots.get(slot)
+        return None if value is None else str(value)
+
+    issue = text("reg_issue_date")
+    age = slots.get("reg_age")
+    role = parse_choice(text("reg_specialty_role") or "", ROLE_WORDS)
+    return {
+        "business_type": parse_choice(text("reg_business_type") or "", BUSINESS_WORDS),
+        "certificate_issue_date": parse_issue_date(issue, today, bare=True) if issue else None,
+        "specialty_role": "main" if role == "added_to_main" else role,
+        "added_to_main_after_first_class": True if role == "added_to_main" else None,
+        "age": age if isinstance(age, int) else (parse_age(str(age), bare=True) if age is not None else None),
+        "employer_type": parse_choice(text("reg_employer_type") or "", EMPLOYER_WORDS),
+        "first_class_authenticated": slots.get("reg_first_class_auth"),
+        "info_change_kind": parse_choice(text("reg_info_kind") or "", INFO_WORDS),
+    }
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message (to notice a correction)."""
+    events = tracker.events or []
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+# ---- the form ----------------------------------------------------------------------------------
+
+class ValidateRegistrationPlanForm(FormValidationAction):
+    """Reads the facts from the user's words; asks the API which one to ask for next."""
+
+    def __init__(self, api: RegistrationApi | None = None, today: Callable[[], date] = beijing_today):
+        self.api = api or RegistrationApi()
+        self.today = today
+
+    def name(self) -> str:
+        return "validate_registration_plan_form"
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> EventType | None:
+        goal = tracker.get_slot("reg_goal") or "plan"
+        try:
+            plan = self.api.plan(facts_from_slots(tracker.slots, self.today()))
+        except (BackendUnavailable, BackendRejected) as exc:
+            # Stop asking: action_registration_plan then tells the user what went wrong.
+            log.warning("registration plan API while choosing the next question: %s", exc)
+            return SlotSet(REQUESTED_SLOT, None)
+        part = GOAL_PART.get(goal)
+        for question in plan.get("questions") or ():
+            slot = SLOT_FOR_FIELD.get(question.get("field"))
+            if slot and tracker.get_slot(slot) is None and (part is None or part in question.get("needed_for", ())):
+                return SlotSet(REQUESTED_SLOT, slot)
+        return SlotSet(REQUESTED_SLOT, None)
+
+    # -- extraction from the raw text (when NLU found no entity) ---------------------------------
+    def _from_text(self, tracker: Tracker, slot: str, parse: Callable[[str, bool], Any]) -> dict[str, Any]:
+        """Read `slot` from the message text: as the answer when it is the question just asked
+        (`parse(text, True)`), or from a whole sentence of one of our intents (`parse(text, False)`)."""
+        intent = _intent(tracker)
+        text = tracker.latest_message.get("text") or ""
+        if intent in NOT_AN_ANSWER or text.startswith("/"):
+            return {}
+        if tracker.get_slot(REQUESTED_SLOT) == slot and not (intent == "ask_knowledge" and QUESTION_MARKERS.search(text)):
+            value = parse(text, True)
+        elif intent in OWN_INTENTS:
+            value = parse(text, False)
+        else:
+            return {}
+        if value is None:
+            return {}
+        already = tracker.slots_to_validate().get(slot)
+        if already is not None and not (slot == "reg_issue_date" and str(value).startswith(self._date(already) or "~")):
+            return {}  # NLU filled it this turn; keep that unless the text is a more precise date
+        return {slot: value}
+
+    def _date(self, value: Any) -> str | None:
+        return parse_issue_date(str(value), self.today(), bare=True) if value is not None else None
+
+    def extract_reg_issue_date(self, dispatcher, tracker, domain):
+        return self._from_text(tracker, "reg_issue_date", lambda t, bare: parse_issue_date(t, self.today(), bare))
+
+    def extract_reg_age(self, dispatcher, tracker, domain):
+        return self._from_text(tracker, "reg_age", parse_age)
+
+    def extract_reg_business_type(self, dispatcher, tracker, domain):
+        return self._from_text(tracker, "reg_business_type", lambda t, bare: parse_choice(t, BUSINESS_WORDS))
+
+    def extract_reg_employer_type(self, dispatcher, tracker, domain):
+        return self._from_text(tracker, "reg_employer_type",
+                               lambda t, bare: parse_choice(t, EMPLOYER_WORDS, skip=() if bare else ("other",)))
+
+    def extract_reg_specialty_role(self, dispatcher, tracker, domain):
+        # In a whole sentence "增项注册" names the business, not the specialty's role.
+        return self._from_text(tracker, "reg_specialty_role",
+                               lambda t, bare: parse_choice(t if bare else t.replace("增项注册", ""), ROLE_WORDS))
+
+    def extract_reg_first_class_auth(self, dispatcher, tracker, domain):
+        # The buttons send /affirm or /deny; a typed "没有" may be classified as anything.
+        if tracker.get_slot(REQUESTED_SLOT) != "reg_first_class_auth" or "reg_first_class_auth" in tracker.slots_to_validate():
+            return {}
+        return self._from_text(tracker, "reg_first_class_auth", lambda t, bare: parse_yes_no(t) if bare else None)
+
+    def extract_reg_info_kind(self, dispatcher, tracker, domain):
+        # Only as the answer to its own question: "电话" or "名字" in other sentences mean other things.
+        return self._from_text(tracker, "reg_info_kind",
+                               lambda t, bare: parse_choice(t, INFO_WORDS) if bare else None)
+
+    # -- validation: normalise, refuse the impossible, confirm corrections ---------------------------
+    def _validated(self, slot: str, value: Any, shown: str | None, dispatcher: CollectingDispatcher,
+                   tracker: Tracker) -> dict[str, Any]:
+        if value is None:
+            return {slot: None}
+        previous = _previous_value(tracker, slot)
+        if previous is not None and previous != value:
+            dispatcher.utter_message(response="utter_reg_corrected", label=SLOT_LABELS[slot], value=shown or value)
+        return {slot: value}
+
+    def validate_reg_issue_date(self, value, dispatcher, tracker, domain):
+        today = self.today()
+        parsed = self._date(value)
+        if parsed is None:
+            dispatcher.utter_message(response="utter_reg_bad_date")
+            return {"reg_issue_date": None}
+        if date(*[int(p) for p in (parsed.split("-") + ["1", "1"])[:3]]) > today:
+            dispatcher.utter_message(response="utter_reg_future_date")
+            return {"reg_issue_date": None}
+        parts = [int(p) for p in parsed.split("-")]
+        shown = "".join(f"{v}{unit}" for v, unit in zip(parts, "年月日"))
+        return self._validated("reg_issue_date", parsed, shown, dispatcher, tracker)
+
+    def validate_reg_age(self, value, dispatcher, tracker, domain):
+        age = value if isinstance(value, int) else parse_age(str(value), bare=True)
+        if age is None or not 18 <= age <= 120:
+            dispatcher.utter_message(response="utter_reg_bad_age")
+            return {"reg_age": None}
+        return self._validated("reg_age", age, f"{age}周岁", dispatcher, tracker)
+
+    def _choice(self, slot, value, words, dispatcher, tracker):
+        code = parse_choice(str(value), words)
+        if code is None:
+            dispatcher.utter_message(response="utter_reg_not_understood")
+            return {slot: None}
+        return self._validated(slot, code, display_name(slot, code), dispatcher, tracker)
+
+    def validate_reg_business_type(self, value, dispatcher, tracker, domain):
+        return self._choice("reg_business_type", value, BUSINESS_WORDS, dispatcher, tracker)
+
+    def validate_reg_employer_type(self, value, dispatcher, tracker, domain):
+        return self._choice("reg_employer_type", value, EMPLOYER_WORDS, dispatcher, tracker)
+
+    def validate_reg_specialty_role(self, value, dispatcher, tracker, domain):
+        return self._choice("reg_specialty_role", value, ROLE_WORDS, dispatcher, tracker)
+
+    def validate_reg_info_kind(self, value, dispatcher, tracker, domain):
+        return self._choice("reg_info_kind", value, INFO_WORDS, dispatcher, tracker)
+
+
+# ---- answers -----------------------------------------------------------------------------------
+
+def _situation_line(plan: dict[str, Any]) -> str:
+    s = plan.get("situation") or {}
+    parts = [s.get("business_name")]
+    if s.get("certificate_issue_date"):
+        ymd = [int(p) for p in s["certificate_issue_date"].split("-")]
+        parts.append("证书" + "".join(f"{v}{u}" for v, u in zip(ymd, "年月日")) + "签发")
+    if s.get("added_to_main_after_first_class"):
+        parts.append("增项转主项")
+    elif s.get("specialty_role"):
+        parts.append(ROLE_NAMES.get(s["specialty_role"], ""))
+    if s.get("age") is not None:
+        parts.append(f"{s['age']}周岁")
+    if s.get("employer_name"):
+        parts.append(s["employer_name"])
+    parts = [p for p in parts if p]
+    return f"按您的情况（{'，'.join(parts)}）" if parts else ""
+
+
+def _ce_text(plan: dict[str, Any]) -> str:
+    ce = plan.get("continuing_education")
+    business = (plan.get("situation") or {}).get("business_name")
+    if ce is None:
+        return f"{business}不涉及继续教育学时。" if business else ""
+    return "".join(ce.get("reasons") or ())
+
+
+class ActionRegistrationPlan(Action):
+    """After the form: answer the user's question (hours, eligibility) or present the plan."""
+
+    def __init__(self, api: RegistrationApi | None = None, today: Callable[[], date] = beijing_today):
+        self.api = api or RegistrationApi()
+        self.today = today
+
+    def name(self) -> str:
+        return "action_registration_plan"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            plan = self.api.plan(facts_from_slots(tracker.slots, self.today()))
+        except BackendRejected as exc:
+            dispatcher.utter_message(text=exc.detail, buttons=[HANDOFF_BUTTON])
+            return []
+        except BackendUnavailable as exc:
+            log.warning("registration plan API unavailable: %s", exc)
+            dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
+            return []
+        goal = tracker.get_slot("reg_goal") or "plan"
+        if goal == "ce":
+            return self._answer_ce(dispatcher, plan)
+        if goal == "eligibility":
+            return self._answer_eligibility(dispatcher, plan)
+        return self._present_plan(dispatcher, plan)
+
+    @staticmethod
+    def _answer_ce(dispatcher: CollectingDispatcher, plan: dict[str, Any]) -> list[EventType]:
+        lines = []
+        if plan.get("eligible") is False:
+            lines.append("先提醒您：" + "".join(plan.get("eligibility_reasons") or ()))
+        lines.append(_ce_text(plan))
+        buttons = [PLAN_BUTTON] if plan.get("eligible") is not False else [HANDOFF_BUTTON]
+        dispatcher.utter_message(text="\n".join(line for line in lines if line), buttons=buttons)
+        return []
+
+    @staticmethod
+    def _answer_eligibility(dispatcher: CollectingDispatcher, plan: dict[str, Any]) -> list[EventType]:
+        eligible = plan.get("eligible")
+        reasons = "".join(plan.get("eligibility_reasons") or ())
+        buttons = [PLAN_BUTTON] if eligible else [HANDOFF_BUTTON]
+        dispatcher.utter_message(text=reasons, buttons=buttons)
+        return []
+
+    @staticmethod
+    def _present_plan(dispatcher: CollectingDispatcher, plan: dict[str, Any]) -> list[EventType]:
+        if plan.get("eligible") is False:
+            dispatcher.utter_message(text="".join(plan.get("eligibility_reasons") or ()), buttons=[HANDOFF_BUTTON])
+            return [SlotSet("reg_steps", None), SlotSet("reg_step_index", None)]
+        situation = _situation_line(plan)
+        lines = [f"{situation}，办理要点：" if situation else "办理要点："]
+        if plan.get("eligible") is True:
+            lines.append("· 申报条件：符合。")
+        elif plan.get("eligible") is None and plan.get("eligibility_reasons") and \
+                (plan.get("situation") or {}).get("business_type") not in ("cancellation", "info_change"):
+            lines.append("· 申报条件：" + "".join(plan["eligibility_reasons"]))
+        ce = _ce_text(plan)
+        if ce and plan.get("continuing_education") is not None:
+            lines.append("· 继续教育：" + ce)
+        approval = plan.get("approval")
+        if approval:
+            lines.append("· 审批：" + approval["summary"] + "".join(n for n in approval.get("notes", ())
+                                                                    if "估算" in n))
+        dispatcher.utter_message(text="\n".join(lines))
+        steps = [{"title": s["title"], "detail": s["detail"], "sections": s.get("sections", [])}
+                 for s in plan.get("steps") or ()]
+        if not steps:
+            return [SlotSet("reg_steps", None), SlotSet("reg_step_index", None)]
+        _utter_step(dispatcher, steps, 0)
+        return [SlotSet("reg_steps", steps), SlotSet("reg_step_index", 0)]
+
+
+def _utter_step(dispatcher: CollectingDispatcher, steps: list[dict[str, Any]], index: int) -> None:
+    last = index == len(steps) - 1
+    buttons = [DETAIL_BUTTON] + ([] if last else [NEXT_BUTTON])
+    suffix = "（最后一步）" if last else ""
+    dispatcher.utter_message(text=f"第{index + 1}步（共{len(steps)}步）：{steps[index]['title']}{suffix}",
+                             buttons=buttons)
+
+
+def _current(tracker: Tracker) -> tuple[list[dict[str, Any]], int | None]:
+    steps = tracker.get_slot("reg_steps") or []
+    index = tracker.get_slot("reg_step_index")
+    return steps, (int(index) if index is not None and steps else None)
+
+
+class ActionRegistrationNextStep(Action):
+    def name(self) -> str:
+        return "action_registration_next_step"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        steps, index = _current(tracker)
+        if index is None:
+            dispatcher.utter_message(response="utter_reg_no_plan", buttons=[PLAN_BUTTON])
+            return []
+        if index + 1 >= len(steps):
+            dispatcher.utter_message(response="utter_reg_all_steps_done", buttons=[HANDOFF_BUTTON])
+            return []
+        _utter_step(dispatcher, steps, index + 1)
+        return [SlotSet("reg_step_index", index + 1)]
+
+
+class ActionRegistrationStepDetail(Action):
+    def name(self) -> str:
+        return "action_registration_step_detail"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        steps, index = _current(tracker)
+        if index is None:
+            dispatcher.utter_message(response="utter_reg_no_plan", buttons=[PLAN_BUTTON])
+            return []
+        step = steps[index]
+        source = f"\n依据：{'、'.join(step['sections'])}" if step.get("sections") else ""
+        buttons = [NEXT_BUTTON] if index + 1 < len(steps) else [HANDOFF_BUTTON]
+        dispatcher.utter_message(text=f"第{index + 1}步 {step['title']}\n{step['detail']}{source}", buttons=buttons)
+        return []
