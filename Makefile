@@ -9,7 +9,7 @@ DOMAIN  := domain
 GEN_NLU := var/generated/nlu
 RASA_DATA := data $(GEN_NLU)
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
-TRAIN_INPUTS := $(shell find data knowledge/documents domain -type f 2>/dev/null) config.yml
+TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary domain -type f 2>/dev/null) config.yml
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval bench bench-knowledge lock clean
@@ -45,7 +45,8 @@ var/index/.built: $(KNOWLEDGE_INPUTS)
 	@$(PY) -m knowledge.build --out var/index
 	@touch $@
 
-models/.trained: $(TRAIN_INPUTS) var/index/.built
+# The Rasa model depends on the Rasa data and the FAQ questions (exported as NLU), not on the index.
+models/.trained: $(TRAIN_INPUTS) knowledge/export_nlu.py
 	@echo "[train] generating NLU examples from the FAQ ..."
 	@$(PY) -m knowledge.export_nlu --out $(GEN_NLU)
 	@echo "[train] training the Rasa model (about a minute on 2 cores) ..."

@@ -46,12 +46,18 @@ def to_half_width(text: str) -> str:
 
 
 def clean_message(text: str) -> str:
-    """Trim, drop invisible and control characters, fold full-width alphanumerics, squeeze spaces."""
+    """Trim, drop invisible and control characters, fold full-width alphanumerics, squeeze spaces,
+    and write traditional characters in simplified form (Rasa's NLU is trained on simplified)."""
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     text = to_half_width(text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return to_simplified(text) if _has_cjk(text) else text
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -179,3 +179,10 @@ def test_no_reply_from_rasa_becomes_a_polite_message(settings):
         response = client.post("/api/chat", json={"sender": "u1", "message": "证件照"})
     assert response.status_code == 200
     assert "稍后再试" in response.json()["messages"][0]["text"]
+
+
+def test_traditional_characters_reach_rasa_in_simplified_form(settings):
+    rasa = FakeRasa()
+    with client_for(settings, rasa) as client:
+        client.post("/api/chat", json={"sender": "u1", "message": "資格庫中目前沒有您的數據 怎麼處理"})
+    assert rasa.received[0]["message"] == "资格库中目前没有您的数据 怎么处理"
