@@ -59,7 +59,7 @@ run: train ## set up, train, then run Rasa + action server + bot/ in the foregro
 test: train test-unit test-rasa test-e2e ## set up, train and run every test suite
 
 test-unit: setup ## unit tests (no running services needed)
-	@$(PY) -m pytest -q tests/bot tests/knowledge tests/scripts
+	@$(PY) -m pytest -q tests/bot tests/knowledge tests/scripts tests/badinput
 	@$(RASA_ENV) .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/actions
 
 test-rasa: train ## validate the Rasa data and run the conversation tests

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -37,14 +38,22 @@ class RasaClient:
         return [_clean_bot_message(m) for m in messages if isinstance(m, dict)]
 
     async def tracker(self, sender: str) -> dict[str, Any]:
-        """The conversation's tracker (events) from Rasa's tracker store."""
+        """The conversation's tracker from Rasa's tracker store; `events` is always a list of dicts."""
         try:
-            response = await self._client.get(f"/conversations/{sender}/tracker")
+            response = await self._client.get(f"/conversations/{conversation_path(sender)}/tracker")
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc.__class__.__name__)) from exc
         if not response.is_success:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-        return response.json()
+        try:
+            tracker = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("Rasa answered with invalid JSON") from exc
+        if not isinstance(tracker, dict):
+            raise RasaUnavailable("Rasa answered with an unexpected body")
+        events = tracker.get("events")
+        tracker["events"] = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+        return tracker
 
     async def is_healthy(self) -> bool:
         try:
@@ -55,6 +64,14 @@ class RasaClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def conversation_path(sender: str) -> str:
+    """A sender id as one path segment of Rasa's API. Senders are client-chosen text: a "?", "#" or
+    "/" in one must not turn into a query, a fragment or another path ("../"). Rasa (Sanic) does
+    not unquote its path parameters, so what it takes literally stays as it is: every sender the
+    channels make ("web-…", "wx:<OpenID>") and "%" sequences reach it unchanged."""
+    return quote(sender, safe="-._~:@!$&'()*+,;=%")
 
 
 def _clean_bot_message(message: dict[str, Any]) -> dict[str, Any]:

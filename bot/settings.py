@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     rate_limit_per_ip_per_minute: int = 600
     # Shared state for several bot/ workers (rate limits, WeChat retry dedup); empty = in memory.
     redis_url: str = ""
+    # Request limits checked before any endpoint parses a body (bot/limits.py): larger bodies get
+    # 413, JSON nested deeper gets 422. No documented request comes close to either.
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_json_depth: int = Field(32, ge=4, le=500)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

@@ -1,10 +1,11 @@
 """Public endpoints the channels write to: 👍/👎 feedback on answers and hand-off requests."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from bot.models import Feedback, Handoff
 from bot.ratelimit import client_ip
@@ -12,21 +13,36 @@ from bot.routes.chat import SENDER_PATTERN
 
 router = APIRouter(tags=["feedback"])
 
+# A short lower-case tag such as web or wechat (the same rule as enrollments and leads).
+CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+NO_NUL = "{field} 不能包含空字符（\\u0000）。"
+
+
+def _no_nul(value: Any, info) -> Any:
+    """PostgreSQL refuses NUL in text (a 500 there, before this check): a client's mistake, so a 422."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("text", "{reason}", {"reason": NO_NUL.format(field=info.field_name)})
+    return value
+
 
 class FeedbackRequest(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN)
-    channel: str = Field("web", max_length=32)
+    channel: str = Field("web", max_length=32, pattern=CHANNEL_PATTERN)
     rating: Literal[1, -1] = Field(..., description="1 = helpful (👍), -1 = not helpful (👎)")
     question: str = Field("", max_length=2000)
     answer: str = Field("", max_length=5000)
     faq_id: str | None = Field(None, max_length=64)
     comment: str | None = Field(None, max_length=1000)
 
+    _text = field_validator("question", "answer", "faq_id", "comment")(_no_nul)
+
 
 class HandoffRequest(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN)
-    channel: str = Field("web", max_length=32)
+    channel: str = Field("web", max_length=32, pattern=CHANNEL_PATTERN)
     reason: str | None = Field(None, max_length=1000, description="what the user asked for, in their words")
+
+    _text = field_validator("reason")(_no_nul)
 
 
 @router.post("/api/feedback", status_code=status.HTTP_201_CREATED)

@@ -86,7 +86,8 @@ def export_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)
                              headers={"Content-Disposition": 'attachment; filename="candidate_variants.yml"'})
 
 
-@router.get("/api/staff/conversations/{sender}", dependencies=staff_only)
+# `:path`: a sender may contain "/" (the console sends it percent-encoded), and it is still one id.
+@router.get("/api/staff/conversations/{sender:path}", dependencies=staff_only)
 async def conversation(sender: str, request: Request) -> dict:
     try:
         turns = await transcript(request.app.state.rasa, sender)
