@@ -49,7 +49,7 @@ var/index/.built: $(KNOWLEDGE_INPUTS)
 models/.trained: $(TRAIN_INPUTS) knowledge/export_nlu.py
 	@echo "[train] generating NLU examples from the FAQ ..."
 	@$(PY) -m knowledge.export_nlu --out $(GEN_NLU)
-	@echo "[train] training the Rasa model (about a minute on 2 cores) ..."
+	@echo "[train] training the Rasa model (3-7 minutes on 2 cores; only when its data changed) ..."
 	@$(RASA_ENV) $(RASA) train --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --out models --fixed-model-name assistant --quiet
 	@touch $@
 
