@@ -8,13 +8,9 @@ tests/bot): some inputs (a NUL character in text) only break on PostgreSQL.
 """
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, text
 
-from bot.db import normalize_url
+from tests.dbutil import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -27,17 +23,5 @@ def knowledge_index():
 
 @pytest.fixture(scope="module")
 def module_database_url(tmp_path_factory):
-    server = os.environ.get("TEST_POSTGRES_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('badinput-db') / 'bot.db'}"
-        return
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(f"{server.rstrip('/')}/postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server.rstrip('/')}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(tmp_path_factory.mktemp("badinput-db")) as url:
+        yield url

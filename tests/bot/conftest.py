@@ -8,36 +8,20 @@ Rasa is not running: tests that need it pass their own transport to `create_app`
 """
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from bot.app import create_app
-from bot.db import normalize_url
 from bot.settings import Settings
+from tests.dbutil import fresh_database
 
 STAFF_TOKEN = "test-staff-token"
 
 
 @pytest.fixture
 def database_url(tmp_path):
-    server = os.environ.get("TEST_POSTGRES_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path / 'bot.db'}"
-        return
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(f"{server.rstrip('/')}/postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server.rstrip('/')}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

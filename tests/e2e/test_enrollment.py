@@ -12,42 +12,14 @@ import re
 import httpx
 import pytest
 
+import dialog
+from dialog import NUMBER
+
 STAFF = {"Authorization": "Bearer e2e-staff-token"}
-NUMBER = re.compile(r"EN\d{8}-[0-9A-Z]{4}")
-
-# What this user says when asked about each thing (matched on words of the question).
-ANSWERS = [
-    ("确认提交报名", "确认"),  # the summary mentions 姓名 and 手机 too: it comes first
-    ("零基础吗", "我是零基础"),
-    ("没通过", "考过几次都没通过"),
-    ("工作忙", "时间比较充裕"),
-    ("现场", "有现场经验"),
-    ("哪个专业", "建筑实务"),
-    ("哪几科", "全科 建筑实务"),
-    ("哪个套餐", "无忧取证班"),
-    ("姓名", "张三"),
-    ("手机号", "138 1234 5678"),
-    ("什么时间接电话", "工作日晚上"),
-]
-
-
-def answer_for(reply: str) -> str | None:
-    for cue, answer in ANSWERS:
-        if cue in reply:
-            return answer
-    return None
 
 
 def converse(chat, opening: str, done: re.Pattern, max_turns: int = 12) -> str:
-    """Say `opening`, then answer each question until a reply matches `done`; return that reply."""
-    reply = chat.say_text(opening)
-    for _ in range(max_turns):
-        if done.search(reply):
-            return reply
-        answer = answer_for(reply)
-        assert answer, f"the assistant said something this user cannot answer:\n{reply}"
-        reply = chat.say_text(answer)
-    raise AssertionError(f"the conversation did not finish:\n{reply}")
+    return dialog.converse(chat.say_text, opening, done, max_turns)
 
 
 @pytest.fixture
