@@ -24,7 +24,7 @@ import logging
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -36,8 +36,13 @@ from bot.catalogue import Catalogue, CatalogueError, get_catalogue
 from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead
 from bot.pricing import Quote, quote
 from bot.rasa_client import RasaUnavailable
+from bot.ratelimit import client_ip
 from bot.recommend import recommend
 from bot.routes.chat import SENDER_PATTERN
+
+# Query bounds that keep arithmetic on dates and row numbers inside what the databases hold.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+LeadId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["courses"])
@@ -266,6 +271,12 @@ async def _conversation(request: Request, sender: str | None) -> dict[str, Any]:
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
                                               description="同一个 key 重试不会重复创建")]
 
+def _bounded_dates(*days: date | None) -> None:
+    for day in days:
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise reject("date", f"日期需在 {EARLIEST} 到 {LATEST} 之间。")
+
+
 # -- catalogue ----------------------------------------------------------------------------------
 
 @router.get("/api/courses")
@@ -337,6 +348,7 @@ def create_recommendation(body: RecommendationRequest, cat: CatalogueDep) -> dic
                         409: {"description": "Idempotency-Key reused for a different enrollment"}})
 def create_enrollment(body: EnrollmentRequest, request: Request, response: Response, cat: CatalogueDep,
                       idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    request.app.state.rate_limiter.check(client_ip(request), body.sender)
     q = _resolve_choice(cat, body.package, body.subjects)
     data = sales.EnrollmentInput(name=body.name, mobile=body.mobile, quote=q, sender=body.sender, channel=body.channel)
     with _db(request).transaction() as session:
@@ -364,8 +376,9 @@ def staff_list_enrollments(
     phone: str | None = Query(None, max_length=30),
     sender: str | None = Query(None, max_length=128),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
+    _bounded_dates(date_from, date_to)
     package_id = None
     if package:
         found = cat.resolve_package(package)
@@ -390,6 +403,8 @@ def staff_list_enrollments(
 def get_enrollment(number: str, request: Request, cat: CatalogueDep,
                    phone: str | None = Query(None, max_length=30, description="报名时填写的手机号")) -> dict[str, Any]:
     staff = is_staff(request)
+    if not staff:  # owners look up by number + phone: limit guessing
+        request.app.state.rate_limiter.check(client_ip(request))
     if not staff and not phone:
         raise RequestValidationError([{"loc": ("query", "phone"), "type": "missing", "msg": "phone required",
                                        "ctx": {"reason": "请提供报名时填写的手机号（?phone=...）来查询报名记录。"}}])
@@ -440,6 +455,7 @@ async def enrollment_conversation(number: str, request: Request) -> dict[str, An
 @router.post("/api/leads", status_code=status.HTTP_201_CREATED)
 def create_lead(body: LeadRequest, request: Request, response: Response, cat: CatalogueDep,
                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    request.app.state.rate_limiter.check(client_ip(request), body.sender)
     package_id = None
     if body.package:
         found = cat.resolve_package(body.package)
@@ -474,8 +490,9 @@ def staff_list_leads(
     request: Request, cat: CatalogueDep,
     status_: Annotated[Literal[LEAD_STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
     date_from: date | None = Query(None), date_to: date | None = Query(None),
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
+    _bounded_dates(date_from, date_to)
     with _db(request).transaction(write=False) as session:
         rows, total = sales.list_leads(session, status=status_, date_from=date_from, date_to=date_to,
                                        limit=limit, offset=offset)
@@ -483,7 +500,7 @@ def staff_list_leads(
 
 
 @router.patch("/api/leads/{lead_id}", dependencies=[Depends(require_staff)])
-def change_lead(lead_id: int, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
+def change_lead(lead_id: LeadId, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
     if body.status not in LEAD_STATUSES:
         raise reject("status", f"状态只能是 {' / '.join(LEAD_STATUSES)}。")
     with _db(request).transaction() as session:
@@ -496,7 +513,7 @@ def change_lead(lead_id: int, body: StatusChange, request: Request, cat: Catalog
 
 
 @router.get("/api/leads/{lead_id}/conversation", dependencies=[Depends(require_staff)])
-async def lead_conversation(lead_id: int, request: Request) -> dict[str, Any]:
+async def lead_conversation(lead_id: LeadId, request: Request) -> dict[str, Any]:
     def _sender() -> str | None:
         with _db(request).transaction(write=False) as session:
             lead = session.get(Lead, lead_id)

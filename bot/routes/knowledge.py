@@ -103,7 +103,7 @@ def _engine(request: Request) -> Engine:
         return shared_engine(request.app.state.settings.index_dir)
     except IndexUnavailable as exc:
         log.error("knowledge index unavailable: %s", exc)
-        raise HTTPException(status_code=503, detail=f"{INDEX_UNAVAILABLE}（{str(exc).split(' / ')[0]}）") from exc
+        raise HTTPException(status_code=503, detail=INDEX_UNAVAILABLE) from exc  # details stay in the log
 
 
 def _answer_out(decision: Decision, engine: Engine) -> AnswerResponse:

@@ -131,7 +131,6 @@ ENROLL = {"name": "张三", "mobile": "13812345678", "package": "wuyou", "subjec
 LEAD = {"name": "李四", "mobile": "13912345678"}
 COURSES = "bot/routes/courses.py"
 KNOWLEDGE = "bot/routes/knowledge.py"
-LEAD_ID_UNBOUNDED = "lead_id: int has no bounds: session.get -> OverflowError on SQLite -> 500 (PostgreSQL: 404)"
 NUL_ON_PG = "PostgreSQL refuses NUL in text: psycopg2 raises ValueError -> 500 (SQLite stores it)"
 
 
@@ -348,12 +347,9 @@ CASES: list[Case] = [
     Case("staff: enrollments list limit 0", "GET", "/api/enrollments", (422,), headers=STAFF, params={"limit": "0"}),
     Case("staff: enrollments list limit 10^30", "GET", "/api/enrollments", (422,), headers=STAFF, params={"limit": str(HUGE)}),
     Case("staff: enrollments list offset -1", "GET", "/api/enrollments", (422,), headers=STAFF, params={"offset": "-1"}),
-    Case("staff: enrollments list offset 2^63", "GET", "/api/enrollments", (200, 422), headers=STAFF, params={"offset": str(BIG)},
-         known_bug=KnownBug(COURSES, "offset has no upper bound: SQLite OverflowError / PostgreSQL bigint out of range -> 500")),
-    Case("staff: enrollments list date_to 9999-12-31", "GET", "/api/enrollments", (200, 422), headers=STAFF, params={"date_to": "9999-12-31"},
-         known_bug=KnownBug(COURSES, "sales.china_day_range adds a day to 9999-12-31: OverflowError -> 500")),
-    Case("staff: enrollments list date_from 0001-01-01", "GET", "/api/enrollments", (200, 422), headers=STAFF, params={"date_from": "0001-01-01"},
-         known_bug=KnownBug(COURSES, "0001-01-01 00:00 China time is before datetime.min in UTC: OverflowError -> 500")),
+    Case("staff: enrollments list offset 2^63", "GET", "/api/enrollments", (200, 422), headers=STAFF, params={"offset": str(BIG)}),
+    Case("staff: enrollments list date_to 9999-12-31", "GET", "/api/enrollments", (200, 422), headers=STAFF, params={"date_to": "9999-12-31"}),
+    Case("staff: enrollments list date_from 0001-01-01", "GET", "/api/enrollments", (200, 422), headers=STAFF, params={"date_from": "0001-01-01"}),
     Case("staff: enrollments list date 2026-13-45", "GET", "/api/enrollments", (422,), headers=STAFF, params={"date_from": "2026-13-45"}),
     Case("staff: enrollments list status is script", "GET", "/api/enrollments", (422,), headers=STAFF, params={"status": "<script>"}),
     Case("staff: enrollments list bad phone", "GET", "/api/enrollments", (422,), headers=STAFF, params={"phone": "abc"}),
@@ -371,15 +367,11 @@ CASES: list[Case] = [
     Case("staff: enrollment conversation, number with NUL", "GET", "/api/enrollments/%00/conversation", (404,), headers=STAFF,
          known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
     Case("staff: PATCH lead id not a number", "PATCH", "/api/leads/abc", (422,), j({"status": "closed"}), STAFF_JSON),
-    Case("staff: PATCH lead id negative", "PATCH", "/api/leads/-1", (404,), j({"status": "closed"}), STAFF_JSON),
-    Case("staff: PATCH lead id 2^63", "PATCH", f"/api/leads/{BIG}", (404, 422), j({"status": "closed"}), STAFF_JSON,
-         known_bug=KnownBug(COURSES, LEAD_ID_UNBOUNDED, only_on="sqlite")),
-    Case("staff: lead conversation id 2^63", "GET", f"/api/leads/{BIG}/conversation", (404, 422), headers=STAFF,
-         known_bug=KnownBug(COURSES, LEAD_ID_UNBOUNDED, only_on="sqlite")),
-    Case("staff: leads list date_to 9999-12-31", "GET", "/api/leads", (200, 422), headers=STAFF, params={"date_to": "9999-12-31"},
-         known_bug=KnownBug(COURSES, "sales.china_day_range adds a day to 9999-12-31: OverflowError -> 500")),
-    Case("staff: leads list offset 2^63", "GET", "/api/leads", (200, 422), headers=STAFF, params={"offset": str(BIG)},
-         known_bug=KnownBug(COURSES, "offset has no upper bound: SQLite OverflowError / PostgreSQL bigint out of range -> 500")),
+    Case("staff: PATCH lead id negative", "PATCH", "/api/leads/-1", (404, 422), j({"status": "closed"}), STAFF_JSON),
+    Case("staff: PATCH lead id 2^63", "PATCH", f"/api/leads/{BIG}", (404, 422), j({"status": "closed"}), STAFF_JSON),
+    Case("staff: lead conversation id 2^63", "GET", f"/api/leads/{BIG}/conversation", (404, 422), headers=STAFF),
+    Case("staff: leads list date_to 9999-12-31", "GET", "/api/leads", (200, 422), headers=STAFF, params={"date_to": "9999-12-31"}),
+    Case("staff: leads list offset 2^63", "GET", "/api/leads", (200, 422), headers=STAFF, params={"offset": str(BIG)}),
 ]
 
 # The two endpoints allowed to answer 503 ("service not ready", with a Chinese message): the

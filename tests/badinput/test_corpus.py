@@ -128,8 +128,6 @@ def test_knowledge_without_an_index_is_503_in_chinese(module_database_url, tmp_p
         assert CJK.search(response.json()["detail"])
 
 
-@pytest.mark.xfail(strict=True, reason="known bug in bot/routes/knowledge.py: _engine() appends the IndexUnavailable "
-                                       "text, with the index folder's absolute path, to the public 503 detail")
 def test_knowledge_not_ready_does_not_show_internal_paths(module_database_url, tmp_path):
     app = make_app(make_settings(module_database_url, tmp_path / "no-index"))
     with TestClient(app, raise_server_exceptions=False) as client:

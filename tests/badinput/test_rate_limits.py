@@ -1,10 +1,9 @@
 """Rate limits on the public endpoints: per sender and per client IP (bot/ratelimit.py).
 
 Which endpoints call `app.state.rate_limiter.check` today: POST /api/chat, /api/feedback,
-/api/handoffs, and the WeChat channel (per OpenID only: WeChat's servers share IPs). /api/chat is
-covered in tests/bot/test_chat_api.py. The endpoints in bot/routes/courses.py (POST /api/enrollments,
-POST /api/leads, GET /api/enrollments/{no}?phone=) do not: those tests are strict xfails until
-they do.
+/api/handoffs, /api/enrollments, /api/leads, the owner's lookup GET /api/enrollments/{no}?phone=
+(guessing numbers for a known phone), and the WeChat channel (per OpenID only: WeChat's servers
+share IPs). /api/chat is covered in tests/bot/test_chat_api.py.
 
 The limiter's one-minute window is frozen (bot.ratelimit.time), so a test never straddles a
 minute boundary.
@@ -121,10 +120,8 @@ def test_a_rate_limited_wechat_user_can_still_ask_for_a_person(limited):
 
 
 ENROLLMENT = {"name": "张三", "package": "wuyou", "subjects": ["施工管理"]}
-GAP = "known gap in bot/routes/courses.py: this public endpoint does not call app.state.rate_limiter.check"
 
 
-@pytest.mark.xfail(strict=True, reason=GAP)
 def test_enrollments_are_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
     codes = [client.post("/api/enrollments", json={**ENROLLMENT, "mobile": f"1380000{i:04d}"}).status_code
@@ -132,15 +129,12 @@ def test_enrollments_are_rate_limited_per_ip(limited):
     assert 429 in codes, codes
 
 
-@pytest.mark.xfail(strict=True, reason=GAP)
 def test_leads_are_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
     codes = [client.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}"}).status_code for i in range(5)]
     assert 429 in codes, codes
 
 
-@pytest.mark.xfail(strict=True, reason=GAP + " (an enrollment number has 32^4 = 1,048,576 values per day: "
-                                               "guessable for a known phone number without a limit)")
 def test_enrollment_lookup_by_phone_is_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
     codes = [client.get(f"/api/enrollments/EN20991231-{i:04d}", params={"phone": "13812345678"}).status_code
