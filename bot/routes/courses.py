@@ -21,12 +21,13 @@ Chinese, what to fix.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
@@ -55,6 +56,8 @@ NO_CONVERSATION = "这条记录没有关联的会话（不是在对话中提交�
 RASA_DOWN = "暂时无法读取会话记录（对话服务不可用），请稍后再试。"
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+TEXT_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # free text may keep \t \n \r
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
@@ -77,6 +80,23 @@ def reject(field: str, reason: str) -> RequestValidationError:
 
 def _hint(kind: str, reason: str) -> PydanticCustomError:
     return PydanticCustomError(kind, reason, {"reason": reason})
+
+
+def _no_control(value: Any, info: Any) -> Any:
+    """PostgreSQL refuses NUL in text (a 500 there): control characters are a client's mistake, a 422.
+    Line breaks and tabs stay allowed in free text."""
+    if isinstance(value, str) and TEXT_CONTROL_CHARS.search(value):
+        raise _hint("text", f"{info.field_name} 不能包含空字符（\\u0000）等控制字符。")
+    return value
+
+
+def _number(value: str) -> str:
+    if CONTROL_CHARS.search(value):
+        raise _hint("number", "报名号不能包含空字符（\\u0000）等控制字符，请核对报名号。")
+    return value
+
+
+EnrollmentNo = Annotated[str, Path(description="报名号，如 EN20261124-AB12"), AfterValidator(_number)]
 
 
 # -- request bodies -------------------------------------------------------------------------------
@@ -138,6 +158,7 @@ class LeadRequest(_Contact):
     subjects: list[str] | None = Field(None, max_length=10)
 
     _subjects = field_validator("subjects", mode="before")(_subject_list)
+    _text = field_validator("preferred_time", "question")(_no_control)
 
 
 class MatchRequest(BaseModel):
@@ -374,7 +395,7 @@ def staff_list_enrollments(
     date_from: date | None = Query(None, description="报名日期起（北京时间，含）"),
     date_to: date | None = Query(None, description="报名日期止（北京时间，含）"),
     phone: str | None = Query(None, max_length=30),
-    sender: str | None = Query(None, max_length=128),
+    sender: str | None = Query(None, max_length=128, pattern=SENDER_PATTERN),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
@@ -400,7 +421,7 @@ def staff_list_enrollments(
 
 
 @router.get("/api/enrollments/{number}")
-def get_enrollment(number: str, request: Request, cat: CatalogueDep,
+def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueDep,
                    phone: str | None = Query(None, max_length=30, description="报名时填写的手机号")) -> dict[str, Any]:
     staff = is_staff(request)
     if not staff:  # owners look up by number + phone: limit guessing
@@ -423,7 +444,7 @@ def get_enrollment(number: str, request: Request, cat: CatalogueDep,
 
 
 @router.patch("/api/enrollments/{number}", dependencies=[Depends(require_staff)])
-def change_enrollment(number: str, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
+def change_enrollment(number: EnrollmentNo, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
     if body.status not in ENROLLMENT_STATUSES:
         raise reject("status", f"状态只能是 {' / '.join(ENROLLMENT_STATUSES)}。")
     with _db(request).transaction() as session:
@@ -439,7 +460,7 @@ def change_enrollment(number: str, body: StatusChange, request: Request, cat: Ca
 
 
 @router.get("/api/enrollments/{number}/conversation", dependencies=[Depends(require_staff)])
-async def enrollment_conversation(number: str, request: Request) -> dict[str, Any]:
+async def enrollment_conversation(number: EnrollmentNo, request: Request) -> dict[str, Any]:
     def _sender() -> str | None:
         with _db(request).transaction(write=False) as session:
             enrollment = sales.get_enrollment(session, number)

@@ -131,7 +131,6 @@ ENROLL = {"name": "张三", "mobile": "13812345678", "package": "wuyou", "subjec
 LEAD = {"name": "李四", "mobile": "13912345678"}
 COURSES = "bot/routes/courses.py"
 KNOWLEDGE = "bot/routes/knowledge.py"
-NUL_ON_PG = "PostgreSQL refuses NUL in text: psycopg2 raises ValueError -> 500 (SQLite stores it)"
 
 
 def enroll(**changes) -> bytes:
@@ -269,10 +268,8 @@ CASES: list[Case] = [
     Case("leads: preferred_time 51 characters", "POST", "/api/leads", (422,), lead(preferred_time="晚" * 51), JSON),
     Case("leads: subjects not a list", "POST", "/api/leads", (422,), lead(subjects={"a": 1}), JSON),
     Case("leads: unknown package with script", "POST", "/api/leads", (422,), lead(package="<script>x</script>"), JSON),
-    Case("leads: NUL in preferred_time", "POST", "/api/leads", (201, 422), lead(mobile="13912345670", preferred_time="\x00"), JSON,
-         known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
-    Case("leads: NUL in question", "POST", "/api/leads", (201, 422), lead(question="请回电\x00"), JSON,
-         known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
+    Case("leads: NUL in preferred_time", "POST", "/api/leads", (422,), lead(mobile="13912345670", preferred_time="\x00"), JSON),
+    Case("leads: NUL in question", "POST", "/api/leads", (422,), lead(question="请回电\x00"), JSON),
 
     # ---- POST /api/feedback and /api/handoffs --------------------------------------------------------
     Case("feedback: rating 2", "POST", "/api/feedback", (422,), j({"sender": "u1", "rating": 2}), JSON),
@@ -328,8 +325,7 @@ CASES: list[Case] = [
     Case("enrollment lookup: no phone", "GET", "/api/enrollments/EN20991231-ZZZZ", (422,)),
     Case("enrollment lookup: phone with letters", "GET", "/api/enrollments/EN20991231-ZZZZ", (404,), params={"phone": "abc"}),
     Case("enrollment lookup: phone 31 characters", "GET", "/api/enrollments/EN20991231-ZZZZ", (422,), params={"phone": "1" * 31}),
-    Case("enrollment lookup: NUL in number", "GET", "/api/enrollments/%00", (404,), params={"phone": "13812345678"},
-         known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
+    Case("enrollment lookup: NUL in number", "GET", "/api/enrollments/%00", (422,), params={"phone": "13812345678"}),
 
     # ---- staff console APIs --------------------------------------------------------------------------
     Case("staff: feedback without a token", "GET", "/api/staff/feedback", (401,)),
@@ -354,18 +350,15 @@ CASES: list[Case] = [
     Case("staff: enrollments list status is script", "GET", "/api/enrollments", (422,), headers=STAFF, params={"status": "<script>"}),
     Case("staff: enrollments list bad phone", "GET", "/api/enrollments", (422,), headers=STAFF, params={"phone": "abc"}),
     Case("staff: enrollments list SQL package", "GET", "/api/enrollments", (422,), headers=STAFF, params={"package": "' OR 1=1 --"}),
-    Case("staff: enrollments list NUL sender", "GET", "/api/enrollments", (200,), headers=STAFF, params={"sender": "a\x00"},
-         known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
+    Case("staff: enrollments list NUL sender", "GET", "/api/enrollments", (422,), headers=STAFF, params={"sender": "a\x00"}),
     Case("staff: PATCH status of unknown enrollment", "PATCH", "/api/enrollments/EN20991231-ZZZZ", (404,), j({"status": "paid"}), STAFF_JSON),
     Case("staff: PATCH status without a token", "PATCH", "/api/enrollments/EN20991231-ZZZZ", (401,), j({"status": "paid"}), JSON),
     Case("staff: PATCH status is a number", "PATCH", "/api/enrollments/EN20991231-ZZZZ", (422,), j({"status": 3}), STAFF_JSON),
     Case("staff: PATCH status unknown word", "PATCH", "/api/enrollments/EN20991231-ZZZZ", (404, 422), j({"status": "deleted"}), STAFF_JSON),
     Case("staff: PATCH empty body", "PATCH", "/api/enrollments/EN20991231-ZZZZ", (422,), b"", STAFF_JSON),
     Case("staff: PATCH path traversal", "PATCH", "/api/enrollments/..%2F..%2Fadmin", (404,), j({"status": "paid"}), STAFF_JSON),
-    Case("staff: PATCH enrollment number with NUL", "PATCH", "/api/enrollments/%00", (404,), j({"status": "paid"}), STAFF_JSON,
-         known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
-    Case("staff: enrollment conversation, number with NUL", "GET", "/api/enrollments/%00/conversation", (404,), headers=STAFF,
-         known_bug=KnownBug(COURSES, NUL_ON_PG, only_on="postgresql")),
+    Case("staff: PATCH enrollment number with NUL", "PATCH", "/api/enrollments/%00", (422,), j({"status": "paid"}), STAFF_JSON),
+    Case("staff: enrollment conversation, number with NUL", "GET", "/api/enrollments/%00/conversation", (422,), headers=STAFF),
     Case("staff: PATCH lead id not a number", "PATCH", "/api/leads/abc", (422,), j({"status": "closed"}), STAFF_JSON),
     Case("staff: PATCH lead id negative", "PATCH", "/api/leads/-1", (404, 422), j({"status": "closed"}), STAFF_JSON),
     Case("staff: PATCH lead id 2^63", "PATCH", f"/api/leads/{BIG}", (404, 422), j({"status": "closed"}), STAFF_JSON),

@@ -9,15 +9,9 @@ HTTP client boundaries, the knowledge index is the real one built for the sessio
 The schema is loaded eagerly from the app's OpenAPI document and each call is sent to a fresh,
 started app (`app=`): schemathesis' lazy `from_fixture` loader fails on pytest 9.2
 (AttributeError: 'Function' object has no attribute '_nodeid'), which is also why every item
-shows the same test name; a failure names its operation and prints a curl line to reproduce it.
-
-Inputs that hit bugs already recorded as strict xfails in the corpus (corpus.py, owner
-bot/routes/courses.py) are filtered out here, so that this test keeps guarding everything else;
-drop the filter when those are fixed.
+shows the same test name; a failure names its operation and prints a curl line to reproduce it. No input is filtered out.
 """
 from __future__ import annotations
-
-import datetime
 
 import pytest
 import schemathesis
@@ -25,8 +19,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from .helpers import STAFF, EchoRasa, make_app, make_settings
-
-MAX_INT = 2**63 - 1
 
 
 def _documented_schema() -> dict:
@@ -39,30 +31,6 @@ def _documented_schema() -> dict:
 
 schema = schemathesis.openapi.from_dict(_documented_schema())
 schema.config.generation.update(deterministic=True, database="none")
-
-
-def _hits_known_courses_bug(case) -> bool:
-    """Query/path values that 500 today in bot/routes/courses.py (see the corpus' known_bug cases)."""
-    if not (case.path.startswith("/api/enrollments") or case.path.startswith("/api/leads")):
-        return False
-    values = list((case.query or {}).values()) + list((case.path_parameters or {}).values())
-    for value in values:
-        try:
-            if abs(int(str(value))) > MAX_INT:  # offset / lead_id past SQLite's integers
-                return True
-        except ValueError:
-            pass
-        try:
-            if datetime.date.fromisoformat(str(value)).year in (1, 9999):  # china_day_range overflows
-                return True
-        except ValueError:
-            pass
-    return False
-
-
-@schema.hook("filter_case")
-def skip_known_bugs(context, case) -> bool:
-    return not _hits_known_courses_bug(case)
 
 
 @pytest.fixture

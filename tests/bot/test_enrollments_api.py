@@ -291,3 +291,13 @@ def test_conversation_when_rasa_is_down_is_a_503_in_chinese(app_settings, staff_
         without = client.get(f"/api/enrollments/{no_sender}/conversation", headers=staff_headers)
     assert response.status_code == 503 and "会话记录" in response.json()["detail"]
     assert without.status_code == 404 and "没有关联的会话" in without.json()["detail"]
+
+
+def test_nul_in_a_number_or_sender_is_a_422_in_chinese(client, staff_headers):
+    """PostgreSQL refuses NUL in text: a client's mistake, not a 500."""
+    responses = [client.get("/api/enrollments/EN%00", params={"phone": "13812345678"}),
+                 client.patch("/api/enrollments/EN%00", json={"status": "paid"}, headers=staff_headers),
+                 client.get("/api/enrollments", params={"sender": "a\x00"}, headers=staff_headers)]
+    for response in responses:
+        assert response.status_code == 422, response.text
+        assert re.search("[\u4e00-\u9fff]", response.json()["detail"])

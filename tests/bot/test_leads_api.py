@@ -42,12 +42,18 @@ def test_only_name_and_phone_are_required(client):
     ({"question": "问" * 501}, "500个字"),
     ({"package": "VIP班"}, "VIP班"),
     ({"channel": "Web Chat!"}, "channel"),
+    ({"question": "请回电\x00"}, "空字符"),  # PostgreSQL refuses NUL in text
+    ({"preferred_time": "晚上\x00"}, "空字符"),
 ])
 def test_bad_input_is_a_422_the_user_can_act_on(client, staff_headers, fields, word):
     response = lead(client, **fields)
     assert response.status_code == 422
     assert word in response.json()["detail"]
     assert leads(client, staff_headers)["total"] == 0
+
+
+def test_a_question_may_span_lines(client):
+    assert lead(client, question="第一行\n第二行").status_code == 201
 
 
 def test_a_retry_with_the_same_key_is_not_a_second_lead(client, staff_headers):
