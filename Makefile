@@ -78,8 +78,13 @@ bench-knowledge: train ## in-process search latency and the 100,000-passage scal
 bench: train ## load benchmark through /api/chat (loopback, bounded), report under var/reports/
 	@$(PY) -m scripts.bench
 
-lock: ## re-resolve the pinned requirements from requirements/*.in
-	@echo "edit requirements/*.in, then: .venv/bin/pip freeze > requirements/service.lock (and likewise for rasa)"
+lock: ## after editing requirements/*.in: install them and rewrite both lock files from the venvs
+	@.venv/bin/python -m pip install -q torch==2.13.0 -r requirements/service.in
+	@{ echo "# Service runtime lock (Python 3.11). Generated from service.in by 'make lock'; torch is the CPU build on disk."; \
+	   .venv/bin/python -m pip freeze | sed 's/^torch==2.13.0+cpu/torch==2.13.0/'; } > requirements/service.lock
+	@.venv-rasa/bin/python -m pip install -q -r requirements/rasa.in
+	@{ echo "# Rasa runtime lock (Python 3.10). Generated from rasa.in by 'make lock'."; \
+	   .venv-rasa/bin/python -m pip freeze; } > requirements/rasa.lock
 
 clean: ## remove build outputs (venvs kept)
 	rm -rf var models
