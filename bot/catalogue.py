@@ -47,17 +47,9 @@ class ClassPart(_Open):
     strength: str | None = None
 
 
-class CourseClass(_Open):
+class CourseClass(ClassPart):
     id: str
-    name: str
     stage: str
-    format: str | None = None
-    hours_text: str | None = None
-    hours_min: float | None = None
-    hours_max: float | None = None
-    unit: str | None = None
-    goal: str | None = None
-    strength: str | None = None
     source_notes: list[str] = Field(default_factory=list)
     parts: list[ClassPart] | None = None
 

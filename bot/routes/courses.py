@@ -40,6 +40,7 @@ from bot.rasa_client import RasaUnavailable
 from bot.ratelimit import client_ip
 from bot.recommend import recommend
 from bot.routes.chat import SENDER_PATTERN
+from bot.transcripts import transcript
 
 # Query bounds that keep arithmetic on dates and row numbers inside what the databases hold.
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -278,14 +279,11 @@ async def _conversation(request: Request, sender: str | None) -> dict[str, Any]:
     if not sender:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_CONVERSATION)
     try:
-        tracker = await request.app.state.rasa.tracker(sender)
+        turns = await transcript(request.app.state.rasa, sender)
     except RasaUnavailable as exc:
         log.warning("conversation lookup: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=RASA_DOWN)
-    messages = []
-    for event in tracker.get("events") or []:
-        if event.get("event") in ("user", "bot") and event.get("text"):
-            messages.append({"role": event["event"], "text": event["text"], "timestamp": event.get("timestamp")})
+    messages = [{"role": t["who"], "text": t["text"], "timestamp": t["timestamp"]} for t in turns]
     return {"sender": sender, "messages": messages}
 
 
