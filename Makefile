@@ -60,7 +60,7 @@ test: train test-unit test-rasa test-e2e ## set up, train and run every test sui
 
 test-unit: setup ## unit tests (no running services needed)
 	@$(PY) -m pytest -q tests/bot tests/knowledge tests/scripts tests/badinput
-	@$(RASA_ENV) .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/actions
+	@$(RASA_ENV) .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/actions tests/rasa_runtime
 
 test-rasa: train ## validate the Rasa data and run the conversation tests
 	@$(RASA_ENV) $(RASA) data validate --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --fail-on-warnings

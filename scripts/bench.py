@@ -58,8 +58,9 @@ def summarise(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     }
 
 
-class MemoryWatch:
-    """Samples the resident memory of each process (and its children) until stopped."""
+class ProcessWatch:
+    """Samples each process's resident memory (children included) until stopped, and reads its CPU
+    time at the marks the caller sets, so a phase's CPU cost per message can be split by process."""
 
     def __init__(self, pids: dict[str, int]):
         self.pids = pids
@@ -67,16 +68,29 @@ class MemoryWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _processes(self, pid: int) -> list[psutil.Process]:
+        proc = psutil.Process(pid)
+        return [proc, *proc.children(recursive=True)]
+
     def _run(self):
         while not self._stop.is_set():
             for name, pid in self.pids.items():
                 try:
-                    proc = psutil.Process(pid)
-                    rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+                    rss = sum(p.memory_info().rss for p in self._processes(pid))
                     self.peak_mb[name] = max(self.peak_mb[name], rss / 2**20)
                 except psutil.Error:
                     pass
             self._stop.wait(0.25)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU time used so far by each process and its children."""
+        used = {}
+        for name, pid in self.pids.items():
+            try:
+                used[name] = sum(sum(p.cpu_times()[:2]) for p in self._processes(pid))
+            except psutil.Error:
+                used[name] = float("nan")
+        return used
 
     def __enter__(self):
         self._thread.start()
@@ -175,10 +189,16 @@ def main() -> int:
         print("[bench] starting the stack on free loopback ports ...", flush=True)
         with stack:
             pids = {name: p.pid for name, p in stack.processes.items()}
-            with MemoryWatch(pids) as memory:
+            with ProcessWatch(pids) as watch:
                 single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats))
+                before, client_before = watch.cpu_seconds(), time.process_time()
                 loaded = asyncio.run(load(stack.bot_url, args.users, args.turns, args.seconds))
-    report = {"single_user": single, "load": loaded, "peak_memory_mb": memory.peak_mb}
+                after, client_after = watch.cpu_seconds(), time.process_time()
+    per_message = 1000 / max(1, loaded["messages"])
+    cpu_ms = {name: (after[name] - before[name]) * per_message for name in pids}
+    cpu_ms["bench client"] = (client_after - client_before) * per_message
+    report = {"single_user": single, "load": loaded, "peak_memory_mb": watch.peak_mb,
+              "load_cpu_ms_per_message": cpu_ms}
     full_p50 = statistics.median(
         [v["p50_ms"] for v in single["full"].values()])
     report["ratio_full_to_bare_rasa"] = full_p50 / single["rasa_bare_p50_ms"]
@@ -195,7 +215,8 @@ def main() -> int:
     for kind, stats in loaded["latency"].items():
         print(f"  {kind:<11} n={stats['n']:<4} p50 {stats['p50_ms']:7.1f}  p95 {stats['p95_ms']:7.1f}  p99 {stats['p99_ms']:7.1f} ms")
     print(f"  all         p50 {loaded['all']['p50_ms']:.1f}  p95 {loaded['all']['p95_ms']:.1f}  p99 {loaded['all']['p99_ms']:.1f} ms")
-    print("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.peak_mb.items()))
+    print("CPU per message under load (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu_ms.items()))
+    print("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in watch.peak_mb.items()))
     print(f"report: {args.out / 'bench.json'}, {args.out / 'bench.png'}")
     return 1 if loaded["errors"] else 0
 
