@@ -1,7 +1,12 @@
-"""The one place bot/ talks to Rasa: its REST webhook and its status endpoints."""
+"""The one place bot/ talks to Rasa: its REST webhook and its status endpoints, on one or more instances."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -15,18 +20,96 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+    """One or more Rasa instances that share a tracker store.
+
+    - One message per conversation at a time: a conversation's next message waits here until Rasa
+      has answered (and saved) the previous one. So no two instances ever work on the same
+      conversation at once, and Rasa's in-memory lock store stays correct with several instances.
+      (Several bot/ processes need Rasa's Redis lock store for that, as in docs/deploy.md.)
+    - Each message goes to the instance with the fewest requests in flight; ties go to the same
+      instance for the same sender (rendezvous hashing), so a quiet system keeps a conversation on one
+      instance. The shared tracker store gives any instance the whole conversation, forms included.
+    - An instance that cannot be reached at all (the request never left) is skipped for the next one.
+      A request that reached an instance and then failed is never re-sent, because Rasa may already
+      have acted on it; after a timeout the conversation stays on that instance for a while, whose
+      own lock then keeps its messages in order.
+    """
+
+    PIN_AFTER_TIMEOUT_SECONDS = 60.0
+
+    def __init__(self, base_urls: str | list[str], timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        urls = [u.strip().rstrip("/") for u in (base_urls.split(",") if isinstance(base_urls, str) else base_urls)]
+        urls = [u for u in urls if u]
+        if not urls:
+            raise ValueError("at least one Rasa URL is needed")
+        self._timeout = timeout
+        self._instances = {url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport) for url in urls}
+        self._in_flight = dict.fromkeys(urls, 0)
+        self._conversations: dict[str, _Turn] = {}
+        self._pinned: dict[str, tuple[str, float]] = {}  # sender -> (instance, until) after a timeout
+
+    @property
+    def urls(self) -> list[str]:
+        return list(self._instances)
+
+    def route(self, sender: str) -> list[str]:
+        """The instances in the order this sender's next message tries them."""
+        ordered = sorted(route(self.urls, sender), key=lambda url: self._in_flight[url])
+        pinned = self._pinned.get(sender)
+        if pinned and pinned[1] > time.monotonic():
+            ordered.remove(pinned[0])
+            ordered.insert(0, pinned[0])
+        return ordered
+
+    async def _request(self, sender: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        last: Exception | None = None
+        for url in self.route(sender):
+            self._in_flight[url] += 1
+            try:
+                return await self._instances[url].request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached this instance
+                last = exc
+                log.warning("Rasa instance %s unreachable (%s); trying the next one", url, exc.__class__.__name__)
+            except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.TimeoutException):
+                    self._pinned[sender] = (url, time.monotonic() + self.PIN_AFTER_TIMEOUT_SECONDS)
+                raise RasaUnavailable(f"Rasa unreachable: {exc.__class__.__name__}") from exc
+            finally:
+                self._in_flight[url] -= 1
+        raise RasaUnavailable(f"Rasa unreachable: {last.__class__.__name__}") from last
+
+    @asynccontextmanager
+    async def _one_turn_at_a_time(self, sender: str):
+        turn = self._conversations.setdefault(sender, _Turn())
+        turn.waiting += 1
+        try:
+            try:
+                await asyncio.wait_for(turn.lock.acquire(), timeout=self._timeout)
+            except asyncio.TimeoutError:
+                raise RasaUnavailable("the conversation's previous message is still being answered") from None
+            try:
+                yield
+            finally:
+                turn.lock.release()
+        finally:
+            turn.waiting -= 1
+            if turn.waiting == 0:
+                self._conversations.pop(sender, None)
+                self._forget_expired_pins()
+
+    def _forget_expired_pins(self) -> None:
+        now = time.monotonic()
+        for sender in [s for s, (_, until) in self._pinned.items() if until <= now]:
+            del self._pinned[sender]
 
     async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Send one user message; return Rasa's bot messages (text / buttons / custom)."""
         payload: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             payload["metadata"] = metadata
-        try:
-            response = await self._client.post("/webhooks/rest/webhook", json=payload)
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"Rasa unreachable: {exc.__class__.__name__}") from exc
+        async with self._one_turn_at_a_time(sender):
+            response = await self._request(sender, "POST", "/webhooks/rest/webhook", json=payload)
         if not response.is_success:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
         try:
@@ -39,10 +122,7 @@ class RasaClient:
 
     async def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker from Rasa's tracker store; `events` is always a list of dicts."""
-        try:
-            response = await self._client.get(f"/conversations/{conversation_path(sender)}/tracker")
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(str(exc.__class__.__name__)) from exc
+        response = await self._request(sender, "GET", f"/conversations/{conversation_path(sender)}/tracker")
         if not response.is_success:
             raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
         try:
@@ -55,15 +135,38 @@ class RasaClient:
         tracker["events"] = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
         return tracker
 
+    async def instances_up(self) -> dict[str, bool]:
+        """Each instance's health (its /status answers)."""
+        async def up(client: httpx.AsyncClient) -> bool:
+            try:
+                return (await client.get("/status", timeout=2.0)).is_success
+            except httpx.HTTPError:
+                return False
+
+        results = await asyncio.gather(*(up(client) for client in self._instances.values()))
+        return dict(zip(self._instances, results))
+
     async def is_healthy(self) -> bool:
-        try:
-            response = await self._client.get("/status", timeout=2.0)
-            return response.is_success
-        except httpx.HTTPError:
-            return False
+        """True when every instance answers."""
+        return all((await self.instances_up()).values())
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._instances.values():
+            await client.aclose()
+
+
+@dataclass
+class _Turn:
+    """A conversation's place in line: its lock and how many of its messages wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0
+
+
+def route(urls: list[str], sender: str) -> list[str]:
+    """The instances in this sender's order of preference when none is busier than another: the same
+    order every time, and adding or removing an instance changes it only where that instance was."""
+    return sorted(urls, key=lambda url: hashlib.sha256(f"{url}|{sender}".encode()).digest(), reverse=True)
 
 
 def conversation_path(sender: str) -> str:

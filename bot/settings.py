@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     environment: str = Field("development", description="development | test | production")
     bot_host: str = "0.0.0.0"
     bot_port: int = 8000
+    # One Rasa URL, or several comma-separated instances sharing a tracker store (bot/rasa_client.py).
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
     action_server_url: str = "http://127.0.0.1:5055"

@@ -1,8 +1,13 @@
-"""Start, watch and stop the assistant's three processes: Rasa, the action server and bot/.
+"""Start, watch and stop the assistant's processes: Rasa (one or more instances), the action server and bot/.
 
 Used by `make run` (foreground, logs streamed with a prefix) and by the end-to-end tests
 (`Stack` as a context manager on free ports, logs to files). Stopping is always complete: every
 process is terminated, then killed if it does not exit in time, also when start-up fails.
+
+Rasa runs as RASA_INSTANCES processes (default 2: one per core of the 2-core machines this is built
+for). Each Rasa process spends most of a message on one core, so a second one nearly doubles what the
+assistant can answer per second. They share the tracker store; bot/ sends each conversation to one of
+them (bot/rasa_client.py), so Rasa's in-memory lock store stays correct.
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import argparse
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +28,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
 SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
+DEFAULT_RASA_INSTANCES = 2
+
+
+def rasa_instances_from_env() -> int:
+    value = os.environ.get("RASA_INSTANCES", "").strip()
+    count = int(value) if value.isdigit() else DEFAULT_RASA_INSTANCES
+    return max(1, min(count, 8))
 
 
 def free_port() -> int:
@@ -41,10 +54,26 @@ class Ports:
     bot: int = 8000
     rasa: int = 5005
     actions: int = 5055
+    rasa_more: tuple[int, ...] = ()  # ports of Rasa instances 2, 3, ...
 
     @classmethod
-    def free(cls) -> "Ports":
-        return cls(free_port(), free_port(), free_port())
+    def free(cls, rasa_instances: int | None = None) -> "Ports":
+        count = rasa_instances_from_env() if rasa_instances is None else rasa_instances
+        return cls(free_port(), free_port(), free_port(), tuple(free_port() for _ in range(count - 1)))
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.rasa, *self.rasa_more]
+
+    def named(self) -> dict[str, int]:
+        """Each process's port, by process name."""
+        rasa = {rasa_name(i): port for i, port in enumerate(self.rasa_ports)}
+        return {"bot": self.bot, **rasa, "actions": self.actions}
+
+
+def rasa_name(index: int) -> str:
+    """Process names: "rasa" for the first instance, "rasa-2", "rasa-3", ... for the others."""
+    return "rasa" if index == 0 else f"rasa-{index + 1}"
 
 
 @dataclass
@@ -65,7 +94,16 @@ class Stack:
 
     @property
     def rasa_url(self) -> str:
+        """The first Rasa instance."""
         return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports.rasa_ports]
+
+    @property
+    def rasa_names(self) -> list[str]:
+        return [rasa_name(i) for i in range(len(self.ports.rasa_ports))]
 
     @property
     def actions_url(self) -> str:
@@ -75,13 +113,14 @@ class Stack:
         env = dict(os.environ)
         (self.var_dir / "rasa").mkdir(parents=True, exist_ok=True)
         env.setdefault("TRACKER_DIALECT", "sqlite")
-        env.setdefault("TRACKER_DB_URL", f"sqlite:///{self.var_dir / 'rasa' / 'tracker.db'}")
+        default_tracker = self.var_dir / "rasa" / "tracker.db"
+        env.setdefault("TRACKER_DB_URL", f"sqlite:///{default_tracker}")
         env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'bot.db'}")
         env.update(self.env)
         env.update(
             ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
             BOT_API_URL=self.bot_url,
-            RASA_URL=self.rasa_url,
+            RASA_URL=",".join(self.rasa_urls),
             ACTION_SERVER_URL=self.actions_url,
             BOT_HOST=self.bot_host,
             BOT_PORT=str(self.ports.bot),
@@ -95,22 +134,31 @@ class Stack:
         return env
 
     def _commands(self) -> dict[str, list[str]]:
+        # `rasa run` with the measured speed-ups of rasa_runtime/speedups.py applied first.
+        rasa = {
+            name: [str(RASA_BIN / "python"), "-m", "rasa_runtime", "run", "--enable-api", "-i", "127.0.0.1",
+                   "--port", str(port), "--model", str(self.model_dir),
+                   "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml")]
+            for name, port in zip(self.rasa_names, self.ports.rasa_ports)
+        }
         return {
             "actions": [str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions",
                         "--port", str(self.ports.actions)],
-            # `rasa run` with the measured speed-ups of rasa_runtime/speedups.py applied first.
-            "rasa": [str(RASA_BIN / "python"), "-m", "rasa_runtime", "run", "--enable-api", "-i", "127.0.0.1",
-                     "--port", str(self.ports.rasa), "--model", str(self.model_dir),
-                     "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml")],
+            **rasa,
             "bot": [str(SERVICE_PYTHON), "-m", "bot"],
         }
 
+    def _health_checks(self) -> dict[str, str]:
+        rasa = {name: f"{url}/status" for name, url in zip(self.rasa_names, self.rasa_urls)}
+        return {"actions": f"{self.actions_url}/health", **rasa, "bot": f"{self.bot_url}/healthz"}
+
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:
-        busy = [name for name, port in vars(self.ports).items() if port_in_use(port)]
+        busy = [name for name, port in self.ports.named().items() if port_in_use(port)]
         if busy:
             raise AlreadyRunning(busy, self.ports)
         env = self._environment()
+        _share_sqlite_tracker_store(env["TRACKER_DB_URL"])
         log_dir = self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -132,12 +180,7 @@ class Stack:
         return proc
 
     def wait_healthy(self, timeout: float) -> None:
-        checks = {
-            "actions": f"{self.actions_url}/health",
-            "rasa": f"{self.rasa_url}/status",
-            "bot": f"{self.bot_url}/healthz",
-        }
-        pending = dict(checks)
+        pending = self._health_checks()
         deadline = time.monotonic() + timeout
         started = time.monotonic()
         while pending:
@@ -169,12 +212,14 @@ class Stack:
                 proc.wait(timeout=5)
         self.processes.clear()
 
-    def restart(self, name: str, timeout: float = 120.0) -> None:
-        """Stop one process and start it again (fault tests)."""
-        proc = self.processes.pop(name)
-        _signal_group(proc, signal.SIGTERM)
-        proc.wait(timeout=20)
-        self.processes[name] = self._spawn(name, self._commands()[name], self._environment(), self.var_dir / "logs")
+    def restart(self, *names: str, timeout: float = 120.0) -> None:
+        """Stop these processes and start them again (fault tests)."""
+        for name in names:
+            proc = self.processes.pop(name)
+            _signal_group(proc, signal.SIGTERM)
+            proc.wait(timeout=20)
+        for name in names:
+            self.processes[name] = self._spawn(name, self._commands()[name], self._environment(), self.var_dir / "logs")
         self.wait_healthy(timeout)
 
     def __enter__(self) -> "Stack":
@@ -189,12 +234,24 @@ class AlreadyRunning(RuntimeError):
     def __init__(self, busy: list[str], ports: Ports):
         super().__init__(
             "the assistant (or another program) is already running on port(s) "
-            + ", ".join(f"{name}={getattr(ports, name)}" for name in busy)
+            + ", ".join(f"{name}={ports.named()[name]}" for name in busy)
         )
 
 
 class StartupFailed(RuntimeError):
     pass
+
+
+def _share_sqlite_tracker_store(url: str) -> None:
+    """Put a SQLite tracker store in WAL mode before several Rasa instances open it: their reads then
+    never wait for another instance's write. The mode is stored in the file; PostgreSQL needs nothing."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix:
+        return
+    path = Path(url[len(prefix):])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -216,8 +273,11 @@ def main() -> int:
     parser.add_argument("--bot-port", type=int, default=int(os.environ.get("BOT_PORT", 8000)))
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    parser.add_argument("--rasa-instances", type=int, default=rasa_instances_from_env(),
+                        help="Rasa processes, on the Rasa port and the ports after it (default: RASA_INSTANCES or 2)")
     args = parser.parse_args()
-    stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port), log_to_files=False)
+    more = tuple(args.rasa_port + i for i in range(1, max(1, args.rasa_instances)))
+    stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port, more), log_to_files=False)
 
     stopping = threading.Event()
 
@@ -226,12 +286,13 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    print("[stack] starting the action server, Rasa and bot/ (Rasa takes about 20 s to load its model) ...", flush=True)
+    print(f"[stack] starting the action server, {len(stack.rasa_names)} Rasa instance(s) and bot/ "
+          "(Rasa takes 30-60 s to load its model) ...", flush=True)
     try:
         stack.start()
     except AlreadyRunning as exc:
         print(f"[stack] {exc}. Stop it first (Ctrl-C in its terminal), or choose other ports, "
-              "e.g. BOT_PORT=8001 RASA_PORT=5006 ACTIONS_PORT=5056 make run", flush=True)
+              "e.g. BOT_PORT=8001 RASA_PORT=5105 ACTIONS_PORT=5155 make run", flush=True)
         return 1
     except StartupFailed as exc:
         print(f"[stack] start-up failed: {exc}", flush=True)

@@ -10,12 +10,16 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 async def healthz(request: Request) -> dict:
     settings = request.app.state.settings
-    rasa_ok = await request.app.state.rasa.is_healthy()
+    instances = await request.app.state.rasa.instances_up()
+    up = sum(instances.values())
+    rasa = "ok" if up == len(instances) else "partial" if up else "down"
     actions_ok = await _action_server_healthy(settings.action_server_url)
     return {
-        "status": "ok" if rasa_ok and actions_ok else "degraded",
+        "status": "ok" if rasa == "ok" and actions_ok else "degraded",
         "bot": "ok",
-        "rasa": "ok" if rasa_ok else "down",
+        # "partial": some Rasa instances are down; their conversations are served by the others.
+        "rasa": rasa,
+        "rasa_instances": {"up": up, "total": len(instances)},
         "action_server": "ok" if actions_ok else "down",
     }
 

@@ -119,7 +119,8 @@ def test_rasa_error_status_is_503(settings):
 def test_health_reports_rasa_up_and_action_server_down(settings):
     with client_for(settings, FakeRasa()) as client:
         body = client.get("/healthz").json()
-    assert body == {"status": "degraded", "bot": "ok", "rasa": "ok", "action_server": "down"}
+    assert body == {"status": "degraded", "bot": "ok", "rasa": "ok", "rasa_instances": {"up": 1, "total": 1},
+                    "action_server": "down"}
 
 
 def test_health_reports_rasa_down(settings):

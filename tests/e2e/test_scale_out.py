@@ -36,7 +36,8 @@ def cluster():
                 "REDIS_HOST": "127.0.0.1",
                 "REDIS_PORT": str(redis_port),
             }
-            stacks = [Stack(ports=Ports.free(), var_dir=Path(tmp) / name, bot_host="127.0.0.1", env=env,
+            # One Rasa instance per stack: two in all, behind two bot/ workers.
+            stacks = [Stack(ports=Ports.free(rasa_instances=1), var_dir=Path(tmp) / name, bot_host="127.0.0.1", env=env,
                             endpoints=ROOT / "deploy" / "endpoints.yml") for name in ("a", "b")]
             try:
                 for stack in stacks:
