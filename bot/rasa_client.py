@@ -29,13 +29,16 @@ class RasaClient:
     - Each message goes to the instance with the fewest requests in flight; ties go to the same
       instance for the same sender (rendezvous hashing), so a quiet system keeps a conversation on one
       instance. The shared tracker store gives any instance the whole conversation, forms included.
-    - An instance that cannot be reached at all (the request never left) is skipped for the next one.
+    - An instance that cannot be reached at all (the request never left) is skipped for the next one,
+      and tried last for a few seconds.
       A request that reached an instance and then failed is never re-sent, because Rasa may already
       have acted on it; after a timeout the conversation stays on that instance for a while, whose
       own lock then keeps its messages in order.
     """
 
     PIN_AFTER_TIMEOUT_SECONDS = 60.0
+    # An instance that refused a connection is tried last for this long, not first by every message.
+    SKIP_UNREACHABLE_SECONDS = 5.0
 
     def __init__(self, base_urls: str | list[str], timeout: float = 10.0,
                  transport: httpx.AsyncBaseTransport | None = None):
@@ -48,6 +51,7 @@ class RasaClient:
         self._in_flight = dict.fromkeys(urls, 0)
         self._conversations: dict[str, _Turn] = {}
         self._pinned: dict[str, tuple[str, float]] = {}  # sender -> (instance, until) after a timeout
+        self._unreachable_until = dict.fromkeys(urls, 0.0)
 
     @property
     def urls(self) -> list[str]:
@@ -55,9 +59,11 @@ class RasaClient:
 
     def route(self, sender: str) -> list[str]:
         """The instances in the order this sender's next message tries them."""
-        ordered = sorted(route(self.urls, sender), key=lambda url: self._in_flight[url])
+        now = time.monotonic()
+        ordered = sorted(route(self.urls, sender),
+                         key=lambda url: (self._unreachable_until[url] > now, self._in_flight[url]))
         pinned = self._pinned.get(sender)
-        if pinned and pinned[1] > time.monotonic():
+        if pinned and pinned[1] > now:
             ordered.remove(pinned[0])
             ordered.insert(0, pinned[0])
         return ordered
@@ -70,6 +76,7 @@ class RasaClient:
                 return await self._instances[url].request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached this instance
                 last = exc
+                self._unreachable_until[url] = time.monotonic() + self.SKIP_UNREACHABLE_SECONDS
                 log.warning("Rasa instance %s unreachable (%s); trying the next one", url, exc.__class__.__name__)
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.TimeoutException):
@@ -145,10 +152,6 @@ class RasaClient:
 
         results = await asyncio.gather(*(up(client) for client in self._instances.values()))
         return dict(zip(self._instances, results))
-
-    async def is_healthy(self) -> bool:
-        """True when every instance answers."""
-        return all((await self.instances_up()).values())
 
     async def aclose(self) -> None:
         for client in self._instances.values():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 
 import httpx
@@ -68,6 +69,7 @@ def test_in_a_quiet_system_a_conversation_stays_on_one_instance_and_senders_spre
 def test_a_conversation_moves_to_the_other_instance_when_its_own_is_down():
     fake = Instances()
     rasa = client(fake)
+    rasa.SKIP_UNREACHABLE_SECONDS = 0.05
     home = rasa.route("web-u1")[0]
     fake.down.add(home)
     reply = run(rasa.send("web-u1", "你好"))
@@ -75,8 +77,22 @@ def test_a_conversation_moves_to_the_other_instance_when_its_own_is_down():
     assert reply == [{"text": f"来自{other[-4:]}"}]
     assert fake.received == [(other, "web-u1")]
     fake.down.clear()
+    time.sleep(0.1)
     run(rasa.send("web-u1", "证件照"))
     assert fake.received[-1] == (home, "web-u1"), "back home once its instance is up again"
+
+
+def test_an_unreachable_instance_is_not_tried_first_by_every_message():
+    fake = Instances(down={A})
+    attempts = []
+    rasa = RasaClient([A, B], transport=httpx.MockTransport(lambda r: attempts.append(r.url.port) or fake(r)))
+
+    async def talk():
+        for n in range(20):
+            await rasa.send(f"web-{n}", "你好")
+    run(talk())
+    assert attempts.count(5005) == 1, "after one refusal the dead instance is tried last"
+    assert len(fake.received) == 20 and {i for i, _ in fake.received} == {B}
 
 
 def test_all_instances_down_is_rasa_unavailable():

@@ -93,3 +93,37 @@ def test_a_dead_rasa_instance_hands_its_conversations_to_the_others(env):
         stack.restart(home, timeout=180)
     assert "手机" in user("张三"), "and the conversation goes on when its instance is back"
 
+
+def test_bot_restart_loses_no_enrollment_and_retries_are_safe(env):
+    stack, _ = env
+    body, headers = enrollment(uuid.uuid4().hex)
+    first = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=30)
+    assert first.status_code == 201
+    feedback = httpx.post(f"{stack.bot_url}/api/feedback", timeout=30,
+                          json={"sender": body["sender"], "rating": 1, "question": "q", "answer": "a"})
+    assert feedback.status_code == 201
+    stack.restart("bot")
+    retry = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=30)
+    assert retry.status_code in (200, 201) and retry.json()["number"] == first.json()["number"]
+    listing = httpx.get(f"{stack.bot_url}/api/enrollments", params={"sender": body["sender"]}, headers=STAFF, timeout=30)
+    assert listing.json()["total"] == 1
+    items = httpx.get(f"{stack.bot_url}/api/staff/feedback", headers=STAFF, timeout=30).json()["items"]
+    assert any(f["sender"] == body["sender"] for f in items)
+
+
+def test_database_briefly_down_gives_clear_errors_and_writes_nothing_half(env):
+    stack, data = env
+    body, headers = enrollment(uuid.uuid4().hex)
+    services.pg_ctl(data, "stop")
+    try:
+        down = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=60)
+        assert down.status_code == 503
+        assert "稍后" in down.json()["detail"]
+        assert httpx.get(f"{stack.bot_url}/healthz", timeout=30).status_code == 200
+    finally:
+        services.pg_ctl(data, "start")
+    # After the database is back, the same request creates the enrollment exactly once.
+    up = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=60)
+    assert up.status_code == 201
+    listing = httpx.get(f"{stack.bot_url}/api/enrollments", params={"sender": body["sender"]}, headers=STAFF, timeout=30)
+    assert listing.json()["total"] == 1

@@ -1,0 +1,23 @@
+"""`make bench` judges its figures against issue #7's targets and fails when one is missed."""
+from scripts.bench import check_targets, percentile
+
+GOOD = {"errors": 0, "single_knowledge_p50_ms": 40.0, "load_p95_ms": 800.0, "throughput_msg_s": 38.0,
+        "ratio_full_to_bare_rasa": 1.4}
+
+
+def test_figures_within_every_target_are_met():
+    assert all(t["met"] for t in check_targets(GOOD).values())
+
+
+def test_each_target_can_be_missed_on_its_own_side():
+    for key, bad in {"errors": 1, "single_knowledge_p50_ms": 101.0, "load_p95_ms": 1001.0,
+                     "throughput_msg_s": 24.9, "ratio_full_to_bare_rasa": 2.01}.items():
+        checked = check_targets({**GOOD, key: bad})
+        assert [k for k, t in checked.items() if not t["met"]] == [key]
+
+
+def test_percentiles_are_nearest_rank():
+    values = [i / 100 for i in range(1, 101)]
+    assert percentile(values, 50) in (0.5, 0.51)
+    assert percentile(values, 95) in (0.95, 0.96)
+    assert percentile([], 50) != percentile([], 50)  # NaN when nothing was measured
