@@ -182,20 +182,27 @@ async def load(base: str, users: int, turns: int, seconds: float, conversations:
 
 
 def plot(report: dict, path: Path) -> None:
+    """Latency per message type against the p95 target, and where the CPU time of a message goes."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     kinds = list(report["load"]["latency"])
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, (latency, cpu) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
     for offset, q in enumerate(("p50_ms", "p95_ms", "p99_ms")):
-        ax.bar([i + offset * 0.25 for i in range(len(kinds))], [report["load"]["latency"][k][q] for k in kinds],
-               width=0.25, label=q)
-    ax.set_xticks([i + 0.25 for i in range(len(kinds))], kinds)
-    ax.set_ylabel("ms")
-    ax.set_title(f"{report['load']['users']} users, {report['load']['throughput_msg_s']:.1f} msg/s")
-    ax.legend()
+        latency.bar([i + offset * 0.25 for i in range(len(kinds))], [report["load"]["latency"][k][q] for k in kinds],
+                    width=0.25, label=q)
+    latency.axhline(TARGETS["load_p95_ms"][1], color="red", linestyle="--", linewidth=1, label="p95 target")
+    latency.set_xticks([i + 0.25 for i in range(len(kinds))], kinds)
+    latency.set_ylabel("ms")
+    latency.set_title(f"{report['load']['users']} users, {report['rasa_instances']} Rasa instance(s): "
+                      f"{report['load']['throughput_msg_s']:.1f} msg/s")
+    latency.legend()
+    processes = report["load_cpu_ms_per_message"]
+    cpu.barh(list(processes), list(processes.values()), color="gray")
+    cpu.set_xlabel("CPU ms per message under load")
+    cpu.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path)
 
@@ -239,9 +246,9 @@ def main() -> int:
         "throughput_msg_s": loaded["throughput_msg_s"],
         "ratio_full_to_bare_rasa": report["ratio_full_to_bare_rasa"],
     })
+
     (args.out / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     plot(report, args.out / "bench.png")
-
     print("\nsingle user, p50 ms (full path /api/chat vs Rasa webhook directly):")
     for kind, stats in single["full"].items():
         print(f"  {kind:<11} full {stats['p50_ms']:7.1f}   rasa-direct {single['rasa_direct'][kind]['p50_ms']:7.1f}")
