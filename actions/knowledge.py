@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 SUGGEST_INTRO = "您想问的是下面哪个问题？点选即可："
 DECLINE = ("抱歉，这个问题我在现有资料里没有找到答案，不想给您不准确的信息。"
            "您可以换个说法再问，或者转人工客服帮您处理。")
+# Declined, with the nearest questions of the material: it still says plainly that there is no answer.
+DECLINE_WITH_RELATED = ("抱歉，这个问题我在现有资料里没有找到确切的答案，不想给您不准确的信息。"
+                        "资料里相关的问题有下面这些，如果有您要找的可以点开看看；也可以转人工客服。")
 UNAVAILABLE = "抱歉，知识库暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
 
@@ -49,16 +52,25 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=_with_source(result), json_message=_custom(result))
             question = result.get("question") or text
             return [SlotSet("faq_id", None), SlotSet("last_question", question)]
-        if decision == "suggest" and result.get("suggestions"):
-            buttons = [
-                {"title": s["question"], "payload": f'/ask_knowledge{{"faq_id":"{s["faq_id"]}"}}'}
-                for s in result["suggestions"][:3]
-            ]
+        if decision == "suggest" and _suggestion_buttons(result.get("suggestions")):
+            buttons = _suggestion_buttons(result.get("suggestions"))
             dispatcher.utter_message(text=SUGGEST_INTRO, buttons=buttons + [HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
-        dispatcher.utter_message(text=DECLINE, buttons=[HANDOFF_BUTTON],
+        related = _suggestion_buttons(result.get("suggestions"))
+        dispatcher.utter_message(text=DECLINE_WITH_RELATED if related else DECLINE, buttons=related + [HANDOFF_BUTTON],
                                  json_message={"type": "declined", "question": text})
         return [SlotSet("faq_id", None)]
+
+
+def _suggestion_buttons(suggestions: Any) -> list[dict[str, str]]:
+    """Up to three FAQ questions as buttons that answer by id."""
+    if not isinstance(suggestions, list):
+        return []
+    return [
+        {"title": s["question"], "payload": f'/ask_knowledge{{"faq_id":"{s["faq_id"]}"}}'}
+        for s in suggestions[:3]
+        if isinstance(s, dict) and s.get("question") and s.get("faq_id")
+    ]
 
 
 def _with_source(result: dict[str, Any]) -> str:

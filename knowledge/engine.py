@@ -370,13 +370,27 @@ class Engine:
             return Decision("answer", e.text, e.faq_id, e.source_doc, e.source_section, [], hits, p, p_domain,
                             scores.query)
         if kind == "suggest":
-            top = fused[order[0]]
-            picks = [i for i in order[:3] if r.entries[i].faq_id and fused[i] >= 0.5 * top]
-            if len(picks) < 2:
-                picks = [i for i in order[:2] if r.entries[i].faq_id]
-            suggestions = [{"faq_id": r.entries[i].faq_id, "question": r.entries[i].title} for i in picks]
-            return Decision("suggest", SUGGEST_TEXT, None, None, None, suggestions, hits, p, p_domain, scores.query)
-        return Decision("decline", DECLINE_TEXT, None, None, None, [], hits, p, p_domain, scores.query)
+            return Decision("suggest", SUGGEST_TEXT, None, None, None, self._suggestions(order, fused), hits, p,
+                            p_domain, scores.query)
+        # Declined. When the question names a term of the material (二建, 资格库, 电子证书, a package ...),
+        # the nearest FAQ questions go with the refusal: the user who phrased an answerable question
+        # in an unusual way is one click from the answer; nothing is stated as fact.
+        related = self._suggestions(order, fused) if self.names_domain_term(scores.query) else []
+        return Decision("decline", DECLINE_TEXT, None, None, None, related, hits, p, p_domain, scores.query)
+
+    def _suggestions(self, order: np.ndarray, fused: np.ndarray) -> list[dict]:
+        """2-3 FAQ questions: the best ones, within half the best score."""
+        r = self.retriever
+        top = fused[order[0]]
+        picks = [i for i in order[:3] if r.entries[i].faq_id and fused[i] >= 0.5 * top]
+        if len(picks) < 2:
+            picks = [i for i in order[:2] if r.entries[i].faq_id]
+        return [{"faq_id": r.entries[i].faq_id, "question": r.entries[i].title} for i in picks]
+
+    def names_domain_term(self, normalized_query: str) -> bool:
+        """Does the (normalised) question contain a word of the project's domain dictionary?"""
+        tokenizer = self.retriever.tokenizer
+        return any(w in tokenizer.domain_words for w in tokenizer.words(normalized_query))
 
     def answer(self, query: str, context_question: str | None = None, mode: str = "hybrid", k: int = 5) -> Decision:
         """Answer, suggest 2-3 FAQ questions, or decline; `hits` holds the k best entries.

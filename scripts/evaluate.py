@@ -86,6 +86,9 @@ def summarize(rows: list[dict]) -> dict:
         "suggested": share(pos, lambda r: r["kind"] == "suggest"),
         "suggested_with_expected": share(pos, lambda r: r["kind"] == "suggest" and r["expected"] in r["suggestions"]),
         "false_decline_rate": share(pos, lambda r: r["kind"] == "decline"),
+        # A refusal that still offers the right FAQ question as a button (the question named a domain term).
+        "declined_with_expected_related": share(pos, lambda r: r["kind"] == "decline" and r["expected"] in r["suggestions"]),
+        "unanswerable_declined_with_related": share(neg, lambda r: r["kind"] == "decline" and r["suggestions"]),
         "correct_decline_rate": share(neg, lambda r: r["kind"] == "decline"),
         "unanswerable_answered": share(neg, lambda r: r["kind"] == "answer"),
         "unanswerable_suggested": share(neg, lambda r: r["kind"] == "suggest"),
@@ -206,6 +209,10 @@ def markdown(results: dict) -> str:
         lines.append(f"| {mode} | {s['top1_accuracy']:.3f} | {s['mrr_at_5']:.3f} | {s['answered_correct']:.3f} | "
                      f"{s['answered_wrong']:.3f} | {s['suggested']:.3f} | {s['false_decline_rate']:.3f} | "
                      f"{s['correct_decline_rate']:.3f} | {s['unanswerable_answered']:.3f} | {s['latency_ms_p95']:.2f} |")
+    s = results["modes"]["hybrid"]["summary"]
+    lines += ["", f"Hybrid declines: {s['declined_with_expected_related']:.3f} of the answerable questions are declined "
+              f"with the right FAQ question among the related buttons; {s['unanswerable_declined_with_related']:.3f} "
+              "of the unanswerable ones are declined with related buttons."]
     if "e2e" in results:
         s = results["e2e"]["summary"]
         lines += ["", f"End to end through {results['e2e']['url']}/api/chat: answered correctly "
@@ -266,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{mode:<7} {s['top1_accuracy']:>6.3f} {s['mrr_at_5']:>6.3f} {s['answered_correct']:>7.3f} "
               f"{s['answered_wrong']:>7.3f} {s['suggested']:>7.3f} {s['false_decline_rate']:>10.3f} "
               f"{s['correct_decline_rate']:>9.3f} {s['latency_ms_p95']:>7.2f}")
+    s = results["modes"]["hybrid"]["summary"]
+    print(f"hybrid declines: {s['declined_with_expected_related']:.3f} of answerable questions are declined with the "
+          f"right FAQ among the related buttons; {s['unanswerable_declined_with_related']:.3f} of unanswerable ones "
+          "are declined with related buttons")
     if "e2e" in results:
         s = results["e2e"]["summary"]
         print(f"end to end ({results['e2e']['url']}): answered correctly {s['answered_correct']}, "

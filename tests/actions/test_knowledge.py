@@ -58,6 +58,19 @@ def test_nothing_relevant_is_declined_honestly_with_a_way_to_a_person(dispatcher
     assert "没有找到" in message["text"] and message["buttons"][-1]["title"] == "转人工"
 
 
+def test_a_decline_names_the_nearest_questions_when_there_are_some(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {"decision": "decline", "suggestions": [
+        {"faq_id": "error_no_qualification", "question": "提示“资格库中目前没有您的数据”怎么办？"},
+        {"faq_id": "phone_change", "question": "怎么修改手机号？"}]}
+    run(api, tracker_factory("一点注册就弹窗说库里没有我的数据，救命"), dispatcher, domain)
+    message = dispatcher.messages[0]
+    assert "没有找到确切的答案" in message["text"], "it still says plainly that there is no answer"
+    assert [b["title"] for b in message["buttons"]] == ["提示“资格库中目前没有您的数据”怎么办？", "怎么修改手机号？", "转人工"]
+    assert message["buttons"][0]["payload"] == '/ask_knowledge{"faq_id":"error_no_qualification"}'
+    assert message["custom"]["type"] == "declined"
+
+
 def test_backend_down_is_a_polite_reply(dispatcher, tracker_factory, domain):
     api = MagicMock()
     api.answer.side_effect = BackendUnavailable("timeout")

@@ -37,6 +37,17 @@ def test_off_topic_questions_are_declined_not_answered(engine):
         assert d.faq_id is None and d.suggestions == [] and "转人工" in d.answer
 
 
+def test_a_declined_question_that_names_the_material_offers_its_nearest_questions(engine):
+    strict = Engine(engine.retriever, engine.manifest)
+    for mode, model in strict.decision_models.items():  # the domain gate declines everything
+        strict.decision_models[mode] = dataclasses.replace(model, domain_threshold=1.01)
+    d = strict.answer("资格库里没有我的数据 注册不了")
+    assert d.kind == "decline" and d.faq_id is None
+    assert "error_no_qualification" in [s["faq_id"] for s in d.suggestions]
+    assert 2 <= len(d.suggestions) <= 3
+    assert strict.answer("帮我写一首关于秋天的诗").suggestions == [], "no domain word, nothing related"
+
+
 def test_search_ranks_document_sections_too(engine):
     hits = engine.search("撤回数据菜单在哪里", k=10)
     assert any(h.kind == "doc" and h.id.startswith("doc:guide#") for h in hits)
