@@ -58,12 +58,14 @@ def _service(app: FastAPI) -> WeChatService:
     service = getattr(app.state, "wechat", None)
     if service is None:
         settings: Settings = app.state.settings
+        store = make_store(settings.redis_url)  # shared by the workers when REDIS_URL is set
         delivery = CustomerServiceClient(
             settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
             timeout=settings.wechat_api_timeout_seconds,
             transport=getattr(app.state, "wechat_transport", None),
+            store=store,
         )
-        service = WeChatService(settings, app.state.rasa, make_store(settings.redis_url), delivery,
+        service = WeChatService(settings, app.state.rasa, store, delivery,
                                 rate_limiter=getattr(app.state, "rate_limiter", None))
         app.state.wechat = service
     return service

@@ -489,6 +489,27 @@ def test_token_refreshed_shortly_before_it_expires():
     assert len(api.token_calls) == 2
 
 
+def test_workers_sharing_a_store_share_one_access_token():
+    api = FakeWeChatApi(send_errcodes=[0, 0, 40001, 0, 40001, 0])
+    store = MemoryTTLStore()
+    workers = [CustomerServiceClient(API_BASE, "wx1", "s", transport=httpx.MockTransport(api), store=store)
+               for _ in range(2)]
+
+    async def scenario():
+        await workers[0].send_text(OPENID, "a")  # fetches TOKEN-1 and shares it
+        await workers[1].send_text(OPENID, "b")  # uses TOKEN-1: fetching would invalidate worker 0's
+        assert len(api.token_calls) == 1
+        await workers[0].send_text(OPENID, "c")  # refused: worker 0 fetches TOKEN-2 and shares it
+        await workers[1].send_text(OPENID, "d")  # TOKEN-1 refused: takes TOKEN-2 from the store, no fetch
+        for w in workers:
+            await w.aclose()
+
+    asyncio.run(scenario())
+    assert len(api.token_calls) == 2
+    assert [s["access_token"] for s in api.sent] == ["TOKEN-1", "TOKEN-1", "TOKEN-1", "TOKEN-2", "TOKEN-1", "TOKEN-2"]
+    assert all(s["json"]["text"]["content"] for s in api.sent)
+
+
 def test_other_api_errors_raise_delivery_error_without_a_retry_loop():
     api = FakeWeChatApi(send_errcodes=[45015])  # "out of the 48-hour window"
     client = CustomerServiceClient(API_BASE, "wx1", "s", transport=httpx.MockTransport(api))
