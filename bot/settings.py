@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # Rate limiting on public endpoints: requests per minute per sender and per client IP.
     rate_limit_per_minute: int = 60
     rate_limit_per_ip_per_minute: int = 600
-    # Shared state for several bot/ workers (rate limits, WeChat retry dedup); empty = in memory.
+    # Shared state for several bot/ workers (rate limits, WeChat retry dedup and access token); empty = in memory.
     redis_url: str = ""
     # Request limits checked before any endpoint parses a body (bot/limits.py): larger bodies get
     # 413, JSON nested deeper gets 422. No documented request comes close to either.
