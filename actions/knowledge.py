@@ -52,12 +52,12 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=_with_source(result), json_message=_custom(result))
             question = result.get("question") or text
             return [SlotSet("faq_id", None), SlotSet("last_question", question)]
-        if decision == "suggest" and _suggestion_buttons(result.get("suggestions")):
-            buttons = _suggestion_buttons(result.get("suggestions"))
+        # Suggested questions, or the nearest ones that come with a refusal.
+        buttons = _suggestion_buttons(result.get("suggestions"))
+        if decision == "suggest" and buttons:
             dispatcher.utter_message(text=SUGGEST_INTRO, buttons=buttons + [HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
-        related = _suggestion_buttons(result.get("suggestions"))
-        dispatcher.utter_message(text=DECLINE_WITH_RELATED if related else DECLINE, buttons=related + [HANDOFF_BUTTON],
+        dispatcher.utter_message(text=DECLINE_WITH_RELATED if buttons else DECLINE, buttons=buttons + [HANDOFF_BUTTON],
                                  json_message={"type": "declined", "question": text})
         return [SlotSet("faq_id", None)]
 

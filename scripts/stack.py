@@ -6,8 +6,9 @@ process is terminated, then killed if it does not exit in time, also when start-
 
 Rasa runs as RASA_INSTANCES processes (default 2: one per core of the 2-core machines this is built
 for). Each Rasa process spends most of a message on one core, so a second one nearly doubles what the
-assistant can answer per second. They share the tracker store; bot/ sends each conversation to one of
-them (bot/rasa_client.py), so Rasa's in-memory lock store stays correct.
+assistant can answer per second. They share the tracker store; bot/ sends a conversation's messages
+one at a time, each to the least busy instance (bot/rasa_client.py), so Rasa's in-memory lock store
+stays correct.
 """
 from __future__ import annotations
 
@@ -113,8 +114,7 @@ class Stack:
         env = dict(os.environ)
         (self.var_dir / "rasa").mkdir(parents=True, exist_ok=True)
         env.setdefault("TRACKER_DIALECT", "sqlite")
-        default_tracker = self.var_dir / "rasa" / "tracker.db"
-        env.setdefault("TRACKER_DB_URL", f"sqlite:///{default_tracker}")
+        env.setdefault("TRACKER_DB_URL", f"sqlite:///{self.var_dir / 'rasa' / 'tracker.db'}")
         env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'bot.db'}")
         env.update(self.env)
         env.update(
