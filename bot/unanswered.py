@@ -35,15 +35,16 @@ def group_questions(rows: list[tuple[str, datetime, str | None]], max_examples: 
     by_prefix: dict[str, list[int]] = {}  # token -> groups with that token in their prefix
     for question, created_at, sender in rows:
         toks = set(tokens(normalize_query(question))) or {question}
+        prefix = _prefix(toks)
         best, best_score = None, 0.0
-        for g in sorted({g for t in _prefix(toks) for g in by_prefix.get(t, ())}):
+        for g in sorted({g for t in prefix for g in by_prefix.get(t, ())}):
             group = groups[g]
             score = len(toks & group._tokens) / len(toks | group._tokens)
             if score > best_score:
                 best, best_score = group, score
         if best is None or best_score < SIMILAR:
             best = Group(_tokens=toks)
-            for t in _prefix(toks):
+            for t in prefix:
                 by_prefix.setdefault(t, []).append(len(groups))
             groups.append(best)
         best.count += 1
