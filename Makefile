@@ -69,8 +69,8 @@ test-rasa: train ## validate the Rasa data and run the conversation tests
 test-e2e: train browser services ## end-to-end tests against the real processes on free ports, browser tests in headless Chromium
 	@$(PY) -m pytest -q tests/e2e
 
-eval: train ## retrieval (BM25, dense, hybrid) and end-to-end quality on the held-out dev set; report under var/reports/
-	@$(PY) -m scripts.evaluate --index var/index --dev data/eval/dev.yml --out var/reports --e2e
+eval: train ## what users get, end to end through /api/chat, on the test half, the calibration half and dev; report under var/reports/
+	@$(PY) -m scripts.evaluate --index var/index --out var/reports --e2e
 
 bench-knowledge: train ## in-process search latency and the 100,000-passage scale benchmark
 	@$(PY) -m scripts.bench_knowledge --index var/index --dev data/eval/dev.yml --out var/reports

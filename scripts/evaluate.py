@@ -1,26 +1,24 @@
-"""Retrieval and end-to-end quality on the held-out dev set.
+"""How well the assistant answers: on the test half, the calibration half and the dev set.
 
-    python -m scripts.evaluate --index var/index --dev data/eval/dev.yml --out var/reports
-    python -m scripts.evaluate ... --chat-url http://127.0.0.1:8000   # also through a running stack
-    python -m scripts.evaluate ... --e2e                              # start the stack on free ports
+    python -m scripts.evaluate --e2e                 # start the real stack on free ports (make eval)
+    python -m scripts.evaluate --chat-url http://127.0.0.1:8000   # through a running stack
+    python -m scripts.evaluate                       # the knowledge level only (no stack)
 
-For BM25 alone, dense alone and the hybrid (each with its own calibrated decision, same logic):
-- top-1 accuracy and MRR@5 of the FAQ ranking on the answerable questions;
-- the decision: answered correctly / answered wrongly / suggested / declined (false decline) on
-  the answerable questions, and correctly declined on the questions the material cannot answer.
+End to end, every message goes to POST /api/chat from a fresh sender and the reply is scored as
+its user would read it (scripts/evaluation/scoring.py): in scope answered right / wrong / offered
+the right question / dead end; out of scope declined; figures the source does not hold. Per set,
+per message shape, per kind and per FAQ item, with the wrong answers as a confusion table.
 
-End to end, every question goes to POST {url}/api/chat from a fresh sender. A reply counts as the
-expected item when it contains the item's answer or names its source section ("来源：..."); a
-question without an answer counts as declined when the reply contains no FAQ answer and no source.
+At the knowledge level (in process, no Rasa), for BM25, dense and the hybrid: top-1 and MRR@5
+of the expected FAQ item and the engine's decision.
 
-Writes <out>/eval.json, <out>/eval.md and <out>/eval_scores.png. The dev set is only read here:
-nothing in the build sees it.
+Writes <out>/eval.json, <out>/eval.md and <out>/eval.png. The sets are only read here and, for
+the calibration half, by knowledge/build.py's threshold choice; nothing trains on them.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 import time
@@ -28,215 +26,128 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from scripts.evaluation import report
+from scripts.evaluation.replies import Reply
+from scripts.evaluation.scoring import Scored, by, confusion, score, summarize
+from scripts.evaluation.sets import Message, load_dev, load_messages, load_section_map
 
 ROOT = Path(__file__).resolve().parent.parent
+EVAL_DIR = ROOT / "data" / "eval"
+SETS = {"test": EVAL_DIR / "test.yml", "calibration": EVAL_DIR / "calibration.yml", "dev": EVAL_DIR / "dev.yml"}
 MODES = ("bm25", "dense", "hybrid")
-KINDS = ("answer", "suggest", "decline")
 
 
-def load_dev(path: Path) -> list[dict]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [{"q": str(d["q"]), "expected": d.get("expected")} for d in data.get("questions") or []]
+def load_sets(engine, names=tuple(SETS)) -> dict[str, list[Message]]:
+    answers = {e.faq_id: e.text for e in engine.retriever.entries if e.faq_id}
+    sections = load_section_map(EVAL_DIR / "sections.yml")
+    out = {}
+    for name in names:
+        path = SETS[name]
+        if not path.is_file():
+            continue
+        out[name] = load_dev(path, answers) if name == "dev" else load_messages(path, sections, answers)
+    return out
+
+
+def source_text(root: Path = ROOT) -> str:
+    """The project's copy of the source material: what a figure in a reply must come from."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted((root / "knowledge" / "documents").glob("*.yml")))
 
 
 # ---------------------------------------------------------------------------------------------
-# In-process retrieval and decisions
+# The knowledge level
 # ---------------------------------------------------------------------------------------------
 
 
-def evaluate_engine(engine, dev: list[dict]) -> dict:
-    known = set(engine.faq_ids)
-    unknown_expected = sorted({d["expected"] for d in dev if d["expected"] and d["expected"] not in known})
-    results: dict = {"unknown_expected_ids": unknown_expected, "modes": {}}
+def evaluate_engine(engine, messages: list[Message]) -> dict:
+    out = {}
+    single = [m for m in messages if m.in_scope and len(m.sections) <= 1 and m.expected]
+    oos = [m for m in messages if not m.in_scope]
     for mode in MODES:
         rows = []
-        for d in dev:
+        for m in single + oos:
             t0 = time.perf_counter()
-            decision = engine.answer(d["q"], mode=mode, k=20)
+            d = engine.answer(m.text, mode=mode, k=20)
             ms = (time.perf_counter() - t0) * 1000
-            ranking = [h.faq_id for h in decision.hits if h.faq_id]
-            top_score = decision.hits[0].score if decision.hits else 0.0
-            expected = d["expected"]
-            rank = ranking.index(expected) + 1 if expected in ranking[:5] else None
-            rows.append({
-                "q": d["q"], "expected": expected, "kind": decision.kind, "faq_id": decision.faq_id,
-                "top1": ranking[0] if ranking else None, "rank": rank, "top_score": round(top_score, 4),
-                "confidence": round(decision.confidence, 4), "in_domain": round(decision.in_domain, 4),
-                "suggestions": [s["faq_id"] for s in decision.suggestions], "ms": round(ms, 3),
-            })
-        results["modes"][mode] = {"summary": summarize(rows), "questions": rows}
-    return results
+            ranking = [h.faq_id for h in d.hits if h.faq_id]
+            rank = next((i + 1 for i, fid in enumerate(ranking[:5]) if fid in m.expected), None)
+            rows.append({"in_scope": m.in_scope, "kind": d.kind, "faq_id": d.faq_id, "rank": rank,
+                         "top1_ok": bool(ranking) and ranking[0] in m.expected, "answer_ok": d.faq_id in m.expected,
+                         "ms": ms})
+        ins = [r for r in rows if r["in_scope"]]
+        neg = [r for r in rows if not r["in_scope"]]
 
+        def share(items, pred):
+            return round(sum(1 for r in items if pred(r)) / len(items), 4) if items else None
 
-def summarize(rows: list[dict]) -> dict:
-    pos = [r for r in rows if r["expected"]]
-    neg = [r for r in rows if not r["expected"]]
-
-    def share(items, pred) -> float | None:
-        return round(sum(1 for r in items if pred(r)) / len(items), 4) if items else None
-
-    return {
-        "answerable": len(pos),
-        "unanswerable": len(neg),
-        "top1_accuracy": share(pos, lambda r: r["top1"] == r["expected"]),
-        "mrr_at_5": round(sum(1.0 / r["rank"] for r in pos if r["rank"]) / len(pos), 4) if pos else None,
-        "answered_correct": share(pos, lambda r: r["kind"] == "answer" and r["faq_id"] == r["expected"]),
-        "answered_wrong": share(pos, lambda r: r["kind"] == "answer" and r["faq_id"] != r["expected"]),
-        "suggested": share(pos, lambda r: r["kind"] == "suggest"),
-        "suggested_with_expected": share(pos, lambda r: r["kind"] == "suggest" and r["expected"] in r["suggestions"]),
-        "false_decline_rate": share(pos, lambda r: r["kind"] == "decline"),
-        # A refusal that still offers the right FAQ question as a button (the question named a domain term).
-        "declined_with_expected_related": share(pos, lambda r: r["kind"] == "decline" and r["expected"] in r["suggestions"]),
-        "unanswerable_declined_with_related": share(neg, lambda r: r["kind"] == "decline" and r["suggestions"]),
-        "correct_decline_rate": share(neg, lambda r: r["kind"] == "decline"),
-        "unanswerable_answered": share(neg, lambda r: r["kind"] == "answer"),
-        "unanswerable_suggested": share(neg, lambda r: r["kind"] == "suggest"),
-        "latency_ms_p50": round(float(np.percentile([r["ms"] for r in rows], 50)), 3) if rows else None,
-        "latency_ms_p95": round(float(np.percentile([r["ms"] for r in rows], 95)), 3) if rows else None,
-    }
+        out[mode] = {
+            "in_scope": len(ins), "out_of_scope": len(neg),
+            "top1": share(ins, lambda r: r["top1_ok"]),
+            "mrr5": round(sum(1 / r["rank"] for r in ins if r["rank"]) / len(ins), 4) if ins else None,
+            "answered_right": share(ins, lambda r: r["kind"] == "answer" and r["answer_ok"]),
+            "answered_wrong": share(ins, lambda r: r["kind"] == "answer" and not r["answer_ok"]),
+            "suggested": share(ins, lambda r: r["kind"] == "suggest"),
+            "declined": share(ins, lambda r: r["kind"] == "decline"),
+            "oos_declined": share(neg, lambda r: r["kind"] == "decline"),
+            "latency_ms_p50": round(float(np.percentile([r["ms"] for r in rows], 50)), 2) if rows else None,
+        }
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
-# End to end through /api/chat
+# End to end
 # ---------------------------------------------------------------------------------------------
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text or "")
-
-
-def evaluate_chat(url: str, dev: list[dict], engine, timeout: float = 30.0) -> dict:
+def evaluate_chat(url: str, messages: list[Message], source: str, timeout: float = 30.0) -> list[Scored]:
     import httpx
 
-    entries = {e.faq_id: e for e in engine.retriever.entries if e.faq_id}
-    snippets = {fid: _squash(e.text)[:40] for fid, e in entries.items()}
     rows = []
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as client:
-        for d in dev:
-            sender = f"eval-{uuid.uuid4().hex[:12]}"
+        for m in messages:
             t0 = time.perf_counter()
             try:
-                response = client.post("/api/chat", json={"sender": sender, "message": d["q"]})
-                messages = response.json().get("messages", []) if response.status_code == 200 else []
+                response = client.post("/api/chat", json={"sender": f"eval-{uuid.uuid4().hex[:12]}", "message": m.text})
                 status = response.status_code
-            except httpx.HTTPError as exc:
-                messages, status = [], f"error: {exc.__class__.__name__}"
+                body = response.json().get("messages", []) if status == 200 else []
+            except (httpx.HTTPError, ValueError) as exc:
+                status, body = f"error: {exc.__class__.__name__}", []
             ms = (time.perf_counter() - t0) * 1000
-            text = "\n".join(m.get("text") or "" for m in messages)
-            flat = _squash(text)
-            buttons = [b.get("title", "") for m in messages for b in (m.get("buttons") or [])]
-            matched = [fid for fid, snip in snippets.items() if snip and snip in flat]
-            expected = d["expected"]
-            has_source = "来源" in text
-            if expected:
-                e = entries.get(expected)
-                ok = bool(e) and (expected in matched or (has_source and e.source_section in text))
-            else:
-                ok = not matched and not has_source
-            rows.append({"q": d["q"], "expected": expected, "ok": ok, "status": status, "matched": matched,
-                         "buttons": buttons, "reply": text[:300], "ms": round(ms, 1)})
-    pos = [r for r in rows if r["expected"]]
-    neg = [r for r in rows if not r["expected"]]
+            rows.append(score(m, Reply.of(body), source, ms, status))
+    return rows
+
+
+def chat_results(rows: list[Scored]) -> dict:
     return {
-        "url": url,
-        "summary": {
-            "questions": len(rows),
-            "answered_correct": round(sum(r["ok"] for r in pos) / len(pos), 4) if pos else None,
-            "correct_decline_rate": round(sum(r["ok"] for r in neg) / len(neg), 4) if neg else None,
-            "http_errors": sum(1 for r in rows if r["status"] != 200),
-            "latency_ms_p50": round(float(np.percentile([r["ms"] for r in rows], 50)), 1) if rows else None,
-            "latency_ms_p95": round(float(np.percentile([r["ms"] for r in rows], 95)), 1) if rows else None,
-        },
-        "questions": rows,
+        "summary": summarize(rows),
+        "by_shape": by(rows, lambda r: r.message.shape or "-"),
+        "by_kind": by(rows, lambda r: r.message.kind),
+        "by_item": by([r for r in rows if r.message.in_scope], lambda r: r.message.expected or ["?"]),
+        "confusion": confusion(rows),
+        "messages": [r.to_dict() for r in rows],
     }
 
 
-def run_stack_and_evaluate(index: Path, dev: list[dict], engine) -> dict:
+def with_stack(index: Path, fn):
     from scripts.stack import Ports, Stack
 
     with tempfile.TemporaryDirectory(prefix="eval-stack-") as tmp:
         stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
-                      env={"ENVIRONMENT": "test", "STAFF_TOKEN": "eval-staff-token", "INDEX_DIR": str(index.resolve())})
+                      env={"ENVIRONMENT": "test", "STAFF_TOKEN": "eval-staff-token", "INDEX_DIR": str(index.resolve()),
+                           # every message comes from this one process: the per-IP limit is not what is measured
+                           "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
         with stack:
-            return evaluate_chat(stack.bot_url, dev, engine)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reports
-# ---------------------------------------------------------------------------------------------
-
-
-def plot(results: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, len(MODES), figsize=(5 * len(MODES), 7), squeeze=False)
-    bins = np.linspace(0, 1, 26)
-    for col, mode in enumerate(MODES):
-        rows = results["modes"][mode]["questions"]
-        groups = {
-            "right best match": [r for r in rows if r["expected"] and r["top1"] == r["expected"]],
-            "wrong best match": [r for r in rows if r["expected"] and r["top1"] != r["expected"]],
-            "no answer in material": [r for r in rows if not r["expected"]],
-        }
-        for row, (key, label) in enumerate((("top_score", "best fused score"), ("in_domain", "p(in domain)"))):
-            ax = axes[row][col]
-            for name, items in groups.items():
-                ax.hist([r[key] for r in items], bins=bins, alpha=0.55, label=f"{name} ({len(items)})")
-            if key == "in_domain":
-                ax.axvline(results["thresholds"][mode]["domain_threshold"], color="k", linestyle="--", linewidth=1,
-                           label="decline below")
-            ax.set_title(f"{mode}: {label}")
-            ax.set_xlabel(label)
-            ax.set_ylabel("questions")
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def markdown(results: dict) -> str:
-    lines = ["# Knowledge retrieval on the dev set", "",
-             f"Index `{results['index']}` (model `{results['model']}`), dev set `{results['dev']}`: "
-             f"{results['counts']['answerable']} answerable, {results['counts']['unanswerable']} unanswerable questions.", "",
-             "| mode | top-1 | MRR@5 | answered right | answered wrong | suggested | false decline | correct decline (null) | null answered | p95 ms |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for mode in MODES:
-        s = results["modes"][mode]["summary"]
-        lines.append(f"| {mode} | {s['top1_accuracy']:.3f} | {s['mrr_at_5']:.3f} | {s['answered_correct']:.3f} | "
-                     f"{s['answered_wrong']:.3f} | {s['suggested']:.3f} | {s['false_decline_rate']:.3f} | "
-                     f"{s['correct_decline_rate']:.3f} | {s['unanswerable_answered']:.3f} | {s['latency_ms_p95']:.2f} |")
-    s = results["modes"]["hybrid"]["summary"]
-    lines += ["", f"Hybrid declines: {s['declined_with_expected_related']:.3f} of the answerable questions are declined "
-              f"with the right FAQ question among the related buttons; {s['unanswerable_declined_with_related']:.3f} "
-              "of the unanswerable ones are declined with related buttons."]
-    if "e2e" in results:
-        s = results["e2e"]["summary"]
-        lines += ["", f"End to end through {results['e2e']['url']}/api/chat: answered correctly "
-                  f"{s['answered_correct']}, correct decline {s['correct_decline_rate']}, HTTP errors {s['http_errors']}, "
-                  f"p50 {s['latency_ms_p50']} ms, p95 {s['latency_ms_p95']} ms."]
-    lines += ["", "## Hybrid mistakes", "", "| question | expected | best match | decision |", "| --- | --- | --- | --- |"]
-    for r in results["modes"]["hybrid"]["questions"]:
-        wrong_rank = r["expected"] and r["top1"] != r["expected"]
-        wrong_decision = (r["expected"] and r["kind"] != "answer") or (not r["expected"] and r["kind"] != "decline")
-        if wrong_rank or wrong_decision:
-            lines.append(f"| {r['q']} | {r['expected']} | {r['top1']} | {r['kind']} {r['faq_id'] or ''} |")
-    if results.get("unknown_expected_ids"):
-        lines += ["", f"Expected ids missing from the FAQ: {', '.join(results['unknown_expected_ids'])}"]
-    lines += ["", "![score distributions](eval_scores.png)", ""]
-    return "\n".join(lines)
+            return fn(stack.bot_url)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate retrieval (and optionally the whole chat) on the dev set.")
+    parser = argparse.ArgumentParser(description="Evaluate the assistant on the test half, the calibration half and dev.")
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "index")
-    parser.add_argument("--dev", type=Path, default=ROOT / "data" / "eval" / "dev.yml")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
-    parser.add_argument("--chat-url", help="also send every question through POST {url}/api/chat")
-    parser.add_argument("--e2e", action="store_true", help="start the real stack on free ports and evaluate through it")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: test,calibration,dev")
+    parser.add_argument("--chat-url", help="score every message through POST {url}/api/chat of a running stack")
+    parser.add_argument("--e2e", action="store_true", help="start the real stack on free ports and score through it")
     args = parser.parse_args(argv)
 
     from knowledge.engine import Engine, IndexUnavailable
@@ -246,42 +157,30 @@ def main(argv: list[str] | None = None) -> int:
     except IndexUnavailable as exc:
         print(f"[evaluate] {exc}", file=sys.stderr)
         return 1
-    dev = load_dev(args.dev)
-    results = evaluate_engine(engine, dev)
-    results.update({
-        "index": str(engine.index_dir), "model": engine.manifest["model"]["name"], "dev": str(args.dev),
-        "counts": {"answerable": sum(1 for d in dev if d["expected"]), "unanswerable": sum(1 for d in dev if not d["expected"])},
-        "thresholds": {m: {"domain_threshold": d["domain_threshold"], "answer_threshold": d["answer_threshold"]}
-                       for m, d in engine.manifest["decision"].items()},
-        "fusion": engine.manifest["fusion"]["weights"],
-    })
-    if args.chat_url:
-        results["e2e"] = evaluate_chat(args.chat_url, dev, engine)
-    elif args.e2e:
-        results["e2e"] = run_stack_and_evaluate(args.index, dev, engine)
+    sets = load_sets(engine, tuple(s for s in args.sets.split(",") if s in SETS))
+    results: dict = {"index": str(engine.index_dir), "model": engine.manifest["model"]["name"], "sets": {}}
+    for name, messages in sets.items():
+        results["sets"][name] = {"knowledge": evaluate_engine(engine, messages)}
+
+    if args.chat_url or args.e2e:
+        source = source_text()
+
+        def run(url: str) -> None:
+            results["chat_url"] = url
+            for name, messages in sets.items():
+                results["sets"][name]["chat"] = chat_results(evaluate_chat(url, messages, source))
+
+        if args.chat_url:
+            run(args.chat_url)
+        else:
+            with_stack(args.index, run)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "eval.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    plot(results, args.out / "eval_scores.png")
-    (args.out / "eval.md").write_text(markdown(results), encoding="utf-8")
-
-    print(f"dev set: {results['counts']['answerable']} answerable + {results['counts']['unanswerable']} unanswerable questions")
-    print(f"{'mode':<7} {'top-1':>6} {'MRR@5':>6} {'ans.ok':>7} {'ans.bad':>7} {'suggest':>7} {'false-decl':>10} "
-          f"{'null-decl':>9} {'p95 ms':>7}")
-    for mode in MODES:
-        s = results["modes"][mode]["summary"]
-        print(f"{mode:<7} {s['top1_accuracy']:>6.3f} {s['mrr_at_5']:>6.3f} {s['answered_correct']:>7.3f} "
-              f"{s['answered_wrong']:>7.3f} {s['suggested']:>7.3f} {s['false_decline_rate']:>10.3f} "
-              f"{s['correct_decline_rate']:>9.3f} {s['latency_ms_p95']:>7.2f}")
-    s = results["modes"]["hybrid"]["summary"]
-    print(f"hybrid declines: {s['declined_with_expected_related']:.3f} of answerable questions are declined with the "
-          f"right FAQ among the related buttons; {s['unanswerable_declined_with_related']:.3f} of unanswerable ones "
-          "are declined with related buttons")
-    if "e2e" in results:
-        s = results["e2e"]["summary"]
-        print(f"end to end ({results['e2e']['url']}): answered correctly {s['answered_correct']}, "
-              f"correct decline {s['correct_decline_rate']}, HTTP errors {s['http_errors']}, p95 {s['latency_ms_p95']} ms")
-    print(f"wrote {args.out / 'eval.json'}, {args.out / 'eval.md'}, {args.out / 'eval_scores.png'}")
+    (args.out / "eval.md").write_text(report.markdown(results), encoding="utf-8")
+    report.plot(results, args.out / "eval.png")
+    print(report.console(results))
+    print(f"wrote {args.out / 'eval.json'}, {args.out / 'eval.md'}, {args.out / 'eval.png'}")
     return 0
 
 
