@@ -1,4 +1,4 @@
-"""action_answer_question: answer, suggest or decline, from the knowledge base."""
+"""action_answer_question: answer or decline, from the knowledge base."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +13,7 @@ from actions.api.knowledge import KnowledgeApi
 
 log = logging.getLogger(__name__)
 
-SUGGEST_INTRO = "您想问的是下面哪个问题？点选即可："
+ALSO_INTRO = "您可能还想问："
 DECLINE = ("抱歉，这个问题我在现有资料里没有找到答案，不想给您不准确的信息。"
            "您可以换个说法再问，或者转人工客服帮您处理。")
 # Declined, with the nearest questions of the material: it still says plainly that there is no answer.
@@ -47,18 +47,19 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
 
-        decision = result.get("decision")
-        if decision == "answer":
+        buttons = _suggestion_buttons(result.get("suggestions"))
+        if result.get("decision") == "answer":
             dispatcher.utter_message(text=_with_source(result), json_message=_custom(result))
+            if buttons:  # only moderately sure: the next questions are one click away
+                dispatcher.utter_message(text=ALSO_INTRO, buttons=buttons)
             question = result.get("question") or text
             return [SlotSet("faq_id", None), SlotSet("last_question", question)]
-        # Suggested questions, or the nearest ones that come with a refusal.
-        buttons = _suggestion_buttons(result.get("suggestions"))
-        if decision == "suggest" and buttons:
-            dispatcher.utter_message(text=SUGGEST_INTRO, buttons=buttons + [HANDOFF_BUTTON])
-            return [SlotSet("faq_id", None)]
-        dispatcher.utter_message(text=DECLINE_WITH_RELATED if buttons else DECLINE, buttons=buttons + [HANDOFF_BUTTON],
-                                 json_message={"type": "declined", "question": text})
+        if result.get("gap"):  # the material lacks what was asked: say what, and offer a person
+            decline = result.get("answer") or DECLINE
+        else:  # the nearest questions of the material may come with the refusal
+            decline = DECLINE_WITH_RELATED if buttons else DECLINE
+        dispatcher.utter_message(text=decline, buttons=buttons + [HANDOFF_BUTTON],
+                                 json_message={"type": "declined", "question": text, "gap": result.get("gap")})
         return [SlotSet("faq_id", None)]
 
 

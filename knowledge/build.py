@@ -4,10 +4,12 @@ Steps:
 1. load and validate documents + FAQ (knowledge.corpus);
 2. train the project's dense encoder on the FAQ (or take EMBEDDING_MODEL), encode every unit,
    build the BM25 and FAISS indexes;
-3. calibrate: K-fold over the FAQ variants (each fold retrains the encoder and re-indexes
-   without its held-out variants, then asks them as questions), plus the out-of-domain questions
-   of knowledge/calibration/. That chooses the hybrid blend weight, fits the decision model and its
-   thresholds per mode (bm25 / dense / hybrid). data/eval/dev.yml is never read here.
+3. calibrate: K-fold over the FAQ variants and gap questions (each fold retrains the encoder and
+   re-indexes without its held-out variants, then asks them as questions), plus the out-of-domain
+   questions of knowledge/calibration/. That chooses the hybrid blend weight and fits the decision
+   model per mode (bm25 / dense / hybrid). Its thresholds are then chosen on the calibration half
+   of the user messages (data/eval/calibration.yml) against the final index; nothing is trained on
+   those messages, and data/eval/test.yml and dev.yml are never read here.
 4. write everything into `<out>/<version>/` with manifest.json (model, data hash, thresholds,
    build time), then point `<out>/current` at it. A running service keeps what it loaded; old
    versions beyond the previous one are removed.
@@ -34,7 +36,8 @@ from knowledge.corpus import Corpus, data_files, data_hash, load_corpus
 from knowledge.dense import (PROJECT_MODEL, configured_model, encode_cached, load_encoder, model_fingerprint,
                              save_configured_model, train_project_model)
 from knowledge.engine import FORMAT_VERSION, Retriever
-from knowledge.fusion import MODES, Fusion, fit_decision_model
+from knowledge.fusion import MODES, Fusion, choose_thresholds, fit_decision_model
+from knowledge.labelled import load_messages, load_section_map
 from knowledge.textnorm import ROOT, Lexicon
 from knowledge.tokenize import get_tokenizer
 
@@ -42,17 +45,18 @@ BM25_PARAMS = (0.6, 0.6)  # k1, b of the unit index: chosen by cross-validation 
 WEIGHT_GRID = [round(0.1 * i, 1) for i in range(11)]
 DEFAULT_FOLDS = 5
 KEEP_VERSIONS = 2
+CALIBRATION_FILE = "calibration.yml"  # under data/eval/: the half of the user messages that chooses thresholds
 
 
 def training_pairs(entries, skip: set[tuple[str, int]]) -> list[tuple[str, str]]:
-    """(anchor, positive) pairs: every variant and the answer -> the item's standard question;
-    a document section's text -> its title."""
+    """(anchor, positive) pairs: every variant and the answer -> the item's standard question
+    (a gap's questions -> its topic); a document section's text -> its title."""
     pairs = []
     for e in entries:
         for j, (fieldname, text) in enumerate(e.units):
             if (e.id, j) in skip:
                 continue
-            if e.kind == "faq" and fieldname in ("variant", "answer"):
+            if e.kind in ("faq", "gap") and fieldname in ("variant", "answer"):
                 pairs.append((text, e.title))
             elif e.kind == "doc" and fieldname == "section":
                 pairs.append((text, e.title))
@@ -122,8 +126,8 @@ class Builder:
         return out
 
     def fold_plan(self) -> list[list[tuple[str, int]]]:
-        """Every FAQ variant, shuffled once (seeded) and dealt into K folds."""
-        variants = [(e.id, j) for e in self.entries if e.kind == "faq"
+        """Every FAQ variant and gap question, shuffled once (seeded) and dealt into K folds."""
+        variants = [(e.id, j) for e in self.entries if e.kind in ("faq", "gap")
                     for j, (f, _t) in enumerate(e.units) if f == "variant"]
         rng = random.Random(self.seed)
         rng.shuffle(variants)
@@ -180,6 +184,41 @@ class Builder:
         self._time("calibration", t0)
         return fusion, models, reports
 
+    def user_messages(self):
+        """The calibration half of the labelled user messages, or [] when the project has none."""
+        folder = self.root / "data" / "eval"
+        if not (folder / CALIBRATION_FILE).is_file():
+            return []
+        answers = {fid: item.answer for fid, item in self.corpus.faq.items()}
+        return load_messages(folder / CALIBRATION_FILE, load_section_map(folder / "sections.yml"), answers)
+
+    def thresholds_on_users(self, retriever: Retriever, fusion: Fusion, models: dict) -> dict:
+        """Choose each mode's thresholds on the calibration half, against the final index.
+        Messages with several questions are left out (they are split before they are decided)."""
+        messages = [m for m in self.user_messages() if not (m.in_scope and (len(m.sections) > 1 or not m.expected))]
+        if not messages:
+            return {}
+        from knowledge.fusion import DecisionModel
+
+        scored = [(m, retriever.score(m.text)) for m in messages]
+        reports = {}
+        for mode in MODES:
+            model = DecisionModel.from_dict(models[mode])
+            pd, pa, answerable, correct, in_scope = [], [], [], [], []
+            for m, s in scored:
+                order, fused = retriever.ranked(s, mode, fusion, candidates_only=True)
+                top = retriever.entries[order[0]] if len(order) and s.tokens else None
+                a, b = model.probabilities(retriever.features(s, order, fused)) if top else (0.0, 0.0)
+                pd.append(a)
+                pa.append(b)
+                answerable.append(top is not None and top.kind != "gap")
+                correct.append(top is not None and top.faq_id in m.expected)
+                in_scope.append(m.in_scope)
+            td, ta, t_alone, report = choose_thresholds(pd, pa, answerable, correct, in_scope)
+            models[mode].update(domain_threshold=td, also_threshold=ta, answer_threshold=t_alone)
+            reports[mode] = report
+        return reports
+
     # -- the whole build -----------------------------------------------------------------------
     def build(self, out: Path) -> Path:
         t_start = time.perf_counter()
@@ -200,6 +239,7 @@ class Builder:
             self._time("index", t0)
             fusion, decision, calibration = self.calibrate(work / "_folds")
             shutil.rmtree(work / "_folds", ignore_errors=True)
+            calibration["users"] = self.thresholds_on_users(retriever, fusion, decision)
             self._write(work, retriever)
             encoder_meta = json.loads((work / "model" / "encoder.json").read_text())
             manifest = {
@@ -286,7 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[knowledge.build] {m['counts']['faq_items']} FAQ items, {m['counts']['sections']} sections, "
           f"{m['counts']['units']} units; model {m['model']['name']} (dim {m['model']['dim']})")
     print(f"[knowledge.build] fusion {m['fusion']['weights']}; thresholds: " + ", ".join(
-        f"{mode} domain>={d['domain_threshold']:.3f} answer>={d['answer_threshold']:.3f}" for mode, d in m["decision"].items()))
+        f"{mode} domain>={d['domain_threshold']:.3f} also>={d['also_threshold']:.3f} alone>={d['answer_threshold']:.3f}"
+        for mode, d in m["decision"].items()))
+    users = m["calibration"].get("users", {}).get("hybrid")
+    if users:
+        print(f"[knowledge.build] on the calibration half ({users['in_scope']} in scope, {users['out_of_scope']} out of "
+              f"scope): right {users['right']:.3f}, wrong of answered {users['wrong_of_answered']:.3f}, out of scope "
+              f"answered {users['out_of_scope_answered']:.3f}")
     cal = m["calibration"]["hybrid"]
     print(f"[knowledge.build] calibration (held-out FAQ variants + {m['calibration']['out_of_domain_questions']} "
           f"out-of-domain): top-1 {cal['top1_accuracy_in_domain']:.3f}, answered precision {cal['answered_precision']:.3f}, "

@@ -5,11 +5,13 @@ Sources:
   ({id, title, text}, like the registration guide) or the course catalogue (classes, subjects,
   packages, ...), which is rendered into one section per class, package and list.
 - data/faq/*.yml: FAQ items {id, question, variants, answer, source: "<doc>#<section>", tags,
-  optional intent}.
+  optional intent}; and under `gaps:`, what the material does not answer ({id, topic, reason,
+  questions}): retrieved like FAQ items, so that a question about a gap is declined with its
+  reason instead of being answered with the nearest item.
 
-Every entry has a stable id (`faq:<id>` or `doc:<doc>#<section>`), the text a user is shown and
-the title of its source ("来源：..."). Loading validates the data: duplicate ids, empty answers
-and FAQ sources that point nowhere are errors, all listed in one message.
+Every entry has a stable id (`faq:<id>`, `gap:<id>` or `doc:<doc>#<section>`), the text a user is
+shown and the title of its source ("来源：..."). Loading validates the data: duplicate ids, empty
+answers and FAQ sources that point nowhere are errors, all listed in one message.
 """
 from __future__ import annotations
 
@@ -55,20 +57,31 @@ class FaqItem:
     intent: str | None = None
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Something the material does not answer: `reason` says what it lacks (no fact of its own)."""
+
+    id: str
+    topic: str
+    reason: str
+    questions: tuple[str, ...]
+
+
 @dataclass
 class Entry:
     """One retrievable thing. `units` are the texts it is matched through: for a FAQ item its
     question, every variant and its answer; for a document section its title and text."""
 
     id: str
-    kind: str  # "faq" | "doc"
-    title: str  # the FAQ question, or the section title
-    text: str  # the answer, or the section text
+    kind: str  # "faq" | "gap" | "doc"
+    title: str  # the FAQ question, the gap's topic, or the section title
+    text: str  # the answer, the gap's reason, or the section text
     source_doc: str  # the document's title
     source_section: str  # the section's title
     source_key: str  # "<doc>#<section>"
     units: list[tuple[str, str]] = field(default_factory=list)  # (field, text)
     faq_id: str | None = None
+    gap_id: str | None = None
 
     @property
     def source_title(self) -> str:
@@ -81,6 +94,7 @@ class Corpus:
     faq: dict[str, FaqItem]
     entries: list[Entry]
     files: list[Path]
+    gaps: dict[str, Gap] = field(default_factory=dict)
 
     def entry(self, entry_id: str) -> Entry:
         return self._by_id[entry_id]
@@ -211,7 +225,25 @@ def load_documents(documents_dir: Path = DOCUMENTS_DIR) -> tuple[dict[str, Secti
 # ---------------------------------------------------------------------------------------------
 
 
-def load_faq(faq_dir: Path, sections: dict[str, Section]) -> tuple[dict[str, FaqItem], list[Path], list[str]]:
+def _gaps(path: Path, data: dict, gaps: dict[str, Gap], problems: list[str]) -> None:
+    for n, raw in enumerate(data.get("gaps") or [], 1):
+        gid = str(raw.get("id") or "")
+        where = f"{path.name} gap {gid or n}"
+        questions = tuple(str(q).strip() for q in raw.get("questions") or [] if str(q).strip())
+        topic, reason = str(raw.get("topic") or "").strip(), str(raw.get("reason") or "").strip()
+        if not _FAQ_ID.match(gid) or gid in gaps:
+            problems.append(f"{where}: id must be unique, lower-case letters, digits and _")
+        elif not topic or not reason or not questions:
+            problems.append(f"{where}: topic, reason and questions are required")
+        elif re.search(r"\d{2,}", reason):
+            problems.append(f"{where}: a reason states no figure (it says what the material lacks)")
+        else:
+            gaps[gid] = Gap(gid, topic, reason, questions)
+
+
+def load_faq(faq_dir: Path, sections: dict[str, Section],
+             gaps: dict[str, Gap] | None = None) -> tuple[dict[str, FaqItem], list[Path], list[str]]:
+    """FAQ items of every file under faq_dir; the files' `gaps` go into `gaps` when it is given."""
     items: dict[str, FaqItem] = {}
     files: list[Path] = []
     problems: list[str] = []
@@ -222,6 +254,8 @@ def load_faq(faq_dir: Path, sections: dict[str, Section]) -> tuple[dict[str, Faq
         except yaml.YAMLError as exc:
             problems.append(f"{path.name}: not valid YAML ({exc})")
             continue
+        if gaps is not None:
+            _gaps(path, data, gaps, problems)
         for n, raw in enumerate(data.get("items") or [], 1):
             fid = str(raw.get("id") or "")
             where = f"{path.name} item {fid or n}"
@@ -255,7 +289,8 @@ def load_faq(faq_dir: Path, sections: dict[str, Section]) -> tuple[dict[str, Faq
 def load_corpus(root: Path = ROOT) -> Corpus:
     """Documents + FAQ of a project tree as entries. Raises CorpusError listing every problem."""
     sections, doc_files, problems = load_documents(root / "knowledge" / "documents")
-    faq, faq_files, faq_problems = load_faq(root / "data" / "faq", sections)
+    gaps: dict[str, Gap] = {}
+    faq, faq_files, faq_problems = load_faq(root / "data" / "faq", sections, gaps)
     problems += faq_problems
     if not sections:
         problems.append(f"no documents under {root / 'knowledge' / 'documents'}")
@@ -267,10 +302,13 @@ def load_corpus(root: Path = ROOT) -> Corpus:
         units = [("question", item.question)] + [("variant", v) for v in item.variants] + [("answer", item.answer)]
         entries.append(Entry(f"faq:{item.id}", "faq", item.question, item.answer, sec.doc_title, sec.title,
                              sec.key, units, faq_id=item.id))
+    for gap in gaps.values():
+        units = [("question", gap.topic)] + [("variant", q) for q in gap.questions]
+        entries.append(Entry(f"gap:{gap.id}", "gap", gap.topic, gap.reason, "", gap.topic, "", units, gap_id=gap.id))
     for sec in sections.values():
         entries.append(Entry(f"doc:{sec.key}", "doc", sec.title, sec.text, sec.doc_title, sec.title, sec.key,
                              [("title", sec.title), ("section", sec.text)]))
-    return Corpus(sections, faq, entries, doc_files + faq_files)
+    return Corpus(sections, faq, entries, doc_files + faq_files, gaps)
 
 
 def data_files(root: Path = ROOT) -> list[Path]:
@@ -283,6 +321,9 @@ def data_files(root: Path = ROOT) -> list[Path]:
     if (dictionary / "synonyms.yml").is_file():
         files.append(dictionary / "synonyms.yml")
     files += sorted((root / "knowledge" / "calibration").glob("*.yml"))
+    # The calibration half of the user messages chooses the thresholds (knowledge/build.py).
+    files += [p for p in (root / "data" / "eval" / "calibration.yml", root / "data" / "eval" / "sections.yml")
+              if p.is_file()]
     return files
 
 

@@ -1,9 +1,9 @@
-"""The knowledge engine: search, and answer / suggest / decline, over a built index folder.
+"""The knowledge engine: search, and answer / decline, over a built index folder.
 
     engine = Engine.load("var/index")          # refuses a missing or stale index
     engine.search("证件照要求", k=5)             # ranked hits (FAQ items and document sections)
     engine.answer("那企业呢", context_question="个人实名认证有几种方式")
-    engine.answer_by_id("photo_rules")         # a suggestion button was clicked
+    engine.answer_by_id("photo_rules")         # an offered question was clicked
 
 `Retriever` holds the indexes and scores a question against every entry; the build uses it too
 (for the final index and for the cross-validation folds that calibrate the decision), so what is
@@ -24,17 +24,18 @@ from knowledge.bm25 import BM25Index
 from knowledge.corpus import Entry, data_hash
 from knowledge.dense import DenseIndex, Encoder, configured_model, load_encoder
 from knowledge.fusion import FEATURES, MODES, DecisionModel, Fusion, coverage, per_entry_max, unknown_share
-from knowledge.textnorm import ROOT, Lexicon
+from knowledge.qtype import TYPES, answer_types, clash, question_types
+from knowledge.textnorm import ROOT, Lexicon, basic_normalize
 from knowledge.tokenize import STOPWORDS, get_tokenizer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DENSE_TOP_UNITS = 512  # units fetched from FAISS per question; entries outside score 0
 
 DECLINE_TEXT = ("抱歉，这个问题在我掌握的资料（福建省二级建造师注册办理指南和课程介绍）里没有答案，"
                 "我不能凭猜测回答。您可以换个说法再问，或回复“转人工”联系客服。")
-SUGGEST_TEXT = "我不太确定您问的是哪一个，您是想问下面的问题吗？"
+GAP_TEXT = "抱歉，{reason}。我不能凭猜测回答，需要的话请回复“转人工”，由客服为您处理。"
 
 # A follow-up that only names what changes ("那企业呢", "延续的话") leans on the previous question.
 _FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
@@ -76,17 +77,20 @@ class Hit:
 
 @dataclass
 class Decision:
-    kind: str  # "answer" | "suggest" | "decline"
+    kind: str  # "answer" | "decline"
     answer: str
     faq_id: str | None = None
     source_title: str | None = None
     source_section: str | None = None
-    suggestions: list[dict] = field(default_factory=list)  # [{"faq_id", "question"}]
+    # declined: the nearest FAQ questions when the question names a term of the material;
+    # answered while only moderately sure: the next questions ("您可能还想问"). [{"faq_id", "question"}]
+    suggestions: list[dict] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0  # p(the best entry is the right one)
     in_domain: float = 0.0  # p(the question is about the material at all)
     query: str = ""  # the normalised question that was scored
     used_context: bool = False
+    gap_id: str | None = None  # declined because the material lacks this (data/faq/gaps.yml)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -109,11 +113,12 @@ class Scores:
     bm25_items: np.ndarray  # the entry's pseudo-document, likewise
     dense_units: np.ndarray  # best unit cosine
     dense_items: np.ndarray  # centroid cosine
+    qtypes: frozenset[str] = frozenset()  # what kind of answer it asks for (knowledge.qtype)
 
     def masked(self, keep: np.ndarray) -> "Scores":
         z = lambda a: np.where(keep, a, 0.0)  # noqa: E731
         return Scores(self.query, self.tokens, z(self.bm25_units), z(self.bm25_items), z(self.dense_units),
-                      z(self.dense_items))
+                      z(self.dense_items), self.qtypes)
 
 
 class Retriever:
@@ -143,9 +148,12 @@ class Retriever:
         self.entry_tokens = entry_tokens
         self.vocabulary = frozenset(bm25_units.idf)
         cited_docs = {e.source_key.split("#")[0] for e in entries if e.kind == "faq"}
-        # What a decision may answer with: every FAQ item, and the sections of documents that no
+        # What a decision may pick: every FAQ item and gap, and the sections of documents that no
         # FAQ item cites (documents added later); a curated document is answered through its FAQ.
-        self.candidate = np.array([e.kind == "faq" or e.source_key.split("#")[0] not in cited_docs for e in entries])
+        self.candidate = np.array([e.kind in ("faq", "gap") or e.source_key.split("#")[0] not in cited_docs
+                                   for e in entries])
+        # A gap answers every kind of question (with "the material lacks it").
+        self.answer_types = [set(TYPES) if e.kind == "gap" else answer_types(e.text) for e in entries]
 
     # -- construction ---------------------------------------------------------------------------
     @staticmethod
@@ -208,7 +216,8 @@ class Retriever:
         q = query if normalized else self.lexicon.normalize_query(query)
         tokens = self.tokenizer.tokens(q)
         vector = self.encoder.encode([q])[0]
-        return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector))
+        qtypes = frozenset(question_types(q if normalized else basic_normalize(query)))
+        return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector), qtypes)
 
     def ranked(self, scores: Scores, mode: str, fusion: Fusion, candidates_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         fused = fusion.fuse(mode, scores)
@@ -220,7 +229,7 @@ class Retriever:
         """What the decision looks at: the best entry's fused score, its four components and its
         lead over the next entry; the IDF-weighted share of the question's words found in that
         entry, and the share found nowhere in the knowledge base (words only: characters would
-        blur both)."""
+        blur both); whether the question asks for a kind of answer the entry cannot give."""
         if len(order) == 0 or not scores.tokens:
             return dict.fromkeys(FEATURES, 0.0) | {"unknown": 1.0}
         words = self.tokenizer.tokens(scores.query, chars=False)
@@ -236,6 +245,7 @@ class Retriever:
             "bm25_items": float(scores.bm25_items[top]),
             "dense_units": float(scores.dense_units[top]),
             "dense_items": float(scores.dense_items[top]),
+            "qtype_clash": clash(set(scores.qtypes), self.answer_types[top]),
         }
 
     # -- persistence ---------------------------------------------------------------------------
@@ -365,26 +375,30 @@ class Engine:
         model = self.decision_models[mode]
         p_domain, p = model.probabilities(r.features(scores, order, fused))
         kind = model.kind(p_domain, p)
-        if kind == "answer":
-            e = r.entries[order[0]]
-            return Decision("answer", e.text, e.faq_id, e.source_doc, e.source_section, [], hits, p, p_domain,
+        e = r.entries[order[0]]
+        if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
+            return Decision("decline", GAP_TEXT.format(reason=e.text.rstrip("。")), None, None, None, [], hits, p,
+                            p_domain, scores.query, gap_id=e.gap_id)
+        if kind != "decline":
+            also = self._offers(order, fused, skip=e.faq_id) if kind == "answer_also" else []
+            return Decision("answer", e.text, e.faq_id, e.source_doc, e.source_section, also, hits, p, p_domain,
                             scores.query)
-        if kind == "suggest":
-            return Decision("suggest", SUGGEST_TEXT, None, None, None, self._suggestions(order, fused), hits, p,
-                            p_domain, scores.query)
         # Declined. When the question names a term of the material (二建, 资格库, 电子证书, a package ...),
         # the nearest FAQ questions go with the refusal: the user who phrased an answerable question
         # in an unusual way is one click from the answer; nothing is stated as fact.
-        related = self._suggestions(order, fused) if self.names_domain_term(scores.query) else []
+        related = self._offers(order, fused) if self.names_domain_term(scores.query) else []
         return Decision("decline", DECLINE_TEXT, None, None, None, related, hits, p, p_domain, scores.query)
 
-    def _suggestions(self, order: np.ndarray, fused: np.ndarray) -> list[dict]:
-        """2-3 FAQ questions: the best ones, within half the best score."""
+    def _offers(self, order: np.ndarray, fused: np.ndarray, skip: str | None = None) -> list[dict]:
+        """2-3 FAQ questions (no gaps): the best ones, within half the best score."""
         r = self.retriever
-        top = fused[order[0]]
-        picks = [i for i in order[:3] if r.entries[i].faq_id and fused[i] >= 0.5 * top]
+        faq = [i for i in order[:6] if r.entries[i].faq_id and r.entries[i].faq_id != skip]
+        if not faq:
+            return []
+        top = fused[faq[0]]
+        picks = [i for i in faq[:3] if fused[i] >= 0.5 * top] or faq[:2]
         if len(picks) < 2:
-            picks = [i for i in order[:2] if r.entries[i].faq_id]
+            picks = faq[:2]
         return [{"faq_id": r.entries[i].faq_id, "question": r.entries[i].title} for i in picks]
 
     def names_domain_term(self, normalized_query: str) -> bool:
@@ -393,7 +407,8 @@ class Engine:
         return any(w in tokenizer.domain_words for w in tokenizer.words(normalized_query))
 
     def answer(self, query: str, context_question: str | None = None, mode: str = "hybrid", k: int = 5) -> Decision:
-        """Answer, suggest 2-3 FAQ questions, or decline; `hits` holds the k best entries.
+        """Answer (when only moderately sure, with the next 2-3 questions as `suggestions`) or decline
+        (with the gap's reason when the material lacks what is asked); `hits` holds the k best entries.
         `context_question` is the user's previous question: an elliptical follow-up ("那企业呢")
         is read together with it."""
         if mode not in MODES:
@@ -406,7 +421,7 @@ class Engine:
             return alone
         combined = self._decide(scores, mode, k)
         combined.used_context = True
-        if combined.kind == "answer" or (alone.kind == "decline" and combined.kind == "suggest"):
+        if combined.kind == "answer" and (alone.kind != "answer" or combined.confidence > alone.confidence):
             return combined
         return alone
 
@@ -448,7 +463,7 @@ class Engine:
         return bool(_FOLLOW_UP.match(q)) and len(words) <= 2
 
     def answer_by_id(self, faq_id: str) -> Decision:
-        """The answer of one FAQ item (a suggestion button). KeyError if there is no such item."""
+        """The answer of one FAQ item (an offered question was clicked). KeyError if there is no such item."""
         i = self._faq_index.get(faq_id)
         if i is None:
             raise KeyError(faq_id)

@@ -1,4 +1,4 @@
-"""Hybrid fusion and the answer / suggest / decline decision.
+"""Hybrid fusion and the answer / answer-and-offer-more / decline decision.
 
 Scores are per entry (a FAQ item or a document section): every retriever scores units (a FAQ
 question, each variant, the answer, a section's text) and an entry takes the maximum over its
@@ -10,11 +10,14 @@ units, so a question phrased like any one variant finds its item.
   components are on a 0..1 scale and blend linearly (`Fusion`, weights chosen by cross-validation
   on the FAQ variants at build time).
 - The decision asks two questions about the best entry, each answered by a logistic regression
-  fitted at build time: is the question in the domain at all (declined if not), and is the best
-  entry the right one (answered if so, otherwise 2-3 FAQ questions are suggested). Calibration
-  data: held-out FAQ variants (cross-validation folds) and the project's own out-of-domain
-  questions (knowledge/calibration/), never the dev set. The thresholds are chosen from that data
-  for a target precision and decline rate; everything fitted is stored in manifest.json.
+  fitted at build time on held-out FAQ variants (cross-validation folds) and the project's own
+  out-of-domain questions (knowledge/calibration/): is the question in the domain at all, and is
+  the best entry the right one. Three outcomes: answer; answer and offer the next questions
+  ("您可能还想问") when moderately sure; decline. The thresholds are chosen on the calibration half
+  of the user messages (data/eval/calibration.yml, `choose_thresholds`): the most right answers
+  with at most MAX_WRONG of the answers wrong and at most MAX_OUT_OF_SCOPE_ANSWERED of the
+  out-of-scope messages answered. Without that file they come from the folds. Nothing is
+  trained on the user messages; everything fitted is stored in manifest.json.
 """
 from __future__ import annotations
 
@@ -25,11 +28,17 @@ import numpy as np
 
 MODES = ("bm25", "dense", "hybrid")
 # Features of the best entry (see Retriever.features).
-FEATURES = ("score", "margin", "coverage", "unknown", "bm25_units", "bm25_items", "dense_units", "dense_items")
+FEATURES = ("score", "margin", "coverage", "unknown", "bm25_units", "bm25_items", "dense_units", "dense_items",
+            "qtype_clash")
 
-# Targets for choosing thresholds on the calibration data.
+# Targets for choosing thresholds on the fold data (used when there is no calibration half).
 ANSWER_PRECISION = 0.95  # of the questions answered directly, at least this share must be right
 NEGATIVE_DECLINE = 0.90  # at least this share of the out-of-domain questions must be declined
+# Targets on the calibration half of the user messages, a little inside the product's (<= 2 % wrong
+# answers, >= 95 % of out-of-scope messages declined): the thresholds meet unseen messages next.
+MAX_WRONG = 0.015  # wrong answers / answers
+MAX_OUT_OF_SCOPE_ANSWERED = 0.03  # out-of-scope messages answered / out-of-scope messages
+ALONE_PRECISION = 0.99  # above this precision an answer comes alone, below it with "您可能还想问"
 
 
 def per_entry_max(unit_scores: np.ndarray, entry_starts: np.ndarray) -> np.ndarray:
@@ -124,22 +133,25 @@ class DecisionModel:
 
     - in domain? p_domain from `domain` (score components, coverage, unknown words): below
       `domain_threshold` the question is declined;
-    - is the best entry the right one? p_answer from `answer` (score, margin, coverage): at or
-      above `answer_threshold` it is answered directly, otherwise 2-3 FAQ questions are suggested.
+    - is the best entry the right one? p_answer from `answer` (score, margin, coverage, question
+      type clash): at or above `answer_threshold` it is answered alone, at or above
+      `also_threshold` it is answered and the next questions are offered, below it is declined.
     """
 
     domain: Logistic
     answer: Logistic
     domain_threshold: float
     answer_threshold: float
+    also_threshold: float
 
     def probabilities(self, features: dict[str, float]) -> tuple[float, float]:
         return self.domain(features), self.answer(features)
 
     def kind(self, p_domain: float, p_answer: float) -> str:
-        if p_domain < self.domain_threshold:
+        """"answer", "answer_also" (answer and offer the next questions) or "decline"."""
+        if p_domain < self.domain_threshold or p_answer < self.also_threshold:
             return "decline"
-        return "answer" if p_answer >= self.answer_threshold else "suggest"
+        return "answer" if p_answer >= self.answer_threshold else "answer_also"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,7 +159,7 @@ class DecisionModel:
     @classmethod
     def from_dict(cls, data: dict) -> "DecisionModel":
         return cls(Logistic(**data["domain"]), Logistic(**data["answer"]), data["domain_threshold"],
-                   data["answer_threshold"])
+                   data["answer_threshold"], data["also_threshold"])
 
 
 # In domain? The retriever's own score components and the word overlap (per mode, so that
@@ -157,7 +169,7 @@ DOMAIN_FEATURES = {
     "dense": ["dense_units", "dense_items", "coverage", "unknown"],
     "hybrid": ["bm25_units", "bm25_items", "dense_units", "dense_items", "coverage", "unknown"],
 }
-ANSWER_FEATURES = ["score", "margin", "coverage"]
+ANSWER_FEATURES = ["score", "margin", "coverage", "qtype_clash"]
 
 
 def _lowest_threshold_with_precision(p: np.ndarray, y: np.ndarray, precision: float) -> float:
@@ -199,10 +211,10 @@ def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndar
     gate = p_domain >= domain_threshold  # out-of-domain questions that pass count as wrong answers
     answer_threshold = _lowest_threshold_with_precision(p_answer[gate], correct[gate].astype(int), answer_precision) \
         if gate.any() else 1.0
-    model = DecisionModel(domain, answer, domain_threshold, answer_threshold)
+    model = DecisionModel(domain, answer, domain_threshold, answer_threshold, answer_threshold)
 
     kinds = np.array([model.kind(a, b) for a, b in zip(p_domain, p_answer)])
-    answered = kinds == "answer"
+    answered = kinds != "decline"
     report = {
         "questions": int(len(rows)),
         "in_domain": int(pos.sum()),
@@ -210,8 +222,59 @@ def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndar
         "top1_accuracy_in_domain": float(correct[pos].mean()) if pos.any() else None,
         "answered_share_in_domain": float(answered[pos].mean()) if pos.any() else None,
         "answered_precision": float(correct[answered].mean()) if answered.any() else None,
-        "suggested_share_in_domain": float((kinds[pos] == "suggest").mean()) if pos.any() else None,
         "declined_share_in_domain": float((kinds[pos] == "decline").mean()) if pos.any() else None,
         "declined_share_out_of_domain": float((kinds[negative] == "decline").mean()) if negative.any() else None,
     }
     return model, report
+
+
+def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np.ndarray, correct: np.ndarray,
+                      in_scope: np.ndarray, max_wrong: float = MAX_WRONG,
+                      max_out_of_scope: float = MAX_OUT_OF_SCOPE_ANSWERED,
+                      alone_precision: float = ALONE_PRECISION) -> tuple[float, float, float, dict]:
+    """(domain_threshold, also_threshold, answer_threshold, report) from labelled user messages.
+
+    answerable: the best entry is a FAQ item (a gap or nothing is declined whatever the scores);
+    correct: it is one the message expects; in_scope: the message has an answer in the material.
+    The pair (domain, also) gives the most right answers with wrong answers <= max_wrong of the
+    answers and out-of-scope answers <= max_out_of_scope of the out-of-scope messages; ties go to
+    the higher thresholds. answer_threshold: the lowest value >= also_threshold above which the
+    answers are right at least `alone_precision` of the time (1.0 if none: always offer more)."""
+    p_domain, p_answer = np.asarray(p_domain, float), np.asarray(p_answer, float)
+    answerable, correct, in_scope = (np.asarray(a, bool) for a in (answerable, correct, in_scope))
+    n_oos = int((~in_scope).sum())
+    domain_grid = np.unique(np.r_[0.0, p_domain[answerable]])
+    also_grid = np.unique(np.r_[0.0, p_answer[answerable]])
+    best = None  # (right, domain_threshold, also_threshold)
+    for td in domain_grid:
+        base = answerable & (p_domain >= td)
+        # answered(ta) for every ta at once: rows x thresholds
+        answered = base[:, None] & (p_answer[:, None] >= also_grid[None, :])
+        right = (answered & (in_scope & correct)[:, None]).sum(axis=0)
+        wrong = (answered & (in_scope & ~correct)[:, None]).sum(axis=0)
+        oos = (answered & ~in_scope[:, None]).sum(axis=0)
+        ok = (wrong <= max_wrong * (right + wrong)) & (oos <= max_out_of_scope * max(n_oos, 1))
+        for j in np.flatnonzero(ok):
+            key = (int(right[j]), float(td), float(also_grid[j]))
+            if best is None or key > best:
+                best = key
+    if best is None:
+        td, ta = 1.0, 1.0
+    else:
+        _, td, ta = best
+    answered = answerable & (p_domain >= td) & (p_answer >= ta)
+    sure = answered & in_scope
+    t_alone = 1.0
+    if sure.any():
+        t_alone = max(ta, _lowest_threshold_with_precision(p_answer[sure], correct[sure].astype(int), alone_precision))
+    ins = in_scope.sum()
+    report = {
+        "messages": int(len(p_answer)), "in_scope": int(ins), "out_of_scope": n_oos,
+        "right": round(float((answered & in_scope & correct).sum() / max(ins, 1)), 4),
+        "wrong_of_answered": round(float((answered & in_scope & ~correct).sum() / max((answered & in_scope).sum(), 1)), 4),
+        "out_of_scope_answered": round(float((answered & ~in_scope).sum() / max(n_oos, 1)), 4),
+        "answered_alone": round(float((answered & in_scope & (p_answer >= t_alone)).sum() / max(ins, 1)), 4),
+        "targets": {"max_wrong": max_wrong, "max_out_of_scope_answered": max_out_of_scope,
+                    "alone_precision": alone_precision},
+    }
+    return float(td), float(ta), float(t_alone), report

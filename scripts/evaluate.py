@@ -30,7 +30,7 @@ import numpy as np
 from scripts.evaluation import report
 from scripts.evaluation.replies import Reply
 from scripts.evaluation.scoring import Scored, by, confusion, score, summarize
-from scripts.evaluation.sets import Message, load_dev, load_messages, load_section_map
+from knowledge.labelled import Message, load_dev, load_messages, load_section_map
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = ROOT / "data" / "eval"

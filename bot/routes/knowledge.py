@@ -3,9 +3,10 @@
   GET  /api/knowledge/search?q=...&k=5   ranked hits (FAQ items and document sections) with their
                                          scores and sources, plus the decision for the question
   POST /api/knowledge/answer             {"question", optional "context_question", optional "faq_id"}
-                                         -> answer / suggest / decline with the source to cite
-                                         (and the FAQ's standard question, a good context_question
-                                         for the next turn)
+                                         -> answer (with the source to cite, and the next questions
+                                         when only moderately sure) or decline (with the reason
+                                         when the material lacks what is asked), and the FAQ's
+                                         standard question, a good context_question for the next turn
 
 The engine (knowledge.engine) is loaded lazily, once per index folder, from
 `settings.index_dir`; when `make train` points the index at a new version, the next request
@@ -61,12 +62,17 @@ class Suggestion(BaseModel):
 
 
 class AnswerResponse(BaseModel):
-    decision: str = Field(..., description="answer | suggest | decline")
-    answer: str = Field(..., description="the text to show (the answer, or a Chinese suggest/decline message)")
+    decision: str = Field(..., description="answer | decline")
+    answer: str = Field(..., description="the text to show (the answer, or a Chinese decline message)")
     faq_id: str | None = None
     question: str | None = Field(None, description="the standard question of the FAQ item answered")
     source: Source = Field(default_factory=Source)
-    suggestions: list[Suggestion] = Field(default_factory=list, description="2-3 FAQ questions when suggesting")
+    suggestions: list[Suggestion] = Field(
+        default_factory=list,
+        description="answered: the next 2-3 questions when only moderately sure (您可能还想问); "
+                    "declined: the nearest questions of the material, when the question names one of its terms")
+    gap: str | None = Field(None, description="declined because the material lacks this (a gap id of data/faq/gaps.yml); "
+                                              "`answer` then says what is missing")
     confidence: float = Field(0.0, description="calibrated p(the best entry is the right one)")
 
 
@@ -114,6 +120,7 @@ def _answer_out(decision: Decision, engine: Engine) -> AnswerResponse:
         question=engine.faq_question(decision.faq_id) if decision.faq_id else None,
         source=Source(title=decision.source_title, section=decision.source_section),
         suggestions=[Suggestion(**s) for s in decision.suggestions],
+        gap=decision.gap_id,
         confidence=round(decision.confidence, 4),
     )
 
@@ -152,7 +159,7 @@ def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
 
 
 def _record_unanswered(request: Request, body: AnswerRequest, kind: str) -> None:
-    """Best effort: a database hiccup must not cost the user their (decline or suggest) reply."""
+    """Best effort: a database hiccup must not cost the user their reply."""
     try:
         with request.app.state.db.transaction() as session:
             session.add(Unanswered(sender=body.sender, channel=body.channel, question=body.question, decision=kind))

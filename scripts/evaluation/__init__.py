@@ -1,7 +1,5 @@
-"""Measuring what users get: evaluation sets, reading the assistant's replies, scoring, reports.
+"""Measuring what users get. The labelled sets are read by knowledge/labelled.py.
 
-- `sets`: the three message sets (test, calibration, dev) in one shape, with the FAQ items each
-  message expects;
 - `replies`: what a person reads in a reply (an answer with its source, a decline, a form question,
   the figures it states);
 - `scoring`: right / wrong / offered / dead end / declined, per message and summed up;

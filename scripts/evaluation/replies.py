@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scripts.evaluation.sets import squash
+from knowledge.labelled import squash
 
 SOURCE_MARK = "来源："
 # Phrases with which the assistant says it has no answer, cannot help, or did not understand.

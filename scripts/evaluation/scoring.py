@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scripts.evaluation.replies import Reply
-from scripts.evaluation.sets import Message
+from knowledge.labelled import Message
 
 OUTCOMES_IN_SCOPE = ("right", "wrong", "offered", "dead_end")
 

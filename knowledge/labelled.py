@@ -1,4 +1,7 @@
-"""The evaluation sets, in one shape.
+"""Labelled user messages (the evaluation sets), in one shape.
+
+knowledge/build.py reads the calibration half to choose the decision thresholds; scripts/evaluate.py
+scores all three sets.
 
 - `data/eval/test.yml` and `data/eval/calibration.yml`: user messages written by people who never
   saw data/faq/, from the source document and a persona brief only (see the files' headers). Each
