@@ -53,7 +53,7 @@ CONFIRM_BUTTONS = [
 
 # Messages that are about something else: nothing is read from them into a form.
 DIGRESSION_INTENTS = ("ask_knowledge", "compare_packages", "correct_info", "stop", "request_callback",
-                      "human_handoff", "nlu_fallback")
+                      "human_handoff", "nlu_fallback", "out_of_scope")
 ENROLLMENT_SLOTS = ("course_package", "course_subjects", "pending_subjects", "student_name", "student_mobile",
                     "enroll_confirmed")
 RECOMMENDATION_SLOTS = ("rec_zero_basis", "rec_failed_before", "rec_busy", "rec_site_experience",

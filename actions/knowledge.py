@@ -19,6 +19,9 @@ DECLINE = ("抱歉，这个问题我在现有资料里没有找到答案，不�
 # Declined, with the nearest questions of the material: it still says plainly that there is no answer.
 DECLINE_WITH_RELATED = ("抱歉，这个问题我在现有资料里没有找到确切的答案，不想给您不准确的信息。"
                         "资料里相关的问题有下面这些，如果有您要找的可以点开看看；也可以转人工客服。")
+# NLU read the message as being about something else, and the knowledge base is not sure either.
+OUT_OF_SCOPE = ("抱歉，这个我帮不上忙。我是建造师助手，只能解答福建省二级建造师注册办理的问题，"
+                "介绍二建课程并帮您报名。有这方面的问题可以直接问我，其他事情可以回复“转人工”。")
 UNAVAILABLE = "抱歉，知识库暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
 
@@ -47,7 +50,15 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
 
+        if len(result.get("parts") or ()) > 1:
+            return self._several(dispatcher, result["parts"])
         buttons = _suggestion_buttons(result.get("suggestions"))
+        about_else = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
+        if about_else and not faq_id and not (result.get("decision") == "answer" and not buttons):
+            # Only an answer the knowledge base is sure of (one that comes alone) overrides NLU here.
+            dispatcher.utter_message(text=OUT_OF_SCOPE, buttons=[HANDOFF_BUTTON],
+                                     json_message={"type": "declined", "question": text, "gap": None})
+            return [SlotSet("faq_id", None)]
         if result.get("decision") == "answer":
             dispatcher.utter_message(text=_with_source(result), json_message=_custom(result))
             if buttons:  # only moderately sure: the next questions are one click away
@@ -61,6 +72,22 @@ class ActionAnswerQuestion(Action):
         dispatcher.utter_message(text=decline, buttons=buttons + [HANDOFF_BUTTON],
                                  json_message={"type": "declined", "question": text, "gap": result.get("gap")})
         return [SlotSet("faq_id", None)]
+
+
+    @staticmethod
+    def _several(dispatcher: CollectingDispatcher, parts: list[dict[str, Any]]):
+        """One message per question, in the order asked, each with its source or its refusal
+        (a refusal offers a person)."""
+        last = None
+        for n, part in enumerate(parts, 1):
+            head = f"{n}. 关于“{part.get('asked') or ''}”：\n"
+            if part.get("decision") == "answer":
+                dispatcher.utter_message(text=head + _with_source(part), json_message=_custom(part))
+                last = part.get("question") or last
+            else:
+                reason = part.get("answer") if part.get("gap") else DECLINE
+                dispatcher.utter_message(text=head + reason, buttons=[HANDOFF_BUTTON])
+        return [SlotSet("faq_id", None)] + ([SlotSet("last_question", last)] if last else [])
 
 
 def _suggestion_buttons(suggestions: Any) -> list[dict[str, str]]:

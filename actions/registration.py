@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.registration import RegistrationApi
+from actions.knowledge import ActionAnswerQuestion
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ FORM = "registration_plan_form"
 REQUESTED_SLOT = "requested_slot"
 OWN_INTENTS = {"reg_plan_request", "reg_ask_ce", "reg_ask_eligibility", "reg_inform"}
 # Messages that are never read as an answer to the form's question.
-NOT_AN_ANSWER = {"human_handoff", "stop", "goodbye", "greet", "thanks", "ask_capabilities"}
+NOT_AN_ANSWER = {"human_handoff", "stop", "goodbye", "greet", "thanks", "ask_capabilities", "out_of_scope"}
 QUESTION_MARKERS = re.compile(r"[吗嘛呢？?]|怎么|多久|多少|什么|哪|如何|能不能|是否")
 
 # API field -> form slot. The API's `questions` name fields; the form asks for slots.
@@ -60,7 +61,8 @@ EMPLOYER_WORDS = [
     ("design", ("设计",)),
     ("supervision", ("监理",)),
     ("construction", ("施工", "建筑公司", "工程公司", "建设公司", "建筑企业")),
-    ("none", ("没有单位", "无单位", "没单位", "没有工作", "待业", "没有受聘", "未受聘", "辞职了", "离职了")),
+    ("none", ("没有单位", "无单位", "没单位", "没有工作", "没工作", "待业", "没有受聘", "未受聘", "辞职了", "离职了",
+              "没入职", "未入职", "还没入职", "找工作", "没上班", "无业", "没找到单位", "没签单位")),
     ("other", ("其他", "其它", "别的")),
 ]
 ROLE_WORDS = [
@@ -531,3 +533,69 @@ class ActionRegistrationStepDetail(Action):
         buttons = [NEXT_BUTTON] if index + 1 < len(steps) else [HANDOFF_BUTTON]
         dispatcher.utter_message(text=f"第{index + 1}步 {step['title']}\n{step['detail']}{source}", buttons=buttons)
         return []
+
+
+# ---- a personal question asked outright ----------------------------------------------------------
+
+# What the user is asked to add when their own case is to be worked out (slot -> how to say it).
+ASK_FOR = {
+    "reg_issue_date": "证书上这个专业的签发日期（例如“2019年6月”）",
+    "reg_age": "您的周岁年龄",
+    "reg_employer_type": "您现在受聘于哪类单位（施工、设计、勘察、监理、招标代理、造价咨询，或者目前没有单位）",
+    "reg_business_type": "您要办的业务（初始注册、重新注册、延续注册……）",
+    "reg_specialty_role": "申请的是主项还是增项",
+}
+
+
+class ActionRegistrationQuestion(Action):
+    """"我66岁了还能注册吗", "我证书2019年发的，重新注册要学多少学时": a question about the user's own
+    case. When the message holds every fact the answer needs (or one that settles it), the answer
+    for their case; otherwise the general rule from the knowledge base at once, with what to tell
+    for their own case. The user is answered, never questioned first: the facts they give next
+    (reg_inform) re-run the plan form with this goal."""
+
+    def __init__(self, api: RegistrationApi | None = None, knowledge: ActionAnswerQuestion | None = None,
+                 today: Callable[[], date] = beijing_today):
+        self.api = api or RegistrationApi()
+        self.knowledge = knowledge or ActionAnswerQuestion()
+        self.today = today
+
+    def name(self) -> str:
+        return "action_registration_question"
+
+    def facts_in_message(self, tracker: Tracker) -> dict[str, Any]:
+        """Slots this message fills, read from its text where NLU found no entity."""
+        text = tracker.latest_message.get("text") or ""
+        found = {
+            "reg_issue_date": parse_issue_date(text, self.today()),
+            "reg_age": parse_age(text),
+            "reg_business_type": parse_choice(text, BUSINESS_WORDS),
+            "reg_employer_type": parse_choice(text, EMPLOYER_WORDS, skip=("other",)),
+            "reg_specialty_role": parse_choice(text.replace("增项注册", ""), ROLE_WORDS),
+        }
+        return {slot: value for slot, value in found.items() if value is not None and tracker.get_slot(slot) is None}
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        goal = "ce" if _intent(tracker) == "reg_ask_ce" else "eligibility"
+        facts = self.facts_in_message(tracker)
+        events: list[EventType] = [SlotSet("reg_goal", goal)] + [SlotSet(k, v) for k, v in facts.items()]
+        slots = {**tracker.slots, **facts}
+        try:
+            plan = self.api.plan(facts_from_slots(slots, self.today()))
+        except (BackendUnavailable, BackendRejected) as exc:
+            log.warning("registration plan API for a personal question: %s", exc)
+            plan = None
+        missing = []
+        if plan is not None and plan.get("eligible") is not False:
+            part = GOAL_PART[goal]
+            missing = [SLOT_FOR_FIELD[q["field"]] for q in plan.get("questions") or ()
+                       if part in q.get("needed_for", ()) and q.get("field") in SLOT_FOR_FIELD
+                       and slots.get(SLOT_FOR_FIELD[q["field"]]) is None]
+        if plan is not None and not missing:  # their own case is settled by what they said
+            answer = ActionRegistrationPlan._answer_ce if goal == "ce" else ActionRegistrationPlan._answer_eligibility
+            return events + answer(dispatcher, plan)
+        events += self.knowledge.run(dispatcher, tracker, domain)
+        asks = [ASK_FOR[slot] for slot in missing if slot in ASK_FOR]
+        if asks:
+            dispatcher.utter_message(text="想按您本人的情况判断的话，告诉我" + "、".join(asks[:2]) + "就可以。")
+        return events

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from knowledge.augment import variants_of
 from knowledge.corpus import Corpus, data_files, data_hash, load_corpus
 from knowledge.dense import (PROJECT_MODEL, configured_model, encode_cached, load_encoder, model_fingerprint,
                              save_configured_model, train_project_model)
@@ -48,9 +49,14 @@ KEEP_VERSIONS = 2
 CALIBRATION_FILE = "calibration.yml"  # under data/eval/: the half of the user messages that chooses thresholds
 
 
-def training_pairs(entries, skip: set[tuple[str, int]]) -> list[tuple[str, str]]:
+AUGMENT_ENCODER = True  # user-like rewrites of the variants (knowledge.augment) as extra training pairs
+AUGMENT_CALIBRATION = True  # held-out variants are also asked as user-like rewrites when the decision is fitted
+
+
+def training_pairs(entries, skip: set[tuple[str, int]], augment: bool = AUGMENT_ENCODER) -> list[tuple[str, str]]:
     """(anchor, positive) pairs: every variant and the answer -> the item's standard question
-    (a gap's questions -> its topic); a document section's text -> its title."""
+    (a gap's questions -> its topic), and with `augment` a user-like rewrite of each variant;
+    a document section's text -> its title."""
     pairs = []
     for e in entries:
         for j, (fieldname, text) in enumerate(e.units):
@@ -58,6 +64,8 @@ def training_pairs(entries, skip: set[tuple[str, int]]) -> list[tuple[str, str]]
                 continue
             if e.kind in ("faq", "gap") and fieldname in ("variant", "answer"):
                 pairs.append((text, e.title))
+                if augment and fieldname == "variant":
+                    pairs += [(v, e.title) for v in variants_of(text, 1, salt="encoder")]
             elif e.kind == "doc" and fieldname == "section":
                 pairs.append((text, e.title))
     return pairs
@@ -144,7 +152,9 @@ class Builder:
             retriever = self.retriever_for(skip, work / f"fold{k}")
             for entry_id, j in held:
                 text = self.entries[by_id[entry_id]].units[j][1]
-                records.append((retriever, retriever.score(text), by_id[entry_id], text))
+                # the held-out variant as written, and as a user might type it (knowledge.augment)
+                for asked in [text] + (variants_of(text, 1, salt="calibration") if AUGMENT_CALIBRATION else []):
+                    records.append((retriever, retriever.score(asked), by_id[entry_id], asked))
             for q in negatives:
                 records.append((retriever, retriever.score(q), None, q))
             shutil.rmtree(work / f"fold{k}", ignore_errors=True)
@@ -198,17 +208,17 @@ class Builder:
         messages = [m for m in self.user_messages() if not (m.in_scope and (len(m.sections) > 1 or not m.expected))]
         if not messages:
             return {}
-        from knowledge.fusion import DecisionModel
+        from knowledge.engine import Engine
 
-        scored = [(m, retriever.score(m.text)) for m in messages]
+        # An engine with the fitted models: it reads and scores each message as serving will.
+        engine = Engine(retriever, {"fusion": {"weights": fusion.to_dict()}, "decision": models})
         reports = {}
         for mode in MODES:
-            model = DecisionModel.from_dict(models[mode])
             pd, pa, answerable, correct, in_scope = [], [], [], [], []
-            for m, s in scored:
-                order, fused = retriever.ranked(s, mode, fusion, candidates_only=True)
-                top = retriever.entries[order[0]] if len(order) and s.tokens else None
-                a, b = model.probabilities(retriever.features(s, order, fused)) if top else (0.0, 0.0)
+            for m in messages:
+                s = engine.read(m.text, mode)
+                order, _fused, a, b = engine.assess(s, mode) if s.tokens else ([], None, 0.0, 0.0)
+                top = retriever.entries[order[0]] if len(order) else None
                 pd.append(a)
                 pa.append(b)
                 answerable.append(top is not None and top.kind != "gap")

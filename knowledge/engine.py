@@ -11,6 +11,7 @@ calibrated is exactly what serves.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ from knowledge.corpus import Entry, data_hash
 from knowledge.dense import DenseIndex, Encoder, configured_model, load_encoder
 from knowledge.fusion import FEATURES, MODES, DecisionModel, Fusion, coverage, per_entry_max, unknown_share
 from knowledge.qtype import TYPES, answer_types, clash, question_types
+from knowledge.split import question_focus, split_questions
 from knowledge.textnorm import ROOT, Lexicon, basic_normalize
 from knowledge.tokenize import STOPWORDS, get_tokenizer
 
@@ -39,6 +41,9 @@ GAP_TEXT = "抱歉，{reason}。我不能凭猜测回答，需要的话请回复
 
 # A follow-up that only names what changes ("那企业呢", "延续的话") leans on the previous question.
 _FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
+# "那另一个呢": the other one of a pair the previous question named (data/dictionary/synonyms.yml `pairs`).
+_THE_OTHER = re.compile(r"^(那|那么|还有)?(另一个|另外一个|另外那个|另一种|另外一种|另一家|另一个班|另一个套餐|另外的|另个|其他的|别的)"
+                        r"(班|套餐|方式)?(呢|怎么样|咋样|多少钱|价格呢)?$")
 
 
 class IndexUnavailable(RuntimeError):
@@ -91,6 +96,8 @@ class Decision:
     query: str = ""  # the normalised question that was scored
     used_context: bool = False
     gap_id: str | None = None  # declined because the material lacks this (data/faq/gaps.yml)
+    parts: list["Decision"] = field(default_factory=list)  # a message that asks several things: one each
+    asked: str = ""  # for a part: the words of the user's question it answers
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -367,13 +374,38 @@ class Engine:
         return self._ranking(scores, mode, k)[2]
 
     # -- decisions -----------------------------------------------------------------------------
+    def assess(self, scores: Scores, mode: str) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """(candidates best first, fused scores, p_domain, p_answer) of scored question."""
+        r = self.retriever
+        fused = self.fusion.fuse(mode, scores)
+        everything = np.argsort(-fused, kind="stable")
+        order = everything[r.candidate[everything]]
+        p_domain, p = self.decision_models[mode].probabilities(r.features(scores, order, fused))
+        return order, fused, p_domain, p
+
+    def read(self, query: str, mode: str) -> Scores:
+        """The reading of a message that is decided on. A long message is also read by its asking
+        part alone, without the situation and feelings around it (knowledge.split.question_focus);
+        when both readings pick the same entry, the one the decision model is surer of counts.
+        knowledge/build.py chooses the thresholds on this reading too."""
+        whole = self.retriever.score(query)
+        focus = question_focus(query)
+        if focus is None or not whole.tokens:
+            return whole
+        part = self.retriever.score(focus)
+        if not part.tokens:
+            return whole
+        order_w, _, _, p_w = self.assess(whole, mode)
+        order_p, _, _, p_p = self.assess(part, mode)
+        return part if order_p[0] == order_w[0] and p_p > p_w else whole
+
     def _decide(self, scores: Scores, mode: str, k: int = 5) -> Decision:
         r = self.retriever
         if not scores.tokens:  # nothing but punctuation, particles or an empty string
             return Decision("decline", DECLINE_TEXT, None, None, None, [], [], 0.0, 0.0, scores.query)
         order, fused, hits = self._ranking(scores, mode, k)
         model = self.decision_models[mode]
-        p_domain, p = model.probabilities(r.features(scores, order, fused))
+        _, _, p_domain, p = self.assess(scores, mode)
         kind = model.kind(p_domain, p)
         e = r.entries[order[0]]
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
@@ -410,10 +442,37 @@ class Engine:
         """Answer (when only moderately sure, with the next 2-3 questions as `suggestions`) or decline
         (with the gap's reason when the material lacks what is asked); `hits` holds the k best entries.
         `context_question` is the user's previous question: an elliptical follow-up ("那企业呢")
-        is read together with it."""
+        is read together with it. A message that asks several things ("多久能批 顺便问下多少钱")
+        gets one decision per question in `parts`, in the order asked."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
-        alone = self._decide(self.retriever.score(query), mode, k)
+        whole = self._answer_one(query, context_question, mode, k)
+        questions = split_questions(query)
+        if len(questions) < 2:
+            return whole
+        if whole.gap_id:  # the message is about something the material lacks
+            return whole
+        parts = [dataclasses.replace(self._answer_one(q, None, mode, k), asked=q) for q in questions]
+        # Separate questions only if at least two of them are settled on their own, surely (an
+        # answer that comes alone, or a decline for a known gap), by different items; otherwise
+        # the message asked one thing.
+        sure = self.decision_models[mode].answer_threshold
+        settled = {d.faq_id or d.gap_id for d in parts
+                   if (d.kind == "answer" and d.confidence >= sure and not d.suggestions) or d.gap_id}
+        if len(settled) < 2:
+            return whole
+        first = next(d for d in parts if d.kind == "answer" or d.gap_id)
+        return dataclasses.replace(first, parts=parts, kind="answer" if any(d.kind == "answer" for d in parts)
+                                   else "decline")
+
+    def _answer_one(self, query: str, context_question: str | None, mode: str, k: int) -> Decision:
+        if context_question and context_question.strip():
+            other = self._the_other(context_question, query)
+            if other is not None:  # "那另一个呢" after a question about one of a pair
+                decided = self._decide(self.read(other, mode), mode, k)
+                decided.used_context = True
+                return decided
+        alone = self._decide(self.read(query, mode), mode, k)
         if not context_question or not context_question.strip() or not self.is_follow_up(query):
             return alone
         scores = self._follow_up_scores(context_question, query, mode)
@@ -429,9 +488,10 @@ class Engine:
         """Read an elliptical follow-up against the previous question: its words take the place of
         one word of the previous question ("个人实名认证有几种方式" + "那企业呢" -> "企业实名认证有几种方式").
         Each replacement is scored over the entries that mention the new words and not the
-        replaced one (the user moved from one to the other); the best reading wins. When no
-        replacement finds such an entry, the new words are appended to the previous question.
-        None when no entry mentions the new words at all."""
+        replaced one (the user moved from one to the other); so is the previous question with the
+        new words added ("无忧取证班多少钱" + "单科呢": the same package, one more detail), over the
+        entries that mention them. The best reading wins. None when no entry mentions the new
+        words at all."""
         r = self.retriever
         c = r.lexicon.normalize_query(context)
         f = r.lexicon.normalize_query(follow_up)
@@ -440,8 +500,13 @@ class Engine:
         if not f_words or not mentions.any():
             return None
         new = "".join(w for w in r.tokenizer.words(f) if w not in STOPWORDS)
-        best, best_mask, best_score = None, None, -1.0
-        for word in dict.fromkeys(r.tokenizer.tokens(c, chars=False)):
+        # One of a pair for the other ("个人…" + "那企业呢"): that replacement is the reading.
+        swapped = [a if b == new else b for a, b in r.lexicon.pairs if new in (a, b) and (a if b == new else b) in c]
+        best = r.score(f"{c} {new}", normalized=True)
+        best_mask, best_score = mentions, float(self.fusion.fuse(mode, best)[mentions].max())
+        if swapped:
+            best_score = -1.0
+        for word in dict.fromkeys(swapped or r.tokenizer.tokens(c, chars=False)):
             if word in f_words or word not in c:
                 continue
             mask = mentions & np.array([word not in et for et in r.entry_tokens])
@@ -451,9 +516,20 @@ class Engine:
             top = float(self.fusion.fuse(mode, scores)[mask].max())
             if top > best_score:
                 best, best_mask, best_score = scores, mask, top
-        if best is None:
-            best, best_mask = r.score(f"{c} {new}", normalized=True), mentions
         return best.masked(best_mask)
+
+    def _the_other(self, context: str, follow_up: str) -> str | None:
+        """The previous question about the other one of a pair, when the follow-up asks for "the
+        other one" and the previous question named exactly one member of a pair; else None."""
+        lexicon = self.retriever.lexicon
+        f = lexicon.normalize_query(follow_up).replace(" ", "")
+        if not _THE_OTHER.match(f):
+            return None
+        c = lexicon.normalize_query(context)
+        for a, b in lexicon.pairs:
+            if (a in c) != (b in c):
+                return c.replace(a, b) if a in c else c.replace(b, a)
+        return None
 
     def is_follow_up(self, query: str) -> bool:
         q = self.retriever.lexicon.normalize_query(query).replace(" ", "")

@@ -3,8 +3,11 @@
     python -m knowledge.export_nlu --out var/generated/nlu
 
 Every FAQ question and variant becomes an example of intent `ask_knowledge` (an item with
-`intent: X` goes to intent X instead), so Rasa learns to recognise knowledge questions from the
-same data the retrieval uses; the answers themselves stay in the knowledge base. Examples are
+`intent: X` goes to intent X instead), and so does every gap question (data/faq/gaps.yml: the
+knowledge base declines those with their reason), so Rasa learns to recognise knowledge questions
+from the same data the retrieval uses; the answers themselves stay in the knowledge base. A few
+user-like rewrites of each (knowledge.augment: a situation first, fillers, colloquial words) teach
+it that a long message that ends in a question is still a question. Examples are
 deduplicated (after trimming), examples that data/nlu/ already gives to another intent are left
 out (Rasa refuses the same example under two intents), and square brackets, which Rasa reads as
 entity annotations, become full-width brackets.
@@ -18,11 +21,13 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.augment import variants_of
 from knowledge.corpus import CorpusError, load_corpus
 from knowledge.textnorm import ROOT
 
 DEFAULT_INTENT = "ask_knowledge"
 OUTPUT_NAME = "knowledge.yml"
+REWRITES_PER_ITEM = 3  # user-like rewrites per FAQ item or gap (of its question and first variants)
 
 
 def _clean(example: str) -> str:
@@ -57,16 +62,18 @@ def collect(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
     intents: dict[str, list[str]] = {}
     seen: set[str] = set()
     skipped: list[str] = []
-    for item in corpus.faq.values():
-        intent = item.intent or DEFAULT_INTENT
-        for raw in (item.question, *item.variants):
+    groups = [(item.intent or DEFAULT_INTENT, (item.question, *item.variants)) for item in corpus.faq.values()]
+    groups += [(DEFAULT_INTENT, gap.questions) for gap in corpus.gaps.values()]
+    for intent, texts in groups:
+        rewrites = [v for i, t in enumerate(texts[:REWRITES_PER_ITEM]) for v in variants_of(t, 1, salt=f"nlu{i}")]
+        for raw in (*texts, *rewrites):
             example = _clean(raw)
             if not example or example in seen:
                 continue
             seen.add(example)
             if example in taken:
                 if taken[example] != intent:
-                    skipped.append(f"{example!r} ({item.id}) is already an example of {taken[example]}")
+                    skipped.append(f"{example!r} is already an example of {taken[example]}")
                 continue  # Rasa has it already
             intents.setdefault(intent, []).append(example)
     return intents, skipped

@@ -74,6 +74,9 @@ class AnswerResponse(BaseModel):
     gap: str | None = Field(None, description="declined because the material lacks this (a gap id of data/faq/gaps.yml); "
                                               "`answer` then says what is missing")
     confidence: float = Field(0.0, description="calibrated p(the best entry is the right one)")
+    asked: str | None = Field(None, description="for a part: the user's words of the question it answers")
+    parts: list["AnswerResponse"] = Field(
+        default_factory=list, description="a message that asks several things: one decision per question, in order")
 
 
 class HitOut(BaseModel):
@@ -122,6 +125,8 @@ def _answer_out(decision: Decision, engine: Engine) -> AnswerResponse:
         suggestions=[Suggestion(**s) for s in decision.suggestions],
         gap=decision.gap_id,
         confidence=round(decision.confidence, 4),
+        asked=decision.asked or None,
+        parts=[_answer_out(p, engine) for p in decision.parts],
     )
 
 
@@ -153,8 +158,8 @@ def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
         except KeyError:
             raise HTTPException(status_code=404, detail=f"没有编号为 {body.faq_id} 的问题，请重新提问。") from None
     decision = engine.answer(body.question, context_question=body.context_question)
-    if decision.kind != "answer" and body.sender:
-        _record_unanswered(request, body, decision.kind)
+    if body.sender and (decision.kind != "answer" or any(p.kind != "answer" for p in decision.parts)):
+        _record_unanswered(request, body, "decline")
     return _answer_out(decision, engine)
 
 

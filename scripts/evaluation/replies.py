@@ -36,6 +36,8 @@ ASK_MARKS = {
     "site_experience": ("现场的工作经验吗",),
 }
 ENROLLED = re.compile(r"EN\d{8}-[0-9A-Z]{4}")
+LEAD_MARKS = ("已为您登记回电",)
+STOPPED_MARKS = ("不会提交", "不登记回电", "先不做推荐", "先不梳理")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -85,6 +87,24 @@ class Reply:
             if found:
                 out.append(found.group(1))
         return out
+
+    @property
+    def enrolled(self) -> bool:
+        """Says the enrollment was submitted, with its number."""
+        return bool(ENROLLED.search(self.text)) and ("报名成功" in self.text or "已经提交" in self.text
+                                                      or "提交过" in self.text)
+
+    @property
+    def lead_registered(self) -> bool:
+        return any(mark in self.text for mark in LEAD_MARKS)
+
+    @property
+    def stopped(self) -> bool:
+        return any(mark in self.text for mark in STOPPED_MARKS)
+
+    def recommends(self, package: str) -> bool:
+        """Recommends this one package (not "both fit")."""
+        return bool(re.search(r"推荐[【「“]?" + re.escape(package), self.text))
 
     def holds(self, must: list[str], any_of: list[str]) -> bool:
         flat = squash(self.text)

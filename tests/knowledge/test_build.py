@@ -24,21 +24,26 @@ def test_the_manifest_records_model_data_and_calibration(index_dir):
     assert m["model"]["name"] == PROJECT_MODEL
     assert m["data_hash"] == data_hash()
     assert "knowledge/calibration/out_of_domain.yml" in m["files"]
-    assert not [f for f in m["files"] if "eval" in f]  # the dev set is never an input
+    # The calibration half chooses the thresholds; the test half and the dev set are never inputs.
+    assert "data/eval/calibration.yml" in m["files"]
+    assert not [f for f in m["files"] if f.endswith(("test.yml", "dev.yml"))]
     assert m["built_at"] and m["build_seconds"]["total"] > 0
     for mode in ("bm25", "dense", "hybrid"):
         d = m["decision"][mode]
-        assert 0 < d["domain_threshold"] < 1 and 0 < d["answer_threshold"] <= 1
-        cal = m["calibration"][mode]
-        # The thresholds meet their targets on the calibration data they were chosen on.
-        assert cal["declined_share_out_of_domain"] >= 0.9
+        assert 0 <= d["domain_threshold"] < 1 and 0 < d["also_threshold"] <= d["answer_threshold"] <= 1
+        users = m["calibration"]["users"][mode]
+        # The thresholds meet their targets on the calibration half they were chosen on.
+        assert users["wrong_of_answered"] <= users["targets"]["max_wrong"]
+        assert users["out_of_scope_answered"] <= users["targets"]["max_out_of_scope_answered"]
+        assert users["right"] > 0.5
     assert 0.0 <= m["fusion"]["weights"]["weight_dense"] <= 1.0
 
 
-def test_calibration_folds_hold_out_every_variant_once():
+def test_calibration_folds_hold_out_every_variant_and_gap_question_once():
     b = Builder(folds=5)
     b.prepare()
     folds = b.fold_plan()
     held = [u for fold in folds for u in fold]
-    assert len(held) == len(set(held)) == sum(len(item.variants) for item in b.corpus.faq.values())
+    every = sum(len(item.variants) for item in b.corpus.faq.values()) + sum(len(g.questions) for g in b.corpus.gaps.values())
+    assert len(held) == len(set(held)) == every
     assert max(map(len, folds)) - min(map(len, folds)) <= 1

@@ -1,4 +1,4 @@
-"""The engine over the session's index: search, answer / suggest / decline, follow-ups, refusals."""
+"""The engine over the session's index: search, answer / decline, gaps, follow-ups, refusals."""
 from __future__ import annotations
 
 import dataclasses
@@ -55,14 +55,28 @@ def test_search_ranks_document_sections_too(engine):
     assert all(h.source_title and h.source_section for h in hits)
 
 
-def test_a_suggestion_offers_two_or_three_faq_questions(engine):
-    strict = Engine(engine.retriever, engine.manifest)
-    for mode, model in strict.decision_models.items():  # nothing is confident enough to answer
-        strict.decision_models[mode] = dataclasses.replace(model, answer_threshold=1.01, domain_threshold=0.0)
-    d = strict.answer("证件照要多大")
-    assert d.kind == "suggest" and 2 <= len(d.suggestions) <= 3
-    assert d.suggestions[0]["faq_id"] == "photo_rules"
+def test_a_moderately_sure_answer_offers_the_next_questions(engine):
+    unsure = Engine(engine.retriever, engine.manifest)
+    for mode, model in unsure.decision_models.items():  # every answer is only moderately sure
+        unsure.decision_models[mode] = dataclasses.replace(model, answer_threshold=1.01, also_threshold=0.0,
+                                                           domain_threshold=0.0)
+    d = unsure.answer("证件照要多大")
+    assert d.kind == "answer" and d.faq_id == "photo_rules" and "30KB" in d.answer
+    assert 2 <= len(d.suggestions) <= 3 and "photo_rules" not in [s["faq_id"] for s in d.suggestions]
     assert all(s["question"] == engine.faq_question(s["faq_id"]) for s in d.suggestions)
+    assert engine.answer("证件照、手持身份证照、签名照有什么要求？").suggestions == [], "a sure answer comes alone"
+
+
+@pytest.mark.parametrize("question, gap", [
+    ("能不能把证挂靠到别的单位赚点钱", "guakao"),
+    ("我在湖南考的二建 能转到福建注册吗", "other_province"),
+    ("二建考试一般几月份报名", "exam_schedule"),
+])
+def test_a_question_about_what_the_material_lacks_is_declined_with_the_reason(engine, question, gap):
+    d = engine.answer(question)
+    assert d.kind == "decline" and d.gap_id == gap and d.faq_id is None
+    reason = next(e.text for e in engine.retriever.entries if e.gap_id == gap)
+    assert reason.rstrip("。") in d.answer and "转人工" in d.answer
 
 
 @pytest.mark.parametrize("context, follow_up, faq_id", [
@@ -102,7 +116,7 @@ def test_a_missing_index_is_refused_with_a_clear_message(tmp_path):
 
 def test_a_stale_index_is_refused(index_dir, tmp_path):
     root = tmp_path / "project"
-    for rel in ("knowledge/documents", "data/faq", "data/dictionary", "knowledge/calibration"):
+    for rel in ("knowledge/documents", "data/faq", "data/dictionary", "knowledge/calibration", "data/eval"):
         if (ROOT / rel).exists():
             shutil.copytree(ROOT / rel, root / rel)
     assert Engine.load(index_dir, root=root)  # same data: fresh

@@ -1,0 +1,26 @@
+"""The kind of answer a question asks for, against what an entry's text can give."""
+from knowledge.qtype import answer_types, clash, question_types
+
+
+def test_a_question_for_a_date_clashes_with_a_description_without_one():
+    q = question_types("私教精讲班什么时候开课")
+    assert q == {"when"}
+    assert clash(q, answer_types("私教精讲班：直播，24-39小时/科，根据2025年新教材及考试大纲")) == 1.0
+    assert clash(q, answer_types("自2018年7月起，不再接受建造师执业印章统一制发委托")) == 0.0
+
+
+def test_time_limits_prices_hours_and_numbers_are_recognised():
+    assert question_types("延续注册多久能批下来") == {"duration"}
+    assert question_types("什么时候能批下来") == {"duration"}, "a time limit, not a date"
+    assert question_types("无忧班多少钱") == {"price"}
+    assert question_types("继续教育要学多少学时") == {"hours"}
+    assert question_types("继续教育客服电话") == {"contact"}
+    assert clash({"price"}, answer_types("全科：¥6280 单科：¥2980")) == 0.0
+    assert clash({"contact"}, answer_types("需拨打继续教育客服电话968823")) == 0.0
+    assert clash({"duration"}, answer_types("省注册中心于10个工作日内审查")) == 0.0
+    assert clash({"price"}, answer_types("省注册中心于10个工作日内审查")) == 1.0
+
+
+def test_questions_without_such_a_word_never_clash():
+    assert question_types("证件照有什么要求") == set()
+    assert clash(set(), set()) == 0.0
