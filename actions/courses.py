@@ -26,6 +26,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.courses import CoursesApi
+from actions.knowledge import QUESTION_MARKERS
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,17 @@ RECOMMENDATION_SLOTS = ("rec_zero_basis", "rec_failed_before", "rec_busy", "rec_
 _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$")
 _NAME_PREFIX = re.compile(r"^(?:我的?(?:姓名|名字)(?:是|叫)?|(?:姓名|名字)(?:是|叫|:|：)?|我叫|我是|叫我|本人)\s*")
 _NAME_SUFFIX = re.compile(r"[。.!！~～]+$|(?:吧|呀|哈|啊)$")
+_MOBILE_WITH_LABEL = re.compile(r"(?:手机号?码?|电话号?码?|联系方式|号码)?\s*[:：]?\s*(?:\+?86[\s-]*)?1[3-9]\d(?:[\s-]?\d){8}")
+# Words of the catalogue: "全科 建筑 13912345678" names no person.
+_COURSE_WORDS = re.compile(r"建筑|市政|机电|公路|水利|全科|单科|施工|法规|管理|实务|无忧|私塾|套餐|报名|课程")
+# Replies to a question that are never a name.
+NOT_NAMES = frozenset("确认 确定 好的 好 可以 没问题 是的 是 对 对的 行 提交 嗯嗯 不知道 不用 不要 算了 不报了 报名 是我 本人".split())
 _MOBILE_CANDIDATE = re.compile(r"(?:\+?\s*86[\s-]*)?\d(?:[\s-]*\d)*")
+# Volunteered in a sentence: "手机13912345678", "我叫王磊" (not "我是零基础": only explicit name words).
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
+_NAME_IN_TEXT = re.compile(r"(?:我叫|名字(?:是|叫|:|：)?|姓名(?:是|叫|:|：)?|本人姓|(?<![\u4e00-\u9fff])叫)\s*([\u4e00-\u9fff·]{2,5}?)"
+                           r"(?=[\s,，。;；!！]|手机|电话|$)"
+                           r"|(?:^|[\s,，])([\u4e00-\u9fff]{2,3})[\s,，]*(?:手机|电话)?[:：]?\s*1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 
 
 def parse_mobile(text: str) -> tuple[str | None, str | None]:
@@ -83,8 +94,12 @@ def parse_mobile(text: str) -> tuple[str | None, str | None]:
 
 
 def parse_name(text: str) -> tuple[str | None, str | None]:
-    name = re.sub(r"\s+", " ", (text or "").strip())
+    """(name, None) or (None, reason). A mobile number typed with the name ("郑丽 13599887766") is
+    not part of it (it is read into its own slot); "确认", "好的" are answers, not names."""
+    name = re.sub(r"\s+", " ", _MOBILE_WITH_LABEL.sub(" ", text or "").strip())
     name = _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", name)).strip(" ，,。")
+    if name in NOT_NAMES:
+        return None, NAME_INVALID
     if 2 <= len(name) <= 30 and _NAME.match(name):
         return name, None
     return None, NAME_INVALID
@@ -124,6 +139,15 @@ def _latest_text(tracker: Tracker) -> str:
 
 def _latest_intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def _is_digression(tracker: Tracker) -> bool:
+    """A message about something else, from which nothing is read into a form. Read as a question
+    by NLU but asking nothing ("无忧取证班 全科 实务考建筑"), it is an answer after all."""
+    intent = _latest_intent(tracker)
+    if intent in ("ask_knowledge", "nlu_fallback") and not QUESTION_MARKERS.search(_latest_text(tracker)):
+        return False
+    return intent in DIGRESSION_INTENTS
 
 
 def _as_list(value: Any) -> list[str]:
@@ -190,7 +214,7 @@ class CourseFormValidation(FormValidationAction, ABC):
     # "全科+建筑") is found here, through the same matching as the backend's.
     def _matched(self, tracker: Tracker) -> dict[str, Any] | None:
         text = _latest_text(tracker)
-        if not text or text.startswith("/") or _latest_intent(tracker) in DIGRESSION_INTENTS:
+        if not text or text.startswith("/") or _is_digression(tracker):
             return None
         try:
             return self.api.match(text)
@@ -213,6 +237,30 @@ class CourseFormValidation(FormValidationAction, ABC):
             ids = [s["id"] for s in found["subjects"]]
             return {"course_subjects": _latest_text(tracker) if found["needs_practice"] else ids}
         return {}
+
+    # a name or a mobile number given before being asked ("我叫王磊 手机13912345678") ------------------------
+    def _volunteered(self, tracker: Tracker, slot: str, pattern: re.Pattern) -> dict[str, Any]:
+        # request_callback is a digression for the other forms, but the message that starts the
+        # call-back form may well hold the name and the number.
+        if tracker.get_slot(slot) or (_latest_intent(tracker) != "request_callback" and _is_digression(tracker)):
+            return {}
+        if tracker.get_slot("requested_slot") == slot:
+            # The answer to this very question: the slot's from_text mapping reads it, unless NLU
+            # took the answer for a question ("郑丽 13599887766" as ask_knowledge).
+            return {slot: _latest_text(tracker)} if _latest_intent(tracker) in ("ask_knowledge", "nlu_fallback") else {}
+        found = pattern.search(_latest_text(tracker))
+        value = next((g for g in found.groups() if g), None) if found else None
+        if value is None or (slot == "student_name" and (parse_name(value)[0] is None or _COURSE_WORDS.search(value))):
+            return {}
+        return {slot: value}  # checked by validate_<slot> like an answer
+
+    async def extract_student_mobile(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> dict[str, Any]:
+        return self._volunteered(tracker, "student_mobile", _MOBILE_IN_TEXT)
+
+    async def extract_student_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        return self._volunteered(tracker, "student_name", _NAME_IN_TEXT)
 
     # package ------------------------------------------------------------------------------------------
     def validate_course_package(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -324,7 +372,8 @@ REC_QUESTIONS = {
 _ANSWER_PATTERNS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "rec_zero_basis": (
         re.compile(r"有(一定|点|些)?基础|基础(还行|还可以|不错|挺好|可以)|不是零基础|学过一些|不是小白"),
-        re.compile(r"零基础|0基础|没(有)?(任何)?基础|小白|基础(差|薄弱|不好|很弱|一般)|外行|刚入行|完全不懂|没学过"),
+        re.compile(r"零基础|0基础|没(有)?(任何|什么|啥)?基础|小白|基础(差|薄弱|不好|很弱|一般)|外行|门外汉|刚入行|完全不懂|"
+                   r"(啥|什么)都不懂|一窍不通|没学过|理论(不行|差|薄弱|不好)"),
     ),
     "rec_failed_before": (
         re.compile(r"第一次|头一次|首次|没考过|还没考|没参加过|没报过|一次都没考"),
@@ -339,6 +388,9 @@ _ANSWER_PATTERNS: dict[str, tuple[re.Pattern, re.Pattern]] = {
         re.compile(r"有(现场|施工|工地|实操|项目)?经验|在(工地|现场|项目)|干(过|了)|做(过|了)(施工|项目)|施工员|项目经理|技术员|当过"),
     ),
 }
+# The recommendation's open questions (bot/recommend.py) as a user reads them.
+OPEN_QUESTION_WORDS = {"zero_basis": "是不是零基础", "failed_before": "之前有没有多次没考过", "busy": "平时忙不忙",
+                       "site_experience": "有没有施工现场经验", "all_subjects": "打算报全科还是单科"}
 _YES = re.compile(r"^(是|是的|对|对的|嗯+|有|有的|忙|很忙|挺忙|yes|y)[啊呀的吧。!！]*$", re.I)
 _NO = re.compile(r"^(不是|不|否|没有|没|没呢|不忙|no|n)[啊呀的吧。!！]*$", re.I)
 _SKIP = re.compile(r"不知道|没想好|不确定|还没定|没定|随便|都行|不清楚|再说")
@@ -349,7 +401,7 @@ class ValidateRecommendationForm(CourseFormValidation):
 
     def __init__(self, api: CoursesApi | None = None):
         super().__init__(api)
-        self._open: dict[tuple, list[str] | None] = {}
+        self._results: dict[tuple, dict[str, Any]] = {}
 
     def name(self) -> str:
         return "validate_recommendation_form"
@@ -365,21 +417,38 @@ class ValidateRecommendationForm(CourseFormValidation):
             return None  # a validator paused the form: do not ask another question
         return await super().next_requested_slot(dispatcher, tracker, domain)
 
-    def _open_questions(self, answers: dict[str, bool | None]) -> list[str] | None:
+    def _result(self, answers: dict[str, bool | None]) -> dict[str, Any] | None:
+        """The backend's recommendation for these answers (kept for the form's turns), or None."""
         key = tuple(sorted(answers.items()))
-        if key not in self._open:
-            if len(self._open) > 256:
-                self._open.clear()
+        if key not in self._results:
+            if len(self._results) > 256:
+                self._results.clear()
             try:
-                self._open[key] = self.api.recommend(answers)["open_questions"]
+                self._results[key] = self.api.recommend(answers)
             except (BackendUnavailable, BackendRejected) as exc:
                 log.warning("recommendation questions: %s", exc)
                 return None  # not cached: ask everything now, try again next turn
-        return self._open[key]
+        return self._results[key]
+
+    def _open_questions(self, answers: dict[str, bool | None]) -> list[str] | None:
+        result = self._result(answers)
+        return None if result is None else result["open_questions"]
+
+    def _one_ahead(self, answers: dict[str, bool | None]) -> bool:
+        """What the user has said already puts one package ahead ("考了三次都没过", "零基础，平时很
+        忙"): recommend now instead of asking on; the recommendation names what could still change it."""
+        result = self._result(answers) if any(v is not None for v in answers.values()) else None
+        if result is None:
+            return False
+        scores = sorted((p["score"] for p in result["packages"]), reverse=True)
+        return len(result["recommended"]) == 1 and scores[0] > (scores[1] if len(scores) > 1 else 0)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
         answers = {field: tracker.get_slot(slot) for slot, field in REC_QUESTIONS.items()}
+        if self._one_ahead(answers):  # only what is known, so that it is kept; nothing more is asked
+            return [s for s in domain_slots if s in REC_QUESTIONS and tracker.get_slot(s) is not None] + \
+                (["course_subjects"] if tracker.get_slot("course_subjects") else [])
         open_questions = self._open_questions(answers)
         slots = [s for s in domain_slots if s in REC_QUESTIONS and
                  (open_questions is None or REC_QUESTIONS[s] in open_questions or tracker.get_slot(s) is not None)]
@@ -554,6 +623,9 @@ class ActionRecommendPackage(CourseAction):
         for p in chosen:
             if p.get("quote"):
                 lines.append(f"按您选的科目，{p['name']}：" + "；".join(quote_lines(p["quote"])))
+        still_open = [OPEN_QUESTION_WORDS[q] for q in result.get("open_questions") or () if q in OPEN_QUESTION_WORDS]
+        if still_open:  # recommended from what the user said at once: say what else could matter
+            lines.append(f"如果方便，再告诉我{'、'.join(still_open)}，我可以帮您再确认一下。")
         buttons = [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in chosen]
         buttons += [{"title": "对比两个班", "payload": "/compare_packages"},
                     {"title": "请顾问回电", "payload": "/request_callback"}]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,6 +25,9 @@ OUT_OF_SCOPE = ("抱歉，这个我帮不上忙。我是建造师助手，只能
                 "介绍二建课程并帮您报名。有这方面的问题可以直接问我，其他事情可以回复“转人工”。")
 UNAVAILABLE = "抱歉，知识库暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
+# Words that make a message a question (the course and registration forms read the others as answers).
+QUESTION_MARKERS = re.compile(r"[吗嘛呢？?]|怎么|咋|多久|多少|什么|啥|哪|如何|能不能|可不可以|是否|是不是|有没有|要不要|几")
+FORMS = ("enrollment_form", "recommendation_form", "callback_form", "registration_plan_form")
 
 
 class ActionAnswerQuestion(Action):
@@ -36,12 +40,13 @@ class ActionAnswerQuestion(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         text = (tracker.latest_message.get("text") or "").strip()
         faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
+        if not faq_id and (tracker.active_loop or {}).get("name") in FORMS and not QUESTION_MARKERS.search(text):
+            return []  # "无忧取证班 全科 实务考建筑" inside a form is an answer: the form reads it next
         try:
             if faq_id:  # a suggestion button was clicked
                 result = self.api.answer_by_id(faq_id)
             else:
-                result = self.api.answer(text, context_question=tracker.get_slot("last_question"),
-                                         sender=tracker.sender_id)
+                result = self.api.answer(text, context_question=_context(tracker), sender=tracker.sender_id)
         except BackendRejected as exc:
             dispatcher.utter_message(text=exc.detail)
             return [SlotSet("faq_id", None)]
@@ -50,12 +55,13 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
 
-        if len(result.get("parts") or ()) > 1:
+        if len(result.get("parts") or ()) > 1 and (tracker.latest_message.get("intent") or {}).get("name") != "out_of_scope":
             return self._several(dispatcher, result["parts"])
         buttons = _suggestion_buttons(result.get("suggestions"))
         about_else = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
-        if about_else and not faq_id and not (result.get("decision") == "answer" and not buttons):
-            # Only an answer the knowledge base is sure of (one that comes alone) overrides NLU here.
+        if about_else and not faq_id and not result.get("gap"):
+            # About something else: the nearest FAQ item would be an answer to another question (a
+            # price for "驾校报名多少钱"). A gap's reason still says what the material lacks.
             dispatcher.utter_message(text=OUT_OF_SCOPE, buttons=[HANDOFF_BUTTON],
                                      json_message={"type": "declined", "question": text, "gap": None})
             return [SlotSet("faq_id", None)]
@@ -88,6 +94,20 @@ class ActionAnswerQuestion(Action):
                 reason = part.get("answer") if part.get("gap") else DECLINE
                 dispatcher.utter_message(text=head + reason, buttons=[HANDOFF_BUTTON])
         return [SlotSet("faq_id", None)] + ([SlotSet("last_question", last)] if last else [])
+
+
+def _context(tracker: Tracker) -> str | None:
+    """What an elliptical follow-up ("那企业呢", "多久能批") refers to: the last question answered,
+    else the registration business being worked out ("重新注册")."""
+    last = tracker.get_slot("last_question")
+    if last:
+        return last
+    business = tracker.get_slot("reg_business_type")
+    if business:
+        from actions.registration import BUSINESS_WORDS, display_name  # registration imports this module
+
+        return display_name("reg_business_type", str(business)) if business in dict(BUSINESS_WORDS) else str(business)
+    return None
 
 
 def _suggestion_buttons(suggestions: Any) -> list[dict[str, str]]:

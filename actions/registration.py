@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.registration import RegistrationApi
-from actions.knowledge import ActionAnswerQuestion
+from actions.knowledge import QUESTION_MARKERS, ActionAnswerQuestion
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ REQUESTED_SLOT = "requested_slot"
 OWN_INTENTS = {"reg_plan_request", "reg_ask_ce", "reg_ask_eligibility", "reg_inform"}
 # Messages that are never read as an answer to the form's question.
 NOT_AN_ANSWER = {"human_handoff", "stop", "goodbye", "greet", "thanks", "ask_capabilities", "out_of_scope"}
-QUESTION_MARKERS = re.compile(r"[吗嘛呢？?]|怎么|多久|多少|什么|哪|如何|能不能|是否")
+# "下一步", "然后呢", "好了 接下来呢": asking for the next step of a plan and nothing else.
+BARE_NEXT = re.compile(r"^(好的?|嗯+|ok|行|这步弄完了|弄完了|好了)?[，,。 ]*(下一步|下一布|然后|接下来|接着|继续|往下|再往后|下一个步骤|next)"
+                       r"(呢|是什么|说|往下|要干嘛|吧)?[。？?!！ ]*$", re.I)
 
 # API field -> form slot. The API's `questions` name fields; the form asks for slots.
 SLOT_FOR_FIELD = {
@@ -136,6 +138,11 @@ _DATE_PATTERNS = [
 ]
 
 
+_RELATIVE_YEAR = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
+# "今年3月发的", "去年拿的证": a month, or a word of issuing, must follow ("我今年45" is an age).
+_RELATIVE = re.compile(r"(大前年|前年|去年|今年)(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?|(?=\s*(?:才|刚|就)?(?:签发|发|拿|考|取得|下证|出证)))")
+
+
 def parse_issue_date(text: str, today: date, bare: bool = False) -> str | None:
     """A certificate date in what the user typed: "YYYY", "YYYY-MM" or "YYYY-MM-DD", else None.
 
@@ -144,6 +151,11 @@ def parse_issue_date(text: str, today: date, bare: bool = False) -> str | None:
     """
     text = normalise(text)
     text = re.sub(r"\d{1,3}\s*(?:周岁|岁)", " ", text)  # an age is not a year
+    relative = _RELATIVE.search(text)
+    if relative:  # "今年3月", "去年": counted from today
+        year = today.year - _RELATIVE_YEAR[relative.group(1)]
+        text = text[:relative.start()] + f"{year}年" + (f"{relative.group(2)}月" if relative.group(2) else "") + \
+            (f"{relative.group(3)}日" if relative.group(3) else "") + text[relative.end():]
     for pattern in _DATE_PATTERNS:
         m = pattern.search(text)
         if m:
@@ -293,10 +305,11 @@ class ValidateRegistrationPlanForm(FormValidationAction):
         text = tracker.latest_message.get("text") or ""
         if intent in NOT_AN_ANSWER or text.startswith("/"):
             return {}
-        if tracker.get_slot(REQUESTED_SLOT) == slot and not (intent == "ask_knowledge" and QUESTION_MARKERS.search(text)):
+        asks = QUESTION_MARKERS.search(text)
+        if tracker.get_slot(REQUESTED_SLOT) == slot and not (intent == "ask_knowledge" and asks):
             value = parse(text, True)
-        elif intent in OWN_INTENTS:
-            value = parse(text, False)
+        elif intent in OWN_INTENTS or (intent in ("ask_knowledge", "nlu_fallback") and not asks):
+            value = parse(text, False)  # facts in a sentence that asks nothing, whatever NLU made of it
         else:
             return {}
         if value is None:
@@ -507,9 +520,15 @@ class ActionRegistrationNextStep(Action):
     def name(self) -> str:
         return "action_registration_next_step"
 
+    def __init__(self, knowledge: ActionAnswerQuestion | None = None):
+        self.knowledge = knowledge or ActionAnswerQuestion()
+
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         steps, index = _current(tracker)
         if index is None:
+            if not BARE_NEXT.match((tracker.latest_message.get("text") or "").strip()):
+                # "那AI私塾呢" sounds like "然后呢", but with no plan on screen it is a follow-up question
+                return self.knowledge.run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_reg_no_plan", buttons=[PLAN_BUTTON])
             return []
         if index + 1 >= len(steps):
@@ -539,7 +558,7 @@ class ActionRegistrationStepDetail(Action):
 
 # What the user is asked to add when their own case is to be worked out (slot -> how to say it).
 ASK_FOR = {
-    "reg_issue_date": "证书上这个专业的签发日期（例如“2019年6月”）",
+    "reg_issue_date": "证书上这个专业的签发日期（说到年月就行）",
     "reg_age": "您的周岁年龄",
     "reg_employer_type": "您现在受聘于哪类单位（施工、设计、勘察、监理、招标代理、造价咨询，或者目前没有单位）",
     "reg_business_type": "您要办的业务（初始注册、重新注册、延续注册……）",
@@ -594,8 +613,11 @@ class ActionRegistrationQuestion(Action):
         if plan is not None and not missing:  # their own case is settled by what they said
             answer = ActionRegistrationPlan._answer_ce if goal == "ce" else ActionRegistrationPlan._answer_eligibility
             return events + answer(dispatcher, plan)
+        before = len(dispatcher.messages)
         events += self.knowledge.run(dispatcher, tracker, domain)
+        answered = any(m.get("custom", {}).get("type") == "answer" for m in dispatcher.messages[before:]
+                       if isinstance(m.get("custom"), dict))
         asks = [ASK_FOR[slot] for slot in missing if slot in ASK_FOR]
-        if asks:
+        if asks and answered:  # after a general answer, what would settle their own case
             dispatcher.utter_message(text="想按您本人的情况判断的话，告诉我" + "、".join(asks[:2]) + "就可以。")
         return events

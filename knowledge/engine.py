@@ -473,11 +473,14 @@ class Engine:
                 decided.used_context = True
                 return decided
         alone = self._decide(self.read(query, mode), mode, k)
-        if not context_question or not context_question.strip() or not self.is_follow_up(query):
+        if not context_question or not context_question.strip():
             return alone
-        scores = self._follow_up_scores(context_question, query, mode)
-        if scores is None:  # the follow-up names nothing the material knows
-            return alone
+        scores = self._follow_up_scores(context_question, query, mode) if self.is_follow_up(query) else None
+        if scores is None:
+            if alone.kind == "answer" or len(query) > 15 or not question_types(basic_normalize(query)):
+                return alone  # complete, or naming nothing the material knows
+            # "交上去以后几天能批" after "重新注册…": what it asks, about the previous question's topic
+            scores = self.retriever.score(f"{context_question} {query}")
         combined = self._decide(scores, mode, k)
         combined.used_context = True
         if combined.kind == "answer" and (alone.kind != "answer" or combined.confidence > alone.confidence):

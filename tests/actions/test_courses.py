@@ -502,19 +502,45 @@ def test_an_answer_that_is_neither_yes_nor_no_is_asked_again_not_dropped(api, di
     assert run(form.extract_rec_busy(CollectingDispatcher(), other, {})) == {}
 
 
+TIE = {"recommended": ["wuyou", "ai_sishu"], "packages": [{"id": "wuyou", "score": 1}, {"id": "ai_sishu", "score": 1}]}
+AHEAD = {"recommended": ["wuyou"], "packages": [{"id": "wuyou", "score": 2}, {"id": "ai_sishu", "score": 1}]}
+
+
 def test_only_questions_that_can_change_the_answer_are_asked(bot, api, dispatcher, domain):
-    bot.responses[("POST", "/api/recommendations")] = (200, {"open_questions": ["site_experience"]})
+    bot.responses[("POST", "/api/recommendations")] = (200, {"open_questions": ["site_experience"], **TIE})
     form = courses.ValidateRecommendationForm(api)
     tracker = make_tracker("很忙", slots={"rec_zero_basis": True, "rec_busy": True, "rec_failed_before": False})
     required = run(form.required_slots(list(domain["forms"]["recommendation_form"]["required_slots"]), dispatcher,
                                        tracker, domain))
     assert required == ["rec_zero_basis", "rec_failed_before", "rec_busy", "rec_site_experience", "course_subjects"]
-    bot.responses[("POST", "/api/recommendations")] = (200, {"open_questions": []})
+    bot.responses[("POST", "/api/recommendations")] = (200, {"open_questions": [], **TIE})
     tracker = make_tracker("考了三次没过", slots={"rec_zero_basis": True, "rec_busy": True, "rec_failed_before": True,
                                                   "rec_site_experience": None})
     required = run(form.required_slots(list(domain["forms"]["recommendation_form"]["required_slots"]), dispatcher,
                                        tracker, domain))
     assert "rec_site_experience" not in required and required[-1] == "course_subjects"
+
+
+def test_what_the_user_said_first_is_enough_when_it_puts_one_package_ahead(bot, api, dispatcher, domain):
+    questions = ["zero_basis", "failed_before", "busy", "site_experience", "all_subjects"]
+    # Like the backend: every unanswered question is still open; 考过几次没过 puts 无忧取证班 ahead.
+    bot.responses[("POST", "/api/recommendations")] = (200, lambda body: {
+        "open_questions": [q for q in questions if q not in body], **(AHEAD if body.get("failed_before") else TIE)})
+    form = courses.ValidateRecommendationForm(api)
+    tracker = make_tracker("考了三次都没过 哪个班适合我", intent="ask_recommendation")
+    events = run(form.run(dispatcher, tracker, domain))
+    assert SlotSet("rec_failed_before", True) in events, "what was said is kept"
+    assert slots(events).get("requested_slot") is None, "nothing more is asked"
+    assert not dispatcher.messages
+    recommend = courses.ActionRecommendPackage(api)
+    bot.responses[("POST", "/api/recommendations")] = (200, {
+        "recommended": ["wuyou"], "open_questions": ["busy"], "packages": [
+            {"id": "wuyou", "name": "无忧取证班", "score": 1, "reasons": ["零基础/多次考试未通过，备考很茫然"]},
+            {"id": "ai_sishu", "name": "AI私塾班", "score": 0, "reasons": []}]})
+    run(recommend.run(dispatcher, make_tracker("", slots={"rec_failed_before": True}), domain))
+    said = dispatcher.messages[-1]["text"]
+    assert "推荐【无忧取证班】" in said and "多次考试未通过" in said
+    assert "平时忙不忙" in said, "it says what could still change the recommendation"
 
 
 def test_quanke_in_a_recommendation_request_is_kept_for_the_specialty_question(api, dispatcher, domain):
@@ -529,7 +555,7 @@ def test_the_recommendation_form_reads_the_first_message_and_asks_the_next_open_
     questions = ["zero_basis", "failed_before", "busy", "site_experience", "all_subjects"]
     # Like the backend: every unanswered question is still open.
     bot.responses[("POST", "/api/recommendations")] = (200, lambda body: {
-        "open_questions": [q for q in questions if q not in body]})
+        "open_questions": [q for q in questions if q not in body], **TIE})
     form = courses.ValidateRecommendationForm(api)
     tracker = make_tracker("我零基础适合哪个", intent="ask_recommendation")
     events = run(form.run(dispatcher, tracker, domain))

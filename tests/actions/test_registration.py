@@ -378,8 +378,22 @@ def test_last_step_has_no_next_button_and_then_the_end_is_said(tracker_factory, 
 
 
 def test_next_step_without_a_plan_offers_to_make_one(tracker_factory, dispatcher, domain):
-    run(ActionRegistrationNextStep(), dispatcher, tracker_factory(slots={}), domain)
+    run(ActionRegistrationNextStep(), dispatcher, tracker_factory("下一步", slots={}), domain)
     assert dispatcher.messages[0]["response"] == "utter_reg_no_plan"
+
+
+def test_a_follow_up_that_sounds_like_next_without_a_plan_is_a_question(tracker_factory, dispatcher, domain):
+    class Knowledge:
+        def run(self, dispatcher, tracker, domain):
+            dispatcher.utter_message(text="answered: " + tracker.latest_message["text"])
+            return []
+
+    run(ActionRegistrationNextStep(knowledge=Knowledge()), dispatcher, tracker_factory("那AI私塾呢", slots={}), domain)
+    assert dispatcher.messages[0]["text"] == "answered: 那AI私塾呢"
+
+
+def test_next_step_without_a_plan_offers_the_plan(tracker_factory, dispatcher, domain):
+    run(ActionRegistrationNextStep(), dispatcher, tracker_factory("然后呢", slots={}), domain)
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/reg_plan_request"
 
 
