@@ -3,16 +3,17 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PY      := .venv/bin/python
-RASA    := .venv-rasa/bin/rasa
+# Rasa's own CLI, run as a module so that the project's NLU component (rasa_runtime/) is importable.
+RASA    := .venv-rasa/bin/python -m rasa_runtime
 DOMAIN  := domain
 # Generated NLU (FAQ variants -> intent examples) lives under var/, rebuilt by `make train`.
 GEN_NLU := var/generated/nlu
 RASA_DATA := data $(GEN_NLU)
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
-TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py
+TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py rasa_runtime/request_guard.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
-.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval bench bench-knowledge lock clean
+.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-knowledge lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -88,3 +89,8 @@ lock: ## after editing requirements/*.in: install them and rewrite both lock fil
 
 clean: ## remove build outputs (venvs kept)
 	rm -rf var models
+
+eval-nlu: train ## intent routing: 3-fold cross-validation of the Rasa NLU data (intent F1, out_of_scope recall); report under var/reports/nlu/
+	@rm -rf var/generated/nlu-all && mkdir -p var/generated/nlu-all && cp data/nlu/*.yml $(GEN_NLU)/*.yml var/generated/nlu-all/
+	@$(RASA_ENV) $(RASA) test nlu --config config.yml --nlu var/generated/nlu-all --cross-validation --folds 3 --out var/reports/nlu --domain $(DOMAIN)
+	@$(PY) -m scripts.nlu_report var/reports/nlu

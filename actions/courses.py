@@ -345,9 +345,22 @@ class ValidateEnrollmentForm(CourseFormValidation):
         return {"enroll_confirmed": None}
 
 
+_TIME_IN_TEXT = re.compile(r"(?:工作日|周末|周[一二三四五六日天]|星期[一二三四五六日天]|明天|今天|后天|早上|上午|中午|下午|傍晚|晚上|"
+                           r"\d{1,2}\s*点)[^，,。；;!！\n]*")
+
+
 class ValidateCallbackForm(CourseFormValidation):
     def name(self) -> str:
         return "validate_callback_form"
+
+    async def extract_callback_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        """A time said before being asked ("15906012233 晚上7点后都行")."""
+        if tracker.get_slot("requested_slot") == "callback_time" or tracker.get_slot("callback_time") \
+                or (_latest_intent(tracker) != "request_callback" and _is_digression(tracker)):
+            return {}
+        found = _TIME_IN_TEXT.search(_MOBILE_IN_TEXT.sub(" ", _latest_text(tracker)))
+        return {"callback_time": found.group(0).strip()} if found else {}
 
     def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
@@ -632,8 +645,10 @@ class ActionRecommendPackage(CourseAction):
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons,
                                  json_message={"type": "recommendation", "recommended": result["recommended"]})
         recommended = result["recommended"][0] if len(result["recommended"]) == 1 else None
-        # Keep the subjects: if the user goes on to enroll, they are not asked again.
-        return reset + [SlotSet("recommended_package", recommended)]
+        # Keep the subjects: if the user goes on to enroll, they are not asked again. The package is
+        # what a follow-up ("全科多少钱", "有效期呢") asks about.
+        context = [SlotSet("last_question", chosen[0]["name"])] if recommended else []
+        return reset + [SlotSet("recommended_package", recommended)] + context
 
 
 class ActionComparePackages(CourseAction):

@@ -96,18 +96,28 @@ class ActionAnswerQuestion(Action):
         return [SlotSet("faq_id", None)] + ([SlotSet("last_question", last)] if last else [])
 
 
-def _context(tracker: Tracker) -> str | None:
-    """What an elliptical follow-up ("那企业呢", "多久能批") refers to: the last question answered,
-    else the registration business being worked out ("重新注册")."""
-    last = tracker.get_slot("last_question")
-    if last:
-        return last
-    business = tracker.get_slot("reg_business_type")
-    if business:
-        from actions.registration import BUSINESS_WORDS, display_name  # registration imports this module
+CONTEXT_SLOTS = ("last_question", "reg_business_type")
 
-        return display_name("reg_business_type", str(business)) if business in dict(BUSINESS_WORDS) else str(business)
-    return None
+
+def _context(tracker: Tracker) -> str | None:
+    """What an elliptical follow-up ("那企业呢", "单科多少钱", "多久能批") refers to: the latest of the
+    last question answered (a recommendation sets it to the package) and the registration business."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "slot" and event.get("name") in CONTEXT_SLOTS and event.get("value"):
+            name, value = event["name"], str(event["value"])
+            if name == "last_question":
+                return value
+            return _business_name(value)
+    if tracker.get_slot("last_question"):  # a tracker without the events that set it
+        return tracker.get_slot("last_question")
+    business = tracker.get_slot("reg_business_type")
+    return _business_name(str(business)) if business else None
+
+
+def _business_name(code: str) -> str:
+    from actions.registration import BUSINESS_WORDS, display_name  # registration imports this module
+
+    return display_name("reg_business_type", code) if code in dict(BUSINESS_WORDS) else code
 
 
 def _suggestion_buttons(suggestions: Any) -> list[dict[str, str]]:

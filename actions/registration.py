@@ -233,6 +233,23 @@ def parse_yes_no(text: str) -> bool | None:
     return None
 
 
+_FIRST_CLASS = re.compile(r"一建|一级建造师|一级")
+_FIRST_CLASS_NO = re.compile(r"(一建|一级建造师|一级).{0,6}(没|未|不曾)(有)?(考|实名|认证|办|做|弄|注册)|没(有)?(考|办|做|弄)过一(建|级)|"
+                             r"(一建|一级建造师)(没有|没)$")
+_FIRST_CLASS_YES = re.compile(r"(一建|一级建造师|一级).{0,6}(实名|认证)(过|了|完)|(办|做|弄)过一(建|级).{0,4}(实名|认证)")
+
+
+def parse_first_class_auth(text: str) -> bool | None:
+    """Whether a sentence says the 一建 real-name authentication was done (None: it does not say)."""
+    if not _FIRST_CLASS.search(text or ""):
+        return None
+    if _FIRST_CLASS_NO.search(text):
+        return False
+    if _FIRST_CLASS_YES.search(text):
+        return True
+    return None
+
+
 def facts_from_slots(slots: dict[str, Any], today: date) -> dict[str, Any]:
     """The API request for what the conversation knows (slot values normalised again: a value
     may have been filled while another form was running and never validated)."""
@@ -342,8 +359,11 @@ class ValidateRegistrationPlanForm(FormValidationAction):
 
     def extract_reg_first_class_auth(self, dispatcher, tracker, domain):
         # The buttons send /affirm or /deny; a typed "没有" may be classified as anything.
-        if tracker.get_slot(REQUESTED_SLOT) != "reg_first_class_auth" or "reg_first_class_auth" in tracker.slots_to_validate():
+        if "reg_first_class_auth" in tracker.slots_to_validate() or tracker.get_slot("reg_first_class_auth") is not None:
             return {}
+        if tracker.get_slot(REQUESTED_SLOT) != "reg_first_class_auth":
+            # said before being asked: "一建没考过也没实名过", "一建实名认证办过了"
+            return self._from_text(tracker, "reg_first_class_auth", lambda t, bare: parse_first_class_auth(t))
         return self._from_text(tracker, "reg_first_class_auth", lambda t, bare: parse_yes_no(t) if bare else None)
 
     def extract_reg_info_kind(self, dispatcher, tracker, domain):
@@ -363,7 +383,8 @@ class ValidateRegistrationPlanForm(FormValidationAction):
 
     def validate_reg_issue_date(self, value, dispatcher, tracker, domain):
         today = self.today()
-        parsed = self._date(value)
+        # NLU may have cut the date short ("3月" of "今年3月发的"): the whole sentence says more.
+        parsed = self._date(value) or parse_issue_date(tracker.latest_message.get("text") or "", today)
         if parsed is None:
             dispatcher.utter_message(response="utter_reg_bad_date")
             return {"reg_issue_date": None}

@@ -31,15 +31,54 @@ def test_follow_up_sends_the_previous_question_as_context(dispatcher, tracker_fa
     api.answer.assert_called_once_with("那企业呢", context_question="个人实名认证怎么做", sender="test-user")
 
 
-def test_ambiguous_question_offers_buttons_that_answer_by_id(dispatcher, tracker_factory, domain):
+def test_a_moderately_sure_answer_offers_the_next_questions_as_buttons(dispatcher, tracker_factory, domain):
     api = MagicMock()
-    api.answer.return_value = {"decision": "suggest", "suggestions": [
+    api.answer.return_value = {**ANSWER, "suggestions": [
         {"faq_id": "phone_change", "question": "怎么修改手机号？"},
         {"faq_id": "password_reset", "question": "忘记密码怎么办？"}]}
-    run(api, tracker_factory("手机"), dispatcher, domain)
-    buttons = dispatcher.messages[0]["buttons"]
-    assert [b["title"] for b in buttons] == ["怎么修改手机号？", "忘记密码怎么办？", "转人工"]
+    run(api, tracker_factory("照片多大"), dispatcher, domain)
+    assert "30KB" in dispatcher.messages[0]["text"], "the answer comes first"
+    assert dispatcher.messages[1]["text"] == "您可能还想问："
+    buttons = dispatcher.messages[1]["buttons"]
+    assert [b["title"] for b in buttons] == ["怎么修改手机号？", "忘记密码怎么办？"]
     assert buttons[0]["payload"] == '/ask_knowledge{"faq_id":"phone_change"}'
+
+
+def test_a_gap_is_declined_with_its_reason_and_a_person(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {"decision": "decline", "gap": "guakao",
+                               "answer": "抱歉，资料里没有关于证书挂靠的内容。我不能凭猜测回答，需要的话请回复“转人工”。"}
+    run(api, tracker_factory("证能挂靠吗"), dispatcher, domain)
+    message = dispatcher.messages[0]
+    assert "挂靠" in message["text"] and message["buttons"] == [{"title": "转人工", "payload": "/human_handoff"}]
+    assert message["custom"] == {"type": "declined", "question": "证能挂靠吗", "gap": "guakao"}
+
+
+def test_several_questions_are_answered_in_the_order_asked(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {"decision": "answer", "parts": [
+        {**ANSWER, "asked": "证件照多大"},
+        {"decision": "decline", "gap": "guakao", "asked": "能挂靠吗", "answer": "抱歉，资料里没有关于证书挂靠的内容。"}]}
+    events = run(api, tracker_factory("证件照多大 另外能挂靠吗"), dispatcher, domain)
+    first, second = dispatcher.messages
+    assert first["text"].startswith("1. 关于“证件照多大”") and "30KB" in first["text"] and "来源：" in first["text"]
+    assert second["text"].startswith("2. 关于“能挂靠吗”") and "挂靠" in second["text"]
+    assert second["buttons"][-1]["title"] == "转人工"
+    assert SlotSet("last_question", ANSWER["question"]) in events
+
+
+def test_a_message_about_something_else_is_redirected_not_answered(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {**ANSWER, "answer": "官方定价：全科¥6280"}
+    run(api, tracker_factory("驾校报名多少钱", intent="out_of_scope"), dispatcher, domain)
+    assert "帮不上忙" in dispatcher.messages[0]["text"] and "6280" not in dispatcher.messages[0]["text"]
+
+
+def test_an_answer_typed_inside_a_form_is_left_to_the_form(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    assert run(api, tracker_factory("无忧取证班 全科 实务考建筑", active_loop="enrollment_form"), dispatcher, domain) == []
+    api.answer.assert_not_called()
+    assert not dispatcher.messages
 
 
 def test_clicked_suggestion_is_answered_by_id(dispatcher, tracker_factory, domain):

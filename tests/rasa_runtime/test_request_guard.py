@@ -1,0 +1,48 @@
+"""A form starts only when the user asks for what it does (rasa_runtime/request_guard.py)."""
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from rasa_runtime.request_guard import RequestGuard, guarded
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("帮我推荐一下", "ask_recommendation"),
+    ("零基础报哪个班合适", "ask_recommendation"),
+    ("我要报名", "enroll"),
+    ("给我报个无忧取证班", "enroll"),
+    ("让顾问给我回个电话", "request_callback"),
+    ("帮我梳理一下注册步骤", "reg_plan_request"),
+    ("/enroll", "enroll"),  # a button names its intent
+])
+def test_a_request_that_says_what_it_wants_keeps_its_intent(text, intent):
+    assert guarded(text, intent) == intent
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("选的就是福建 还是不行", "ask_recommendation"),
+    ("证书2019年发的 延续多久能好", "enroll"),
+    ("那个资料库没有我的数据", "request_callback"),
+])
+def test_a_form_intent_without_the_words_of_its_request_goes_to_the_knowledge_base(text, intent):
+    assert guarded(text, intent) == "ask_knowledge"
+
+
+def test_a_situation_and_which_class_fits_is_a_recommendation_request():
+    assert guarded("考了两次了都没过 你们哪个班适合我", "ask_knowledge") == "ask_recommendation"
+    assert guarded("无忧取证班适合什么人", "ask_knowledge") == "ask_knowledge", "asks about the package, not for advice"
+    assert guarded("证件照有什么要求", "ask_knowledge") == "ask_knowledge"
+
+
+def test_the_component_replaces_the_intent_and_puts_it_first_in_the_ranking():
+    message = Message({TEXT: "选的就是福建 还是不行"})
+    message.set(INTENT, {"name": "ask_recommendation", "confidence": 0.8})
+    message.set(INTENT_RANKING_KEY, [{"name": "ask_recommendation", "confidence": 0.8},
+                                     {"name": "ask_knowledge", "confidence": 0.15}])
+    RequestGuard().process([message])
+    assert message.get(INTENT) == {"name": "ask_knowledge", "confidence": 0.8}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_knowledge", "ask_recommendation"]
+    untouched = Message({TEXT: "我要报名"})
+    untouched.set(INTENT, {"name": "enroll", "confidence": 0.9})
+    RequestGuard().process([untouched])
+    assert untouched.get(INTENT)["name"] == "enroll"
