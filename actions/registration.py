@@ -182,7 +182,7 @@ def parse_issue_date(text: str, today: date, bare: bool = False) -> str | None:
 def parse_age(text: str, bare: bool = False) -> int | None:
     """An age in what the user typed ("66岁", "六十六周岁"; with `bare` also "58", "我今年58了")."""
     text = normalise(text)
-    m = re.search(r"(?<!\d)(\d{1,3})\s*(?:周岁|岁)", text)
+    m = re.search(r"(?<!\d)(\d{1,3})\s*(?:周岁|岁)", text) or re.search(r"今年\s*(\d{2})(?![\d年月.])", text)
     if m:
         return int(m.group(1))
     if bare:
@@ -236,7 +236,7 @@ def parse_yes_no(text: str) -> bool | None:
 _FIRST_CLASS = re.compile(r"一建|一级建造师|一级")
 _FIRST_CLASS_NO = re.compile(r"(一建|一级建造师|一级).{0,6}(没|未|不曾)(有)?(考|实名|认证|办|做|弄|注册)|没(有)?(考|办|做|弄)过一(建|级)|"
                              r"(一建|一级建造师)(没有|没)$")
-_FIRST_CLASS_YES = re.compile(r"(一建|一级建造师|一级).{0,6}(实名|认证)(过|了|完)|(办|做|弄)过一(建|级).{0,4}(实名|认证)")
+_FIRST_CLASS_YES = re.compile(r"(一建|一级建造师|一级).{0,6}(实名|认证).{0,3}(过|了|完)|(办|做|弄)过一(建|级).{0,4}(实名|认证)")
 
 
 def parse_first_class_auth(text: str) -> bool | None:

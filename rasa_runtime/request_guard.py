@@ -1,90 +1,42 @@
-"""A form starts only when the user asks for what it does.
-
-DIET reads intents from how a message sounds, and a long message about one's situation sounds much
-like a request: "选的就是福建 还是不行" came out as a recommendation request, "证书2019年发的" as an
-enrollment. A form that starts on such a message interrogates a user who asked a question. So a
-form-starting intent is kept only when the message holds a word of that request (推荐/适合/报哪个
-for a recommendation, 报/买/上课 for an enrollment, 电话/回电/联系 for a call-back, 梳理/步骤/办理
-for a registration plan); otherwise the message goes to the knowledge base (ask_knowledge), which
-answers it or says plainly that it cannot. The other way round, a question that describes the
-asker's situation and asks which class fits ("考了两次都没过 哪个班适合我") is a recommendation
-request even when DIET heard a knowledge question.
-
-`guarded(text, intent)` is the rule, on the text as the user wrote it; `RequestGuard` applies it in
-the NLU pipeline, after DIET and before the FallbackClassifier (config.yml).
-"""
+"""RequestGuard: the NLU pipeline component that applies rasa_runtime/request_rules.py (a form
+starts only when the user asks for what it does), after DIET and before the FallbackClassifier."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
-# The words without which a message does not ask for what the form does.
-REQUEST_WORDS: dict[str, re.Pattern] = {
-    "ask_recommendation": re.compile(r"推荐|推存|推建|tuijian|适合|合适|报哪|选哪|哪个班|哪个套餐|哪种班|什么班|选什么|报什么|建议|"
-                                     r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班"),
-    "enroll": re.compile(r"报|买|上课|参加|培训|交钱|付款|下单|baoming|保名|入学"),
-    "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|call", re.I),
-    "reg_plan_request": re.compile(r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|办理|怎么办|怎么弄|咋办|咋弄|"
-                                   r"要做什么|做哪些|干啥|干嘛|手续|注册|注侧|注销|换单位|开始|准备什么"),
-}
-# "which class fits me", with a fact about the asker: a recommendation request.
-_WHICH_FITS = re.compile(r"(哪个|什么|哪种|哪一个|哪)(班|套餐|课)?.{0,3}(适合|合适)|适合(报)?(哪个|什么|哪种|哪一个)|"
-                         r"(报|选)(哪个|什么|哪种|哪一个)(班|套餐|课)?|推荐(个|一个|一下|下)?(班|套餐|课)")
-_ABOUT_ME = re.compile(r"零基础|0基础|小白|基础|没过|没通过|没考过|考了.{0,3}(次|年)|挂|忙|加班|出差|没时间|现场|工地|经验|"
-                       r"第一次考|刚毕业|转行|外行|上班族")
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_runtime.request_rules import guarded
 
 
-def guarded(text: str, intent: str | None) -> str | None:
-    """The intent to act on for `text` that NLU classified as `intent`."""
-    text = text or ""
-    if text.startswith("/"):  # a button payload names its intent
-        return intent
-    words = REQUEST_WORDS.get(intent or "")
-    if words is not None and not words.search(text):
-        return "ask_knowledge"
-    if intent == "ask_knowledge" and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
-        return "ask_recommendation"
-    return intent
+# Module level, so that Rasa can resolve the type hints of `process` (it checks them).
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RequestGuard(GraphComponent):
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> RequestGuard:
+        return cls()
 
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
 
-def _register():
-    """The Rasa graph component (imported only in the Rasa runtime)."""
-    from rasa.engine.graph import ExecutionContext, GraphComponent
-    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-    from rasa.engine.storage.resource import Resource
-    from rasa.engine.storage.storage import ModelStorage
-    from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
-    from rasa.shared.nlu.training_data.message import Message
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-    @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-    class RequestGuard(GraphComponent):
-        @classmethod
-        def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                   execution_context: ExecutionContext) -> "RequestGuard":
-            return cls()
-
-        def process_training_data(self, training_data: TrainingData) -> TrainingData:
-            return training_data
-
-        def process(self, messages: list[Message]) -> list[Message]:
-            for message in messages:
-                intent = message.get(INTENT) or {}
-                name = intent.get(INTENT_NAME_KEY)
-                new = guarded(message.get(TEXT) or "", name)
-                if new == name or new is None:
-                    continue
-                message.set(INTENT, {INTENT_NAME_KEY: new, "confidence": intent.get("confidence", 1.0)},
-                            add_to_output=True)
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != new]
-                message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": intent.get("confidence", 1.0)}]
-                            + ranking, add_to_output=True)
-            return messages
-
-    return RequestGuard
-
-
-try:  # in the Rasa runtime: the component config.yml names
-    RequestGuard = _register()
-except ImportError:  # elsewhere (unit tests of the rule in the service runtime): the rule alone
-    pass
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name = intent.get(INTENT_NAME_KEY)
+            new = guarded(message.get(TEXT) or "", name)
+            if new == name or new is None:
+                continue
+            # The rule decided, not DIET's score: full confidence, so that the FallbackClassifier
+            # after it keeps the decision.
+            message.set(INTENT, {INTENT_NAME_KEY: new, "confidence": 1.0}, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != new]
+            message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + ranking,
+                        add_to_output=True)
+        return messages

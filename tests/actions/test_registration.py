@@ -14,8 +14,9 @@ import requests
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.registration import RegistrationApi
 from actions.registration import (
-    UNAVAILABLE, ActionRegistrationNextStep, ActionRegistrationPlan, ActionRegistrationStepDetail, SLOT_FOR_FIELD,
-    ValidateRegistrationPlanForm, facts_from_slots, parse_age, parse_issue_date, parse_yes_no,
+    UNAVAILABLE, ActionRegistrationNextStep, ActionRegistrationPlan, ActionRegistrationQuestion,
+    ActionRegistrationStepDetail, SLOT_FOR_FIELD, ValidateRegistrationPlanForm, facts_from_slots, parse_age,
+    parse_first_class_auth, parse_issue_date, parse_yes_no,
 )
 
 TODAY = date(2026, 11, 25)
@@ -142,7 +143,7 @@ def test_parse_issue_date(text, bare, expected):
     ("今年六十七", True, 67),
     ("我今年58", True, 58),
     ("58了", True, 58),
-    ("我今年58", False, None),
+    ("我今年58", False, 58),  # "今年" + a number is an age in any sentence
     ("2019", True, None),
     ("19年拿的证", True, None),
 ])
@@ -424,3 +425,74 @@ def test_actions_are_declared(domain):
     for name in ("validate_registration_plan_form", "action_registration_plan", "action_registration_next_step",
                  "action_registration_step_detail"):
         assert name in domain["actions"]
+
+
+# ---- a personal question asked outright -------------------------------------------------------------
+
+class GeneralAnswer:
+    """The knowledge action: it answers with the general rule (an answer message with its custom part)."""
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def run(self, dispatcher, tracker, domain):
+        self.asked.append(tracker.latest_message["text"])
+        dispatcher.utter_message(text="二级建造师申请初始、重新注册时……主项120学时，增项60学时。\n来源：注意事项第14条",
+                                 json_message={"type": "answer", "faq_id": "ce_required"})
+        return []
+
+
+def test_a_personal_question_with_every_fact_is_answered_for_that_case(tracker_factory, dispatcher, domain):
+    client, session = api(CE_2019_RE_REGISTRATION)
+    knowledge = GeneralAnswer()
+    action = ActionRegistrationQuestion(client, knowledge, today=lambda: TODAY)
+    events = run(action, dispatcher, tracker_factory("我证书2019年发的，现在想重新注册，要学多少学时？", intent="reg_ask_ce"),
+                 domain)
+    assert "已超过三年" in dispatcher.messages[0]["text"] and "120学时" in dispatcher.messages[0]["text"]
+    assert knowledge.asked == [], "their own case needs no general answer"
+    sent = session.sent[0]["json"]
+    assert sent["certificate_issue_date"] == "2019" and sent["business_type"] == "re_registration"
+    assert slot_events(events)["reg_goal"] == "ce"
+
+
+def test_a_personal_question_missing_a_fact_gets_the_general_rule_at_once(tracker_factory, dispatcher, domain):
+    plan = {**CE_2019_RE_REGISTRATION, "questions": [{"field": "certificate_issue_date",
+                                                       "needed_for": ["continuing_education"]}]}
+    client, _ = api(plan)
+    knowledge = GeneralAnswer()
+    action = ActionRegistrationQuestion(client, knowledge, today=lambda: TODAY)
+    events = run(action, dispatcher, tracker_factory("我爸十几年前考的证 重新注册要学多少学时", intent="reg_ask_ce"), domain)
+    assert knowledge.asked == ["我爸十几年前考的证 重新注册要学多少学时"]
+    assert "120学时" in dispatcher.messages[0]["text"], "answered, not questioned"
+    assert "签发日期" in dispatcher.messages[-1]["text"], "then what would settle their own case"
+    assert slot_events(events)["reg_goal"] == "ce", "the date they give next works out their case"
+
+
+def test_no_hint_follows_a_decline(tracker_factory, dispatcher, domain):
+    plan = {**CE_2019_RE_REGISTRATION, "questions": [{"field": "age", "needed_for": ["eligibility"]}]}
+    client, _ = api(plan)
+
+    class Declines:
+        def run(self, dispatcher, tracker, domain):
+            dispatcher.utter_message(text="抱歉，资料没有写超龄以后已有注册的处理办法。", json_message={"type": "declined"})
+            return []
+
+    action = ActionRegistrationQuestion(client, Declines(), today=lambda: TODAY)
+    run(action, dispatcher, tracker_factory("过了65岁以后证书还有效吗", intent="reg_ask_eligibility"), domain)
+    assert len(dispatcher.messages) == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("一建没考过也没实名过", False),
+    ("一建实名认证办过了", True),
+    ("以前做过一建的实名认证", True),
+    ("证书2019年发的", None),
+])
+def test_first_class_authentication_said_in_a_sentence(text, expected):
+    assert parse_first_class_auth(text) is expected
+
+
+def test_relative_years_count_from_today():
+    assert parse_issue_date("证书今年3月发的", TODAY) == "2026-03"
+    assert parse_issue_date("去年拿的证", TODAY) == "2025"
+    assert parse_issue_date("我今年45", TODAY) is None, "an age, not a date"

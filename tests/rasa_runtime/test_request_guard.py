@@ -1,9 +1,8 @@
-"""A form starts only when the user asks for what it does (rasa_runtime/request_guard.py)."""
+"""A form starts only when the user asks for what it does (rasa_runtime/request_rules.py, applied by
+rasa_runtime/request_guard.py in the NLU pipeline)."""
 import pytest
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
 
-from rasa_runtime.request_guard import RequestGuard, guarded
+from rasa_runtime.request_rules import guarded
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -34,13 +33,26 @@ def test_a_situation_and_which_class_fits_is_a_recommendation_request():
     assert guarded("证件照有什么要求", "ask_knowledge") == "ask_knowledge"
 
 
+def test_signing_up_without_a_question_is_an_enrollment():
+    assert guarded("报AI私塾班 施工管理单科", "ask_knowledge") == "enroll"
+    assert guarded("还是报无忧吧 全科 建筑实务", "nlu_fallback") == "enroll"
+    assert guarded("报AI私塾班多少钱", "ask_knowledge") == "ask_knowledge", "a question about it"
+    assert guarded("AI私塾班", "inform") == "inform", "the answer to a form's question stays"
+
+
 def test_the_component_replaces_the_intent_and_puts_it_first_in_the_ranking():
+    # Imported here: Rasa's engine modules change asyncio for the action tests collected with these.
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from rasa_runtime.request_guard import RequestGuard
+
     message = Message({TEXT: "选的就是福建 还是不行"})
     message.set(INTENT, {"name": "ask_recommendation", "confidence": 0.8})
     message.set(INTENT_RANKING_KEY, [{"name": "ask_recommendation", "confidence": 0.8},
                                      {"name": "ask_knowledge", "confidence": 0.15}])
     RequestGuard().process([message])
-    assert message.get(INTENT) == {"name": "ask_knowledge", "confidence": 0.8}
+    assert message.get(INTENT) == {"name": "ask_knowledge", "confidence": 1.0}
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_knowledge", "ask_recommendation"]
     untouched = Message({TEXT: "我要报名"})
     untouched.set(INTENT, {"name": "enroll", "confidence": 0.9})

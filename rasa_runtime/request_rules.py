@@ -1,0 +1,54 @@
+"""A form starts only when the user asks for what it does.
+
+DIET reads intents from how a message sounds, and a long message about one's situation sounds much
+like a request: "选的就是福建 还是不行" came out as a recommendation request, "证书2019年发的" as an
+enrollment. A form that starts on such a message interrogates a user who asked a question. So a
+form-starting intent is kept only when the message holds a word of that request (推荐/适合/报哪个
+for a recommendation, 报/买/上课 for an enrollment, 电话/回电/联系 for a call-back, 梳理/步骤/办理
+for a registration plan); otherwise the message goes to the knowledge base (ask_knowledge), which
+answers it or says plainly that it cannot. The other way round, a question that describes the
+asker's situation and asks which class fits ("考了两次都没过 哪个班适合我") is a recommendation
+request even when DIET heard a knowledge question.
+
+`guarded(text, intent)` is the rule, on the text as the user wrote it; rasa_runtime/request_guard.py
+applies it in the NLU pipeline, after DIET and before the FallbackClassifier (config.yml).
+"""
+from __future__ import annotations
+
+import re
+
+# The words without which a message does not ask for what the form does.
+REQUEST_WORDS: dict[str, re.Pattern] = {
+    "ask_recommendation": re.compile(r"推荐|推存|推建|tuijian|适合|合适|报哪|选哪|哪个班|哪个套餐|哪种班|什么班|选什么|报什么|建议|"
+                                     r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班"),
+    "enroll": re.compile(r"报|买|上课|参加|培训|交钱|付款|下单|baoming|保名|入学"),
+    "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|call", re.I),
+    "reg_plan_request": re.compile(r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|办理|怎么办|怎么弄|咋办|咋弄|"
+                                   r"要做什么|做哪些|干啥|干嘛|手续|注册|注侧|注销|换单位|开始|准备什么"),
+}
+# "which class fits me", with a fact about the asker: a recommendation request.
+_WHICH_FITS = re.compile(r"(哪个|什么|哪种|哪一个|哪)(班|套餐|课)?.{0,3}(适合|合适)|适合(报)?(哪个|什么|哪种|哪一个)|"
+                         r"(报|选)(哪个|什么|哪种|哪一个)(班|套餐|课)?|推荐(个|一个|一下|下)?(班|套餐|课)")
+_ABOUT_ME = re.compile(r"零基础|0基础|小白|基础|没过|没通过|没考过|考了.{0,3}(次|年)|挂|忙|加班|出差|没时间|现场|工地|经验|"
+                       r"第一次考|刚毕业|转行|外行|上班族")
+# "报AI私塾班 施工管理单科", "还是报无忧吧 全科": signing up, said without a question.
+_SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
+                      r"市政|机电|公路|水利|施工管理|法规)", re.I)
+_ASKS = re.compile(r"[吗嘛呢？?]|多少|几|什么|啥|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以")
+# Intents a rule of this module may replace (never the answer to a form's question: inform stays).
+_QUESTION_LIKE = ("ask_knowledge", "nlu_fallback", None)
+
+
+def guarded(text: str, intent: str | None) -> str | None:
+    """The intent to act on for `text` that NLU classified as `intent`."""
+    text = text or ""
+    if text.startswith("/"):  # a button payload names its intent
+        return intent
+    words = REQUEST_WORDS.get(intent or "")
+    if words is not None and not words.search(text):
+        return "ask_knowledge"
+    if intent in _QUESTION_LIKE + ("inform",) and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
+        return "ask_recommendation"
+    if intent in _QUESTION_LIKE and _SIGN_UP.search(text) and not _ASKS.search(text):
+        return "enroll"
+    return intent
