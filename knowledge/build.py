@@ -44,6 +44,7 @@ from knowledge.tokenize import get_tokenizer
 
 BM25_PARAMS = (0.6, 0.6)  # k1, b of the unit index: chosen by cross-validation on the FAQ variants
 WEIGHT_GRID = [round(0.1 * i, 1) for i in range(11)]
+PENALTY_GRID = [round(0.1 * i, 1) for i in range(6)]
 DEFAULT_FOLDS = 5
 KEEP_VERSIONS = 2
 CALIBRATION_FILE = "calibration.yml"  # under data/eval/: the half of the user messages that chooses thresholds
@@ -166,15 +167,17 @@ class Builder:
         positives = [(r, s, g) for r, s, g, _q in records if g is not None]
         fusion = Fusion()
         accuracy: dict[str, dict[str, float]] = {}
-        for name, mode in (("unit_share_bm25", "bm25"), ("unit_share_dense", "dense"), ("weight_dense", "hybrid")):
+        for name, mode in (("unit_share_bm25", "bm25"), ("unit_share_dense", "dense"), ("weight_dense", "hybrid"),
+                           ("qtype_penalty", "hybrid")):
             acc = {}
-            for w in WEIGHT_GRID:
+            for w in (WEIGHT_GRID if name != "qtype_penalty" else PENALTY_GRID):
                 setattr(fusion, name, w)
                 acc[w] = sum(int(r.ranked(s, mode, fusion, candidates_only=True)[0][0] == g)
                              for r, s, g in positives) / max(1, len(positives))
             best = max(acc.values())
-            # Among equally good weights prefer the one closest to an even blend.
-            setattr(fusion, name, min((w for w, a in acc.items() if a >= best - 1e-9), key=lambda w: abs(w - 0.5)))
+            # Among equally good weights prefer the one closest to an even blend (a penalty: the smallest).
+            prefer = (lambda w: w) if name == "qtype_penalty" else (lambda w: abs(w - 0.5))
+            setattr(fusion, name, min((w for w, a in acc.items() if a >= best - 1e-9), key=prefer))
             accuracy[name] = {str(w): round(a, 4) for w, a in acc.items()}
 
         models, reports = {}, {}

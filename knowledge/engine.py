@@ -41,6 +41,8 @@ GAP_TEXT = "抱歉，{reason}。我不能凭猜测回答，需要的话请回复
 
 # A follow-up that only names what changes ("那企业呢", "延续的话") leans on the previous question.
 _FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
+_YES_NO = re.compile(r"吗|是不是|要不要|需不需要|能不能|可不可以|用不用|会不会|有没有|算不算|[不没]$")
+_STILL_FAILING = re.compile(r"还是不行|还不行|不管用|没用|还是一样|还是报错|还是提示|照样|依然|仍然|还是不能|还是没")
 # "那另一个呢": the other one of a pair the previous question named (data/dictionary/synonyms.yml `pairs`).
 _THE_OTHER = re.compile(r"^(那|那么|还有)?(另一个|另外一个|另外那个|另一种|另外一种|另一家|另一个班|另一个套餐|另外的|另个|其他的|别的)"
                         r"(班|套餐|方式)?(呢|怎么样|咋样|多少钱|价格呢)?$")
@@ -121,11 +123,12 @@ class Scores:
     dense_units: np.ndarray  # best unit cosine
     dense_items: np.ndarray  # centroid cosine
     qtypes: frozenset[str] = frozenset()  # what kind of answer it asks for (knowledge.qtype)
+    clash: np.ndarray | None = None  # per entry: 1.0 where its text cannot give that kind of answer
 
     def masked(self, keep: np.ndarray) -> "Scores":
         z = lambda a: np.where(keep, a, 0.0)  # noqa: E731
         return Scores(self.query, self.tokens, z(self.bm25_units), z(self.bm25_items), z(self.dense_units),
-                      z(self.dense_items), self.qtypes)
+                      z(self.dense_items), self.qtypes, self.clash)
 
 
 class Retriever:
@@ -224,7 +227,8 @@ class Retriever:
         tokens = self.tokenizer.tokens(q)
         vector = self.encoder.encode([q])[0]
         qtypes = frozenset(question_types(q if normalized else basic_normalize(query)))
-        return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector), qtypes)
+        clashes = np.array([clash(set(qtypes), t) for t in self.answer_types], dtype=np.float32) if qtypes else None
+        return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector), qtypes, clashes)
 
     def ranked(self, scores: Scores, mode: str, fusion: Fusion, candidates_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         fused = fusion.fuse(mode, scores)
@@ -252,7 +256,7 @@ class Retriever:
             "bm25_items": float(scores.bm25_items[top]),
             "dense_units": float(scores.dense_units[top]),
             "dense_items": float(scores.dense_items[top]),
-            "qtype_clash": clash(set(scores.qtypes), self.answer_types[top]),
+            "qtype_clash": float(scores.clash[top]) if scores.clash is not None else 0.0,
         }
 
     # -- persistence ---------------------------------------------------------------------------
@@ -452,7 +456,7 @@ class Engine:
             return whole
         if whole.gap_id:  # the message is about something the material lacks
             return whole
-        parts = [dataclasses.replace(self._answer_one(q, None, mode, k), asked=q) for q in questions]
+        parts = [dataclasses.replace(self._answer_one(q, context_question, mode, k), asked=q) for q in questions]
         # Separate questions only if at least two of them are settled on their own, surely (an
         # answer that comes alone, or a decline for a known gap), by different items; otherwise
         # the message asked one thing.
@@ -477,9 +481,9 @@ class Engine:
             return alone
         scores = self._follow_up_scores(context_question, query, mode) if self.is_follow_up(query) else None
         if scores is None:
-            if alone.kind == "answer" or len(query) > 15 or not question_types(basic_normalize(query)):
+            if alone.kind == "answer" or len(query) > 15 or not self._leans_on_context(query):
                 return alone  # complete, or naming nothing the material knows
-            # "交上去以后几天能批" after "重新注册…": what it asks, about the previous question's topic
+            # "交上去以后几天能批", "省份选的就是福建 还是不行": about the previous question's topic
             scores = self.retriever.score(f"{context_question} {query}")
         combined = self._decide(scores, mode, k)
         combined.used_context = True
@@ -507,6 +511,8 @@ class Engine:
         swapped = [a if b == new else b for a, b in r.lexicon.pairs if new in (a, b) and (a if b == new else b) in c]
         best = r.score(f"{c} {new}", normalized=True)
         best_mask, best_score = mentions, float(self.fusion.fuse(mode, best)[mentions].max())
+        if all(w in c for w in f_words):  # "初始注册、重新注册多久" + "那重新注册呢": already asked about it
+            return best.masked(best_mask)
         if swapped:
             best_score = -1.0
         for word in dict.fromkeys(swapped or r.tokenizer.tokens(c, chars=False)):
@@ -533,6 +539,17 @@ class Engine:
             if (a in c) != (b in c):
                 return c.replace(a, b) if a in c else c.replace(b, a)
         return None
+
+    def _leans_on_context(self, query: str) -> bool:
+        """A short message that only makes sense with the previous topic: it asks for a kind of
+        answer (多久, 多少钱), asks yes or no about something the material knows, or says the
+        previous answer did not help ("还是不行")."""
+        basic = basic_normalize(query)
+        if question_types(basic) or _STILL_FAILING.search(basic):
+            return True
+        known = [t for t in self.retriever.tokenizer.tokens(self.retriever.lexicon.normalize_query(query), chars=False)
+                 if t in self.retriever.vocabulary]
+        return bool(_YES_NO.search(basic)) and bool(known)
 
     def is_follow_up(self, query: str) -> bool:
         q = self.retriever.lexicon.normalize_query(query).replace(" ", "")

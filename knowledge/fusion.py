@@ -55,11 +55,14 @@ class Fusion:
     bm25 = unit_share_bm25 * best unit + (1 - unit_share_bm25) * item document
     dense = unit_share_dense * best unit + (1 - unit_share_dense) * centroid
     hybrid = weight_dense * dense + (1 - weight_dense) * bm25
+    and in every mode an entry whose text cannot give the kind of answer asked for (多久 -> no time
+    limit in it, knowledge.qtype) loses `qtype_penalty` of its score.
     """
 
     unit_share_bm25: float = 0.5
     unit_share_dense: float = 0.5
     weight_dense: float = 0.5
+    qtype_penalty: float = 0.0
 
     def bm25(self, s) -> np.ndarray:
         return self.unit_share_bm25 * s.bm25_units + (1.0 - self.unit_share_bm25) * s.bm25_items
@@ -70,12 +73,17 @@ class Fusion:
     def fuse(self, mode: str, s) -> np.ndarray:
         """Entry scores of one retrieval mode; `s` holds the four per-entry component arrays."""
         if mode == "bm25":
-            return self.bm25(s)
-        if mode == "dense":
-            return self.dense(s)
-        if mode == "hybrid":
-            return self.weight_dense * self.dense(s) + (1.0 - self.weight_dense) * self.bm25(s)
-        raise ValueError(f"unknown retrieval mode {mode!r}; expected one of {MODES}")
+            fused = self.bm25(s)
+        elif mode == "dense":
+            fused = self.dense(s)
+        elif mode == "hybrid":
+            fused = self.weight_dense * self.dense(s) + (1.0 - self.weight_dense) * self.bm25(s)
+        else:
+            raise ValueError(f"unknown retrieval mode {mode!r}; expected one of {MODES}")
+        clash = getattr(s, "clash", None)
+        if clash is not None and self.qtype_penalty:
+            fused = fused * (1.0 - self.qtype_penalty * clash)
+        return fused
 
     def to_dict(self) -> dict:
         return asdict(self)
