@@ -252,6 +252,8 @@ class Retriever:
             "margin": float(fused[top]) - second,
             "coverage": coverage(words, weights, self.entry_tokens[top]),
             "unknown": unknown_share(words, weights, self.vocabulary),
+            # a term of the domain dictionary (二建, 实名认证, 无忧取证班 ...) anywhere in the question
+            "domain_term": float(any(w in self.tokenizer.domain_words for w in self.tokenizer.words(scores.query))),
             "bm25_units": float(scores.bm25_units[top]),
             "bm25_items": float(scores.bm25_items[top]),
             "dense_units": float(scores.dense_units[top]),
@@ -379,7 +381,7 @@ class Engine:
 
     # -- decisions -----------------------------------------------------------------------------
     def assess(self, scores: Scores, mode: str) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """(candidates best first, fused scores, p_domain, p_answer) of scored question."""
+        """(candidates best first, fused scores, p_domain, p_answer) of a scored question."""
         r = self.retriever
         fused = self.fusion.fuse(mode, scores)
         everything = np.argsort(-fused, kind="stable")
@@ -407,9 +409,9 @@ class Engine:
         r = self.retriever
         if not scores.tokens:  # nothing but punctuation, particles or an empty string
             return Decision("decline", DECLINE_TEXT, None, None, None, [], [], 0.0, 0.0, scores.query)
-        order, fused, hits = self._ranking(scores, mode, k)
+        _, _, hits = self._ranking(scores, mode, k)
         model = self.decision_models[mode]
-        _, _, p_domain, p = self.assess(scores, mode)
+        order, fused, p_domain, p = self.assess(scores, mode)
         kind = model.kind(p_domain, p)
         e = r.entries[order[0]]
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks

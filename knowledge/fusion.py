@@ -29,7 +29,7 @@ import numpy as np
 MODES = ("bm25", "dense", "hybrid")
 # Features of the best entry (see Retriever.features).
 FEATURES = ("score", "margin", "coverage", "unknown", "bm25_units", "bm25_items", "dense_units", "dense_items",
-            "qtype_clash")
+            "qtype_clash", "domain_term")
 
 # Targets for choosing thresholds on the fold data (used when there is no calibration half).
 ANSWER_PRECISION = 0.95  # of the questions answered directly, at least this share must be right
@@ -175,7 +175,7 @@ class DecisionModel:
 DOMAIN_FEATURES = {
     "bm25": ["bm25_units", "bm25_items", "coverage", "unknown"],
     "dense": ["dense_units", "dense_items", "coverage", "unknown"],
-    "hybrid": ["bm25_units", "bm25_items", "dense_units", "dense_items", "coverage", "unknown"],
+    "hybrid": ["bm25_units", "bm25_items", "dense_units", "dense_items", "coverage", "unknown", "domain_term"],
 }
 ANSWER_FEATURES = ["score", "margin", "coverage", "qtype_clash"]
 

@@ -18,8 +18,9 @@ from knowledge.textnorm import DICTIONARY_DIR, basic_normalize, read_synonyms, r
 
 log = logging.getLogger(__name__)
 
-# Function words, pronouns and question filler that carry no topic. Single characters that do
-# carry one (章, 锁, 证, 课, 钱, 退, 刻 ...) are kept.
+# Function words, pronouns and question filler that carry no topic, and request verbs (推荐, 帮忙:
+# "推荐个耐摔的手机" is about the phone). Single characters that do carry one (章, 锁, 证, 课, 钱,
+# 退, 刻 ...) are kept.
 STOPWORDS = frozenset("""
 的 地 得 了 着 过 吗 呢 啊 吧 呀 哦 嘛 么 哈 嗯 啦 喔 噢 呗 咧 哇 哎 诶 嘞 咯 呐 撒
 我 你 您 他 她 它 我们 你们 他们 她们 咱 咱们 自己 人家 大家 本人
@@ -31,6 +32,7 @@ STOPWORDS = frozenset("""
 一样 东西 可以 能够 可能 大概 具体 以后 之后 之前 以前 时候 一直 特别 平时 真的 还要 需不需要 要不要 行不行
 能不能 会不会 好不好 对不对 有点 一些 那种 这种 怎么回事 咋办 怎么办 怎么弄 怎么搞 咋弄 咋搞 如何是好
 吗吗 呢呢 啊啊 好 好的 行 对 嗯嗯 哈哈 急 急急 救命 求 求助 老师 客服 一直 老是 总是 已经 现在 刚 刚刚 到底 究竟
+推荐 帮忙 帮我 帮
 """.split())
 
 

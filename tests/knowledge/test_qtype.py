@@ -24,3 +24,11 @@ def test_time_limits_prices_hours_and_numbers_are_recognised():
 def test_questions_without_such_a_word_never_clash():
     assert question_types("证件照有什么要求") == set()
     assert clash(set(), set()) == 0.0
+
+
+def test_a_count_of_days_that_tells_the_situation_is_no_question():
+    assert question_types("已经等了好几天了也不知道审到哪一步了") == set()
+    assert question_types("前几年一建实名认证弄过了 二建还要再认证吗") == set()
+    assert question_types("审批要几天") == {"duration"}
+    assert question_types("打电话也没人接 有没有地方能自己查") == set()
+    assert question_types("继续教育客服电话是多少") == {"contact"}
