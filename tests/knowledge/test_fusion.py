@@ -39,13 +39,14 @@ def test_decision_model_is_fitted_to_the_targets_and_round_trips():
     for _ in range(300):  # in domain: high scores, mostly right
         s = rng.uniform(0.5, 1.0)
         rows.append(dict(score=s, margin=rng.uniform(0, 0.4), coverage=rng.uniform(0.5, 1), unknown=rng.uniform(0, 0.3),
-                         bm25_units=s, bm25_items=s, dense_units=s, dense_items=s, qtype_clash=0.0))
+                         bm25_units=s, bm25_items=s, dense_units=s, dense_items=s, qtype_clash=0.0, domain_term=1.0))
         correct.append(rng.uniform() < s)
         negative.append(False)
     for _ in range(100):  # out of domain: low scores, unknown words
         s = rng.uniform(0.0, 0.6)
         rows.append(dict(score=s, margin=rng.uniform(0, 0.1), coverage=rng.uniform(0, 0.5), unknown=rng.uniform(0.3, 1),
-                         bm25_units=s, bm25_items=s, dense_units=s, dense_items=s, qtype_clash=float(rng.uniform() < 0.5)))
+                         bm25_units=s, bm25_items=s, dense_units=s, dense_items=s, qtype_clash=float(rng.uniform() < 0.5),
+                         domain_term=float(rng.uniform() < 0.3)))
         correct.append(False)
         negative.append(True)
     model, report = fit_decision_model("hybrid", rows, np.array(correct), np.array(negative),
