@@ -403,7 +403,8 @@ class ValidateRegistrationPlanForm(FormValidationAction):
         return self._validated("reg_age", age, f"{age}周岁", dispatcher, tracker)
 
     def _choice(self, slot, value, words, dispatcher, tracker):
-        code = parse_choice(str(value), words)
+        # NLU may have cut a stray entity ("从" of "从设计院"): the whole sentence says more.
+        code = parse_choice(str(value), words) or parse_choice(tracker.latest_message.get("text") or "", words)
         if code is None:
             dispatcher.utter_message(response="utter_reg_not_understood")
             return {slot: None}

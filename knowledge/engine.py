@@ -43,7 +43,7 @@ GAP_TEXT = "抱歉，{reason}。我不能凭猜测回答，需要的话请回复
 _FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
 _YES_NO = re.compile(r"吗|是不是|要不要|需不需要|能不能|可不可以|用不用|会不会|有没有|算不算|[不没]$")
 _STILL_FAILING = re.compile(r"还是不行|还不行|不管用|没用|还是一样|还是报错|还是提示|照样|依然|仍然|还是不能|还是没")
-# "那另一个呢": the other one of a pair the previous question named (data/dictionary/synonyms.yml `pairs`).
+# "那另一个呢": the other one of a pair the previous question named (data/dictionary/synonyms.yml `alternatives`).
 _THE_OTHER = re.compile(r"^(那|那么|还有)?(另一个|另外一个|另外那个|另一种|另外一种|另一家|另一个班|另一个套餐|另外的|另个|其他的|别的)"
                         r"(班|套餐|方式)?(呢|怎么样|咋样|多少钱|价格呢)?$")
 
@@ -459,12 +459,9 @@ class Engine:
         if whole.gap_id:  # the message is about something the material lacks
             return whole
         parts = [dataclasses.replace(self._answer_one(q, context_question, mode, k), asked=q) for q in questions]
-        # Separate questions only if at least two of them are settled on their own, surely (an
-        # answer that comes alone, or a decline for a known gap), by different items; otherwise
-        # the message asked one thing.
-        sure = self.decision_models[mode].answer_threshold
-        settled = {d.faq_id or d.gap_id for d in parts
-                   if (d.kind == "answer" and d.confidence >= sure and not d.suggestions) or d.gap_id}
+        # Separate questions only if at least two of them are settled on their own (answered, or
+        # declined for a known gap), by different items; otherwise the message asked one thing.
+        settled = {d.faq_id or d.gap_id for d in parts if d.kind == "answer" or d.gap_id}
         if len(settled) < 2:
             return whole
         first = next(d for d in parts if d.kind == "answer" or d.gap_id)
@@ -509,8 +506,9 @@ class Engine:
         if not f_words or not mentions.any():
             return None
         new = "".join(w for w in r.tokenizer.words(f) if w not in STOPWORDS)
-        # One of a pair for the other ("个人…" + "那企业呢"): that replacement is the reading.
-        swapped = [a if b == new else b for a, b in r.lexicon.pairs if new in (a, b) and (a if b == new else b) in c]
+        # One alternative for another ("个人…" + "那企业呢", "延续注册…" + "那重新注册呢"): that
+        # replacement is the reading.
+        swapped = [t for group in r.lexicon.alternatives if new in group for t in group if t != new and t in c]
         best = r.score(f"{c} {new}", normalized=True)
         best_mask, best_score = mentions, float(self.fusion.fuse(mode, best)[mentions].max())
         if all(w in c for w in f_words):  # "初始注册、重新注册多久" + "那重新注册呢": already asked about it
@@ -537,8 +535,9 @@ class Engine:
         if not _THE_OTHER.match(f):
             return None
         c = lexicon.normalize_query(context)
-        for a, b in lexicon.pairs:
-            if (a in c) != (b in c):
+        for group in lexicon.alternatives:
+            if len(group) == 2 and (group[0] in c) != (group[1] in c):
+                a, b = group
                 return c.replace(a, b) if a in c else c.replace(b, a)
         return None
 

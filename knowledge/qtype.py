@@ -23,7 +23,8 @@ TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # hours of a class or of continuing education
     "hours": (re.compile(r"几个?小时|多少小时|多少课时|几节|课时|多少学时|几个?学时|学多少|学几"),
               re.compile(r"小时|学时")),
-    "price": (re.compile(r"多少钱|价格|价钱|费用|学费|收费|几块|多少米|报价|价位|贵不贵|多贵|便宜|优惠|折扣|打折|划算|要钱|交钱|花钱"),
+    "price": (re.compile(r"多少钱|价格|价钱|费用|学费|收费|几块|多少米|报价|价位|贵不贵|多贵|便宜|优惠|折扣|打折|划算|要钱|交钱|花钱|"
+                         r"(报|买|交|花).{0,10}多少(?!学时|小时|个|天|年|分|科|门)"),
               re.compile(r"¥|\d+\s*元|定价|价格")),
     # a telephone number
     # (not "打电话也没人接": a number is asked for)

@@ -133,14 +133,14 @@ def read_userdict(path: Path | None) -> list[tuple[str, int | None, str | None]]
     return entries
 
 
-def read_pairs(path: Path) -> list[tuple[str, str]]:
-    """Pairs of alternatives ("那另一个呢" swaps one for the other). Missing file: none."""
+def read_alternatives(path: Path) -> list[list[str]]:
+    """Groups of alternatives ("那延续注册呢" after a question about 初始注册). Missing file: none."""
     if not path.is_file():
         return []
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [(str(p[0]).strip(), str(p[1]).strip()) for p in data.get("pairs") or [] if len(p) == 2]
+    return [[str(t).strip() for t in group] for group in data.get("alternatives") or [] if len(group) >= 2]
 
 
 def read_synonyms(path: Path) -> list[list[str]]:
@@ -220,7 +220,7 @@ class Lexicon:
 
     terms: dict[str, float] = field(default_factory=dict)
     synonyms: dict[str, str] = field(default_factory=dict)
-    pairs: list[tuple[str, str]] = field(default_factory=list)  # alternatives, canonical spelling
+    alternatives: list[list[str]] = field(default_factory=list)  # groups of alternatives, canonical spelling
     common_words: frozenset[str] | set[str] = field(default_factory=frozenset)
     latin_words: set[str] = field(default_factory=set)
 
@@ -246,8 +246,8 @@ class Lexicon:
                     lex.synonyms[v] = canonical
         for term in extra_terms:
             lex.add_term(term, 1.0)
-        lex.pairs = [(lex.fold_synonyms(basic_normalize(a)), lex.fold_synonyms(basic_normalize(b)))
-                     for a, b in read_pairs(dictionary_dir / "synonyms.yml")]
+        lex.alternatives = [[lex.fold_synonyms(basic_normalize(t)) for t in group]
+                            for group in read_alternatives(dictionary_dir / "synonyms.yml")]
         return lex
 
     def add_term(self, term: str, weight: float = 1.0) -> None:

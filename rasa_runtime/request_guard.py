@@ -33,10 +33,10 @@ class RequestGuard(GraphComponent):
             new = guarded(message.get(TEXT) or "", name)
             if new == name or new is None:
                 continue
-            # The rule decided, not DIET's score: full confidence, so that the FallbackClassifier
-            # after it keeps the decision.
+            # The rule decided, not DIET's score: full confidence for the new intent and none for the
+            # one it replaced, so that the FallbackClassifier after it (threshold, ambiguity) keeps it.
             message.set(INTENT, {INTENT_NAME_KEY: new, "confidence": 1.0}, add_to_output=True)
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != new]
-            message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + ranking,
-                        add_to_output=True)
+            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in (new, name)]
+            message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + others
+                        + [{INTENT_NAME_KEY: name, "confidence": 0.0}], add_to_output=True)
         return messages

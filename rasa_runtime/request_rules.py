@@ -47,7 +47,7 @@ def guarded(text: str, intent: str | None) -> str | None:
     words = REQUEST_WORDS.get(intent or "")
     if words is not None and not words.search(text):
         return "ask_knowledge"
-    if intent in _QUESTION_LIKE + ("inform",) and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
+    if intent in _QUESTION_LIKE + ("inform", "compare_packages") and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
         return "ask_recommendation"
     if intent in _QUESTION_LIKE and _SIGN_UP.search(text) and not _ASKS.search(text):
         return "enroll"

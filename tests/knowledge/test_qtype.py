@@ -32,3 +32,8 @@ def test_a_count_of_days_that_tells_the_situation_is_no_question():
     assert question_types("审批要几天") == {"duration"}
     assert question_types("打电话也没人接 有没有地方能自己查") == set()
     assert question_types("继续教育客服电话是多少") == {"contact"}
+
+
+def test_a_sign_up_that_asks_how_much_asks_for_a_price():
+    assert question_types("报市政实务单科要多少") == {"price"}
+    assert question_types("报名后要学多少学时") == {"hours"}

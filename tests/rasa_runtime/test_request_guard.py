@@ -53,7 +53,9 @@ def test_the_component_replaces_the_intent_and_puts_it_first_in_the_ranking():
                                      {"name": "ask_knowledge", "confidence": 0.15}])
     RequestGuard().process([message])
     assert message.get(INTENT) == {"name": "ask_knowledge", "confidence": 1.0}
-    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_knowledge", "ask_recommendation"]
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert [r["name"] for r in ranking] == ["ask_knowledge", "ask_recommendation"]
+    assert ranking[1]["confidence"] == 0.0, "no tie for the FallbackClassifier to call ambiguous"
     untouched = Message({TEXT: "我要报名"})
     untouched.set(INTENT, {"name": "enroll", "confidence": 0.9})
     RequestGuard().process([untouched])
