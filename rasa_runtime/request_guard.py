@@ -12,7 +12,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_runtime.request_rules import guarded
+from rasa_runtime.request_rules import decide
 
 
 # Module level, so that Rasa can resolve the type hints of `process` (it checks them).
@@ -30,13 +30,14 @@ class RequestGuard(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             name = intent.get(INTENT_NAME_KEY)
-            new = guarded(message.get(TEXT) or "", name)
-            if new == name or new is None:
+            new, decided = decide(message.get(TEXT) or "", name)
+            if not decided or new is None:
                 continue
             # The rule decided, not DIET's score: full confidence for the new intent and none for the
             # one it replaced, so that the FallbackClassifier after it (threshold, ambiguity) keeps it.
             message.set(INTENT, {INTENT_NAME_KEY: new, "confidence": 1.0}, add_to_output=True)
             others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in (new, name)]
-            message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + others
-                        + [{INTENT_NAME_KEY: name, "confidence": 0.0}], add_to_output=True)
+            replaced = [{INTENT_NAME_KEY: name, "confidence": 0.0}] if name and name != new else []
+            message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + others + replaced,
+                        add_to_output=True)
         return messages

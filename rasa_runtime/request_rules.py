@@ -29,8 +29,10 @@ REQUEST_WORDS: dict[str, re.Pattern] = {
 # "which class fits me", with a fact about the asker: a recommendation request.
 _WHICH_FITS = re.compile(r"(哪个|什么|哪种|哪一个|哪)(班|套餐|课)?.{0,3}(适合|合适)|适合(报)?(哪个|什么|哪种|哪一个)|"
                          r"(报|选)(哪个|什么|哪种|哪一个)(班|套餐|课)?|推荐(个|一个|一下|下)?(班|套餐|课)")
-_ABOUT_ME = re.compile(r"零基础|0基础|小白|基础|没过|没通过|没考过|考了.{0,3}(次|年)|挂|忙|加班|出差|没时间|现场|工地|经验|"
-                       r"第一次考|刚毕业|转行|外行|上班族")
+_ABOUT_ME = re.compile(r"零基础|0基础|小白|基础|没过|没通过|没考过|考(了|过).{0,3}(次|年)|差.{0,2}分|挂|忙|加班|出差|没时间|"
+                       r"现场|工地|经验|第一次考|刚毕业|转行|外行|上班族")
+# "帮我梳理一下…", "一步步带我办": the whole plan for one's own case.
+_PLAN = re.compile(r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋|捋捋|理一下|理理|规划一下|办理清单|列个清单|列一下步骤|注册方案")
 # "报AI私塾班 施工管理单科", "还是报无忧吧 全科": signing up, said without a question.
 _SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
                       r"市政|机电|公路|水利|施工管理|法规)", re.I)
@@ -41,14 +43,24 @@ _QUESTION_LIKE = ("ask_knowledge", "nlu_fallback", None)
 
 def guarded(text: str, intent: str | None) -> str | None:
     """The intent to act on for `text` that NLU classified as `intent`."""
+    return decide(text, intent)[0]
+
+
+def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
+    """(intent, whether a rule of this module decided it) for `text` that NLU classified as `intent`.
+    A rule's decision holds with full confidence; otherwise NLU's intent and score stand."""
     text = text or ""
     if text.startswith("/"):  # a button payload names its intent
-        return intent
+        return intent, False
+    if intent in _QUESTION_LIKE + ("inform", "compare_packages", "ask_recommendation") \
+            and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
+        return "ask_recommendation", True
+    if intent in _QUESTION_LIKE + ("reg_ask_eligibility", "reg_ask_ce", "reg_inform", "reg_plan_request") \
+            and _PLAN.search(text):
+        return "reg_plan_request", True
+    if intent in _QUESTION_LIKE + ("enroll",) and _SIGN_UP.search(text) and not _ASKS.search(text):
+        return "enroll", True
     words = REQUEST_WORDS.get(intent or "")
     if words is not None and not words.search(text):
-        return "ask_knowledge"
-    if intent in _QUESTION_LIKE + ("inform", "compare_packages") and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
-        return "ask_recommendation"
-    if intent in _QUESTION_LIKE and _SIGN_UP.search(text) and not _ASKS.search(text):
-        return "enroll"
-    return intent
+        return "ask_knowledge", True
+    return intent, False

@@ -33,6 +33,18 @@ def test_a_situation_and_which_class_fits_is_a_recommendation_request():
     assert guarded("证件照有什么要求", "ask_knowledge") == "ask_knowledge"
 
 
+def test_a_request_for_ones_own_plan_is_a_plan_request():
+    assert guarded("帮我梳理一下该怎么办注册 刚考过二建 要办初始注册 29岁", "reg_ask_eligibility") == "reg_plan_request"
+    assert guarded("我66岁了还能注册吗", "reg_ask_eligibility") == "reg_ask_eligibility"
+
+
+def test_a_rule_that_matches_confirms_a_weak_intent():
+    from rasa_runtime.request_rules import decide
+
+    assert decide("平时工作很忙 现场经验基本没有 哪个班适合我", "ask_recommendation") == ("ask_recommendation", True)
+    assert decide("我要报名", "enroll") == ("enroll", False), "NLU's own score stands"
+
+
 def test_signing_up_without_a_question_is_an_enrollment():
     assert guarded("报AI私塾班 施工管理单科", "ask_knowledge") == "enroll"
     assert guarded("还是报无忧吧 全科 建筑实务", "nlu_fallback") == "enroll"
