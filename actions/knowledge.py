@@ -84,16 +84,18 @@ class ActionAnswerQuestion(Action):
     def _several(dispatcher: CollectingDispatcher, parts: list[dict[str, Any]]):
         """One message per question, in the order asked, each with its source or its refusal
         (a refusal offers a person)."""
-        last = None
+        answered = []
         for n, part in enumerate(parts, 1):
             head = f"{n}. 关于“{part.get('asked') or ''}”：\n"
             if part.get("decision") == "answer":
                 dispatcher.utter_message(text=head + _with_source(part), json_message=_custom(part))
-                last = part.get("question") or last
+                answered.append(part.get("question") or part.get("asked") or "")
             else:
                 reason = part.get("answer") if part.get("gap") else DECLINE
                 dispatcher.utter_message(text=head + reason, buttons=[HANDOFF_BUTTON])
-        return [SlotSet("faq_id", None)] + ([SlotSet("last_question", last)] if last else [])
+        # Every question answered is context for the next turn ("增项也是这么快吗" after 延续 + 证件照).
+        context = " ".join(q for q in answered if q)
+        return [SlotSet("faq_id", None)] + ([SlotSet("last_question", context)] if context else [])
 
 
 CONTEXT_SLOTS = ("last_question", "reg_business_type")

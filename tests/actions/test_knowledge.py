@@ -67,6 +67,15 @@ def test_several_questions_are_answered_in_the_order_asked(dispatcher, tracker_f
     assert SlotSet("last_question", ANSWER["question"]) in events
 
 
+def test_every_question_answered_in_one_message_is_context_for_the_next(dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {"decision": "answer", "parts": [
+        {**ANSWER, "asked": "证件照多大"}, {**ANSWER, "faq_id": "time_renewal_added", "question": "延续注册多久审批？",
+                                          "asked": "延续多久"}]}
+    events = run(api, tracker_factory("证件照多大 延续多久"), dispatcher, domain)
+    assert SlotSet("last_question", "证件照有什么要求？ 延续注册多久审批？") in events
+
+
 def test_a_message_about_something_else_is_redirected_not_answered(dispatcher, tracker_factory, domain):
     api = MagicMock()
     api.answer.return_value = {**ANSWER, "answer": "官方定价：全科¥6280"}
