@@ -51,6 +51,7 @@ CALIBRATION_FILE = "calibration.yml"  # under data/eval/: the half of the user m
 
 
 AUGMENT_ENCODER = True  # user-like rewrites of the variants (knowledge.augment) as extra training pairs
+ENCODER_REWRITES = 1  # rewrites per variant (2 raised top-1 but not the answers right on the calibration half)
 AUGMENT_CALIBRATION = True  # held-out variants are also asked as user-like rewrites when the decision is fitted
 
 
@@ -66,7 +67,7 @@ def training_pairs(entries, skip: set[tuple[str, int]], augment: bool = AUGMENT_
             if e.kind in ("faq", "gap") and fieldname in ("variant", "answer"):
                 pairs.append((text, e.title))
                 if augment and fieldname == "variant":
-                    pairs += [(v, e.title) for v in variants_of(text, 1, salt="encoder")]
+                    pairs += [(v, e.title) for v in variants_of(text, ENCODER_REWRITES, salt="encoder")]
             elif e.kind == "doc" and fieldname == "section":
                 pairs.append((text, e.title))
     return pairs

@@ -177,7 +177,7 @@ DOMAIN_FEATURES = {
     "dense": ["dense_units", "dense_items", "coverage", "unknown"],
     "hybrid": ["bm25_units", "bm25_items", "dense_units", "dense_items", "coverage", "unknown", "domain_term"],
 }
-ANSWER_FEATURES = ["score", "margin", "coverage", "qtype_clash"]
+ANSWER_FEATURES = ["score", "margin", "coverage", "qtype_clash", "bm25_units", "dense_units", "unknown"]
 
 
 def _lowest_threshold_with_precision(p: np.ndarray, y: np.ndarray, precision: float) -> float:
