@@ -16,10 +16,10 @@ import re
 TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # a time limit or a period: 10个工作日, 2年有效期, 1个工作日内
     # (a count of days that tells the situation, "等了好几天了", "前几年", is no question)
-    "duration": (re.compile(r"多久|多长时间|多少天|(?<![好前这那])几天(?![前了])|几个工作日|多少个工作日|时限|期限|"
-                            r"(?<![好前这那])几年(?![前了])|多少年|(?<![好前这那])几个月(?![前了])|多少个月|多长|"
+    "duration": (re.compile(r"多久|多长时间|多少天|(?<![好前这那有])几天(?![前了])|几个工作日|多少个工作日|时限|期限|"
+                            r"(?<![好前这那有])几年(?![前了])|多少年|(?<![好前这那有])几个月(?![前了])|多少个月|多长|"
                             r"什么时候能|啥时候能|多快"),
-                 re.compile(r"工作日|有效期|年有效|小时|\d+\s*天|\d+\s*年")),
+                 re.compile(r"工作日|有效期|年有效|小时|\d+\s*[天年]|[一二两三四五六七八九十]+\s*个?[天年月]")),
     # hours of a class or of continuing education
     "hours": (re.compile(r"几个?小时|多少小时|多少课时|几节|课时|多少学时|几个?学时|学多少|学几"),
               re.compile(r"小时|学时")),

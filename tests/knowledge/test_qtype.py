@@ -37,3 +37,8 @@ def test_a_count_of_days_that_tells_the_situation_is_no_question():
 def test_a_sign_up_that_asks_how_much_asks_for_a_price():
     assert question_types("报市政实务单科要多少") == {"price"}
     assert question_types("报名后要学多少学时") == {"hours"}
+
+
+def test_years_in_words_are_a_period_and_having_been_away_some_years_is_no_question():
+    assert clash({"duration"}, answer_types("签发日期超过注册之日三年时间的，均需提供继续教育学时")) == 0.0
+    assert question_types("中间有几年没在单位 现在想重新注册") == set()
