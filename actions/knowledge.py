@@ -20,6 +20,9 @@ DECLINE = ("抱歉，这个问题我在现有资料里没有找到答案，不�
 # Declined, with the nearest questions of the material: it still says plainly that there is no answer.
 DECLINE_WITH_RELATED = ("抱歉，这个问题我在现有资料里没有找到确切的答案，不想给您不准确的信息。"
                         "资料里相关的问题有下面这些，如果有您要找的可以点开看看；也可以转人工客服。")
+# An answer overrides NLU's out_of_scope only when the knowledge base is this sure of it (the surest
+# answer it gave an out-of-scope message of the calibration half: 0.55).
+OUT_OF_SCOPE_OVERRIDE = 0.9
 # NLU read the message as being about something else, and the knowledge base is not sure either.
 OUT_OF_SCOPE = ("抱歉，这个我帮不上忙。我是建造师助手，只能解答福建省二级建造师注册办理的问题，"
                 "介绍二建课程并帮您报名。有这方面的问题可以直接问我，其他事情可以回复“转人工”。")
@@ -55,13 +58,17 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
 
-        if len(result.get("parts") or ()) > 1 and (tracker.latest_message.get("intent") or {}).get("name") != "out_of_scope":
+        if len(result.get("parts") or ()) > 1 and ((tracker.latest_message.get("intent") or {}).get("name") != "out_of_scope"
+                                                   or all(p.get("confidence", 0) >= OUT_OF_SCOPE_OVERRIDE
+                                                          for p in result["parts"] if p.get("decision") == "answer")):
             return self._several(dispatcher, result["parts"])
         buttons = _suggestion_buttons(result.get("suggestions"))
         about_else = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
-        if about_else and not faq_id and not result.get("gap"):
+        very_sure = result.get("decision") == "answer" and (result.get("confidence") or 0.0) >= OUT_OF_SCOPE_OVERRIDE
+        if about_else and not faq_id and not result.get("gap") and not very_sure:
             # About something else: the nearest FAQ item would be an answer to another question (a
-            # price for "驾校报名多少钱"). A gap's reason still says what the material lacks.
+            # price for "驾校报名多少钱"). A gap's reason still says what the material lacks, and a
+            # question the knowledge base is very sure of ("签名照要多大") is answered.
             dispatcher.utter_message(text=OUT_OF_SCOPE, buttons=[HANDOFF_BUTTON],
                                      json_message={"type": "declined", "question": text, "gap": None})
             return [SlotSet("faq_id", None)]

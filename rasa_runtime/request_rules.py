@@ -37,6 +37,8 @@ _PLAN = re.compile(r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋
 _SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
                       r"市政|机电|公路|水利|施工管理|法规)", re.I)
 _ASKS = re.compile(r"[吗嘛呢？?]|多少|几|什么|啥|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以")
+# "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
+_ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
 # Intents a rule of this module may replace (never the answer to a form's question: inform stays).
 _QUESTION_LIKE = ("ask_knowledge", "nlu_fallback", None)
 
@@ -60,6 +62,8 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "reg_plan_request", True
     if intent in _QUESTION_LIKE + ("enroll",) and _SIGN_UP.search(text) and not _ASKS.search(text):
         return "enroll", True
+    if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):
+        return "ask_knowledge", True
     words = REQUEST_WORDS.get(intent or "")
     if words is not None and not words.search(text):
         return "ask_knowledge", True

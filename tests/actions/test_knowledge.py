@@ -78,9 +78,17 @@ def test_every_question_answered_in_one_message_is_context_for_the_next(dispatch
 
 def test_a_message_about_something_else_is_redirected_not_answered(dispatcher, tracker_factory, domain):
     api = MagicMock()
-    api.answer.return_value = {**ANSWER, "answer": "官方定价：全科¥6280"}
+    api.answer.return_value = {**ANSWER, "answer": "官方定价：全科¥6280", "confidence": 0.56}
     run(api, tracker_factory("驾校报名多少钱", intent="out_of_scope"), dispatcher, domain)
     assert "帮不上忙" in dispatcher.messages[0]["text"] and "6280" not in dispatcher.messages[0]["text"]
+
+
+def test_a_question_nlu_took_for_something_else_is_answered_when_the_knowledge_base_is_very_sure(
+        dispatcher, tracker_factory, domain):
+    api = MagicMock()
+    api.answer.return_value = {**ANSWER, "confidence": 0.97}
+    run(api, tracker_factory("帮我妈传材料 证件照要多大的", intent="out_of_scope"), dispatcher, domain)
+    assert "30KB" in dispatcher.messages[0]["text"]
 
 
 def test_an_answer_typed_inside_a_form_is_left_to_the_form(dispatcher, tracker_factory, domain):

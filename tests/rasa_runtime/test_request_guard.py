@@ -45,6 +45,12 @@ def test_a_rule_that_matches_confirms_a_weak_intent():
     assert decide("我要报名", "enroll") == ("enroll", False), "NLU's own score stands"
 
 
+def test_an_elliptical_follow_up_is_a_question_not_facts_for_a_form():
+    assert guarded("增项呢", "reg_inform") == "ask_knowledge"
+    assert guarded("那延续的呢", "reg_inform") == "ask_knowledge"
+    assert guarded("2019年", "reg_inform") == "reg_inform"
+
+
 def test_signing_up_without_a_question_is_an_enrollment():
     assert guarded("报AI私塾班 施工管理单科", "ask_knowledge") == "enroll"
     assert guarded("还是报无忧吧 全科 建筑实务", "nlu_fallback") == "enroll"
