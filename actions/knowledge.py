@@ -59,7 +59,7 @@ class ActionAnswerQuestion(Action):
             return [SlotSet("faq_id", None)]
 
         if len(result.get("parts") or ()) > 1 and ((tracker.latest_message.get("intent") or {}).get("name") != "out_of_scope"
-                                                   or all(p.get("confidence", 0) >= OUT_OF_SCOPE_OVERRIDE
+                                                   or any(p.get("confidence", 0) >= OUT_OF_SCOPE_OVERRIDE
                                                           for p in result["parts"] if p.get("decision") == "answer")):
             return self._several(dispatcher, result["parts"])
         buttons = _suggestion_buttons(result.get("suggestions"))

@@ -39,6 +39,9 @@ _SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那�
 _ASKS = re.compile(r"[吗嘛呢？?]|多少|几|什么|啥|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以")
 # "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
 _ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
+# A fact of one's own registration case: the certificate's date, an age, main or added specialty.
+_MY_FACTS = re.compile(r"(证书?|证是|拿证|签发).{0,8}((19|20)\d{2}|[今去前]年)|(19|20)\d{2}\s*年.{0,6}(发|签发|拿|取得|考)|"
+                       r"今年\s*\d{2}(岁|周岁)?(?![\d年])|\d{2}\s*(岁|周岁)|主项|增项(?!注册)")
 # Intents a rule of this module may replace (never the answer to a form's question: inform stays).
 _QUESTION_LIKE = ("ask_knowledge", "nlu_fallback", None)
 
@@ -64,6 +67,8 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "enroll", True
     if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):
         return "ask_knowledge", True
+    if intent in _QUESTION_LIKE and _MY_FACTS.search(text) and not _ASKS.search(text):
+        return "reg_inform", True  # "证书2019年3月发的 一建没弄过": facts of one's own case, asking nothing
     words = REQUEST_WORDS.get(intent or "")
     if words is not None and not words.search(text):
         return "ask_knowledge", True

@@ -51,6 +51,11 @@ def test_an_elliptical_follow_up_is_a_question_not_facts_for_a_form():
     assert guarded("2019年", "reg_inform") == "reg_inform"
 
 
+def test_facts_of_ones_own_case_that_ask_nothing_are_facts_for_the_plan():
+    assert guarded("证书2019年3月发的 一建没弄过", "ask_knowledge") == "reg_inform"
+    assert guarded("证书2019年发的 要学多少学时", "ask_knowledge") == "ask_knowledge", "a question"
+
+
 def test_signing_up_without_a_question_is_an_enrollment():
     assert guarded("报AI私塾班 施工管理单科", "ask_knowledge") == "enroll"
     assert guarded("还是报无忧吧 全科 建筑实务", "nlu_fallback") == "enroll"
