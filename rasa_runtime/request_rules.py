@@ -20,11 +20,13 @@ import re
 # The words without which a message does not ask for what the form does.
 REQUEST_WORDS: dict[str, re.Pattern] = {
     "ask_recommendation": re.compile(r"推荐|推存|推建|tuijian|适合|合适|报哪|选哪|哪个班|哪个套餐|哪种班|什么班|选什么|报什么|建议|"
-                                     r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班"),
+                                     r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班|选(一个|个|一下)?班|报.{0,10}还是|还是.{0,4}(无忧|ai|私塾)", re.I),
     "enroll": re.compile(r"报|买|上课|参加|培训|交钱|付款|下单|baoming|保名|入学"),
-    "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|call", re.I),
-    "reg_plan_request": re.compile(r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|办理|怎么办|怎么弄|咋办|咋弄|"
-                                   r"要做什么|做哪些|干啥|干嘛|手续|注册|注侧|注销|换单位|开始|准备什么"),
+    "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|找人|call", re.I),
+    # (not 注册/办理 alone: "想办初始注册 审批要多久" asks for a time limit, not for a plan)
+    "reg_plan_request": re.compile(r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|怎么办|怎么弄|咋办|咋弄|怎么注册|"
+                                   r"怎么操作|怎么做|怎么换|怎么申请|怎么注侧|安排|帮(我|偶)看(看|下)|要做什么|做哪些|干啥|干嘛|手续|"
+                                   r"开始|准备什么|先做什么|从哪"),
 }
 # "which class fits me", with a fact about the asker: a recommendation request.
 _WHICH_FITS = re.compile(r"(哪个|什么|哪种|哪一个|哪)(班|套餐|课)?.{0,3}(适合|合适)|适合(报)?(哪个|什么|哪种|哪一个)|"
@@ -36,7 +38,7 @@ _PLAN = re.compile(r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋
 # "报AI私塾班 施工管理单科", "还是报无忧吧 全科": signing up, said without a question.
 _SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
                       r"市政|机电|公路|水利|施工管理|法规)", re.I)
-_ASKS = re.compile(r"[吗嘛呢？?]|多少|几|什么|啥|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以")
+_ASKS = re.compile(r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以|要不要|需不需要")
 # "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
 _ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
 # A fact of one's own registration case: the certificate's date, an age, main or added specialty.
