@@ -38,7 +38,8 @@ _PLAN = re.compile(r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋
 # "报AI私塾班 施工管理单科", "还是报无忧吧 全科": signing up, said without a question.
 _SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
                       r"市政|机电|公路|水利|施工管理|法规)", re.I)
-_ASKS = re.compile(r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以|要不要|需不需要")
+_ASKS = re.compile(r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以|要不要|需不需要|"
+                   r"用不用|算算|算一下|[不没][。!！]*$")
 # "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
 _ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
 # A fact of one's own registration case: the certificate's date, an age, main or added specialty.
@@ -69,7 +70,7 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "enroll", True
     if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):
         return "ask_knowledge", True
-    if intent in _QUESTION_LIKE and _MY_FACTS.search(text) and not _ASKS.search(text):
+    if intent in _QUESTION_LIKE + ("reg_ask_ce", "reg_ask_eligibility") and _MY_FACTS.search(text) and not _ASKS.search(text):
         return "reg_inform", True  # "证书2019年3月发的 一建没弄过": facts of one's own case, asking nothing
     words = REQUEST_WORDS.get(intent or "")
     if words is not None and not words.search(text):
