@@ -358,26 +358,23 @@ class Engine:
         return Hit(e.id, e.kind, e.faq_id, e.title, e.text, round(float(fused[i]), 4), round(float(bm25[i]), 4),
                    round(float(dense[i]), 4), e.source_doc, e.source_section)
 
-    def _ranking(self, scores: Scores, mode: str, k: int) -> tuple[np.ndarray, np.ndarray, list[Hit]]:
-        """(decision candidates best first, fused scores, the k best entries of any kind as hits)."""
-        fused = self.fusion.fuse(mode, scores)
+    def _hits(self, scores: Scores, mode: str, fused: np.ndarray, k: int) -> list[Hit]:
+        """The k best entries of any kind (FAQ items, gaps, document sections) as hits."""
         everything = np.argsort(-fused, kind="stable")
-        candidates = everything[self.retriever.candidate[everything]]
         if mode == "bm25":
             bm25, dense = fused, self.fusion.dense(scores)
         elif mode == "dense":
             bm25, dense = self.fusion.bm25(scores), fused
         else:
             bm25, dense = self.fusion.bm25(scores), self.fusion.dense(scores)
-        hits = [self._hit(i, fused, bm25, dense) for i in everything[:k] if fused[i] > 0]
-        return candidates, fused, hits
+        return [self._hit(i, fused, bm25, dense) for i in everything[:k] if fused[i] > 0]
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """The k best entries (FAQ items and document sections) for a question."""
         scores = self.retriever.score(query)
         if not scores.tokens:
             return []
-        return self._ranking(scores, mode, k)[2]
+        return self._hits(scores, mode, self.fusion.fuse(mode, scores), k)
 
     # -- decisions -----------------------------------------------------------------------------
     def assess(self, scores: Scores, mode: str) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -409,9 +406,9 @@ class Engine:
         r = self.retriever
         if not scores.tokens:  # nothing but punctuation, particles or an empty string
             return Decision("decline", DECLINE_TEXT, None, None, None, [], [], 0.0, 0.0, scores.query)
-        _, _, hits = self._ranking(scores, mode, k)
         model = self.decision_models[mode]
         order, fused, p_domain, p = self.assess(scores, mode)
+        hits = self._hits(scores, mode, fused, k)
         kind = model.kind(p_domain, p)
         e = r.entries[order[0]]
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
@@ -434,7 +431,7 @@ class Engine:
         if not faq:
             return []
         top = fused[faq[0]]
-        picks = [i for i in faq[:3] if fused[i] >= 0.5 * top] or faq[:2]
+        picks = [i for i in faq[:3] if fused[i] >= 0.5 * top]
         if len(picks) < 2:
             picks = faq[:2]
         return [{"faq_id": r.entries[i].faq_id, "question": r.entries[i].title} for i in picks]
