@@ -47,13 +47,18 @@ def to_half_width(text: str) -> str:
 
 def clean_message(text: str) -> str:
     """Trim, drop invisible and control characters, fold full-width alphanumerics, squeeze spaces,
-    and write traditional characters in simplified form (Rasa's NLU is trained on simplified)."""
+    write traditional characters in simplified form and pinyin typed among Chinese in characters
+    ("没guo" -> 没过, knowledge/chat_pinyin.py): Rasa's NLU and the forms read simplified characters."""
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     text = to_half_width(text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return to_simplified(text) if _has_cjk(text) else text
+    if not _has_cjk(text):
+        return text
+    from knowledge.chat_pinyin import spell_chat_pinyin  # imports this module
+
+    return spell_chat_pinyin(to_simplified(text))
 
 
 def _has_cjk(text: str) -> bool:
@@ -71,6 +76,8 @@ _opencc = None
 def to_simplified(text: str) -> str:
     """Traditional to simplified Chinese (OpenCC t2s), loaded once on first use."""
     global _opencc
+    if not _has_cjk(text):
+        return text
     if _opencc is None:
         with _opencc_lock:
             if _opencc is None:
@@ -206,6 +213,8 @@ def _term_keys(term: str) -> set[tuple[str, ...]]:
 
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _MIN_PINYIN_LETTERS = 4
+_QUERY_CACHE_SIZE = 512
+_MAX_PINYIN_WORD = 80  # letters; nobody types more pinyin without a space (bounds the segmentation)
 
 
 @dataclass
@@ -227,6 +236,7 @@ class Lexicon:
     def __post_init__(self) -> None:
         self._compiled = False
         self._lock = threading.Lock()
+        self._query_cache: dict[str, str] = {}
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -282,6 +292,8 @@ class Lexicon:
                 values.sort(key=lambda wt: (-wt[0], wt[1]))
             self._cjk_index = cjk
             self._latin_index = {k: v[1] for k, v in latin.items()}
+            # Every beginning of a term's pinyin: a span of words that is not one cannot grow into a term.
+            self._latin_prefixes = {k[:n] for k in self._latin_index for n in range(1, len(k) + 1)}
             self._max_latin_key = max((len(k) for k in self._latin_index), default=0)
             # Canonical terms match themselves, so "手机号" is not read as "手机" + "号".
             self._fold = dict(self.synonyms)
@@ -312,17 +324,28 @@ class Lexicon:
             pos = match.end()
             words = match.group(0).split(" ")
             pieces: list[str] = []
+            keys = [_fuzzy(w) for w in words]
             i = 0
             while i < len(words):
-                # Longest span of consecutive words that spells one term ("shouji hao" -> 手机号).
-                for j in range(len(words), i, -1):
-                    span = "".join(words[i:j])
-                    if span not in self.synonyms and (j - i > 1 or span not in self.latin_words):
-                        term = self._spell(span)
-                        if term is not None:
-                            pieces.append(term)
-                            i = j
-                            break
+                # Longest span of consecutive words that spells one term ("shouji hao" -> 手机号);
+                # a single word may spell several ("shoujihao"). Spans longer than the longest
+                # term's pinyin are not tried: the work stays linear in the message's length
+                # (every span of a long run of letters cost seconds).
+                found: tuple[str, int] | None = None
+                if words[i] not in self.synonyms and words[i] not in self.latin_words:
+                    term = self._spell(words[i])
+                    if term is not None:
+                        found = (term, i + 1)
+                key = keys[i]
+                for j in range(i + 2, len(words) + 1):
+                    key += keys[j - 1]
+                    if key not in self._latin_prefixes:
+                        break
+                    if key in self._latin_index:
+                        found = (self._latin_index[key], j)
+                if found is not None:
+                    pieces.append(found[0])
+                    i = found[1]
                 else:
                     pieces.append(words[i])
                     i += 1
@@ -357,7 +380,7 @@ class Lexicon:
 
     def _spell(self, word: str) -> str | None:
         """The term(s) a latin word spells in pinyin, or None. Splits "shoujihao" into terms."""
-        if len(word) < _MIN_PINYIN_LETTERS or word in self.latin_words:
+        if len(word) < _MIN_PINYIN_LETTERS or word in self.latin_words or len(word) > _MAX_PINYIN_WORD:
             return None
         key = _fuzzy(word)
         if key in self._latin_index:
@@ -428,15 +451,26 @@ class Lexicon:
             return term
         return None
 
+    def clear_cache(self) -> None:
+        self._query_cache.clear()
+
     # -- the whole pipeline --------------------------------------------------------------------
     def normalize_text(self, text: str) -> str:
         return self.fold_synonyms(basic_normalize(text))
 
     def normalize_query(self, text: str) -> str:
-        text = basic_normalize(text)
-        text = self.convert_pinyin(text)
-        text = self.correct_homophones(text)
-        return self.fold_synonyms(text)
+        # One answer normalises the same message several times (whole, parts, follow-up checks).
+        cached = self._query_cache.get(text)
+        if cached is not None:
+            return cached
+        normalized = self.fold_synonyms(self.correct_homophones(self.convert_pinyin(basic_normalize(text))))
+        if len(self._query_cache) >= _QUERY_CACHE_SIZE:
+            try:
+                self._query_cache.pop(next(iter(self._query_cache)))  # oldest first
+            except (KeyError, StopIteration, RuntimeError):  # another thread trimmed it first
+                pass
+        self._query_cache[text] = normalized
+        return normalized
 
 
 # ---------------------------------------------------------------------------------------------
