@@ -12,6 +12,7 @@ from bot.db import open_database
 from bot.errors import install_error_handlers
 from bot.limits import RequestLimits
 from bot.logging_setup import configure_logging
+from bot.lookup_throttle import LookupThrottle
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
 from bot.routes import chat, courses, feedback, health, knowledge, registration, staff, wechat
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_ip_per_minute,
                                          settings.redis_url)
+    app.state.lookup_throttle = LookupThrottle(settings.enrollment_lookup_max_failures,
+                                               settings.enrollment_lookup_window_seconds, settings.redis_url)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport)
     install_error_handlers(app)
     # Body size and JSON nesting limits, before any endpoint reads a body (inside CORS, so a 413 is readable).

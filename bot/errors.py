@@ -22,6 +22,7 @@ _FIELD_HINTS = {
     "name": "请填写姓名 name（2-30个字的中文或英文）。",
     "mobile": "请填写手机号 mobile（11位中国大陆手机号，例如 138 1234 5678）。",
     "phone": "手机号 phone 请填写11位中国大陆手机号，例如 138 1234 5678。",
+    "number": "请填写报名号 number（报名成功时给出的，例如 EN20261124-7KQ3XM2P）。",
     "package": "请填写套餐 package（套餐名称或 id，例如 无忧取证班 / wuyou）。",
     "subjects": "请至少选择一个科目 subjects（科目名称或 id 的列表，最多10个），例如 [\"施工管理\", \"建筑实务\"]。",
     "preferred_time": "方便接电话的时间 preferred_time 请写在50个字以内，例如“工作日晚上”。",

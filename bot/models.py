@@ -62,7 +62,7 @@ class Enrollment(Base):
     __tablename__ = "enrollments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)  # EN20261124-7KQ3
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # EN20261124-7KQ3XM2P (4 characters before)
     name: Mapped[str] = mapped_column(String(30))
     mobile: Mapped[str] = mapped_column(String(11))  # 11 digits, normalised
     package_id: Mapped[str] = mapped_column(String(32))
@@ -74,7 +74,7 @@ class Enrollment(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     # A client's Idempotency-Key: the same key never creates a second enrollment.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    # What the key was used for, to refuse the same key with a different enrollment.
+    # What the key was used for (sender and content), to refuse the same key for anything else.
     fingerprint: Mapped[str] = mapped_column(String(64))
     # sender + mobile + package + subjects while the enrollment is not cancelled: the same person
     # submitting the same enrollment again gets the existing one.
@@ -109,6 +109,8 @@ class Lead(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="new")
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Sender and content the key was used for (NULL: stored before migration 0002).
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -32,5 +32,6 @@ WECHAT_NOT_CONFIGURED = "微信公众号接入尚未配置（缺少 WECHAT_TOKEN
 WECHAT_SAFE_MODE_NOT_CONFIGURED = "微信公众号安全模式尚未配置（缺少或无效的 WECHAT_AES_KEY / WECHAT_APPID）。"
 WECHAT_BAD_SIGNATURE = "签名校验失败。"
 WECHAT_STALE_TIMESTAMP = "请求时间戳无效或已过期。"
+WECHAT_REPLAYED = "这个签名已用于另一条消息，请求被拒绝。"
 WECHAT_MALFORMED = "消息格式不正确。"
 WECHAT_TOO_LARGE = "消息体过大。"

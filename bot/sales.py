@@ -4,12 +4,17 @@ No HTTP here (bot/routes/courses.py is the web layer) and no commit: the caller 
 transaction, so a request writes everything or nothing.
 
 Duplicates. An enrollment is never created twice for
-- the same `Idempotency-Key` (a client retrying a request): the stored enrollment is returned;
-  the same key with a different enrollment is refused (IdempotencyConflict);
+- the same `Idempotency-Key` (a client retrying a request): the stored enrollment is returned
+  only to the same request again (same sender, name, mobile, package and subjects, the
+  `fingerprint`); the same key with another sender or other content is refused
+  (IdempotencyConflict), so a key never hands one person's record to another;
 - the same sender submitting the same enrollment (mobile + package + subjects) while the first
   one is not cancelled (`dedup_key`, a unique column released on cancellation).
 Both are unique columns, so two requests racing each other still produce one row: the loser's
 INSERT fails inside a SAVEPOINT and it returns the winner's row.
+
+Leads follow the same key rule. A sender asking again for a call-back on the same number while
+the first request is open replaces that request with the new one (never another sender's).
 """
 from __future__ import annotations
 
@@ -37,6 +42,9 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$")
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+# 8 of 32 characters: 2^40 numbers a day, so that numbers cannot be swept even with a known phone
+# (the owner lookup is also throttled, bot/lookup_throttle.py). Numbers of 4 written before stay valid.
+NUMBER_CHARS = 8
 
 ENROLLMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("contacted", "paid", "cancelled"),
@@ -48,7 +56,7 @@ STATUS_LABELS = {"new": "待联系", "contacted": "已联系", "paid": "已付�
 
 
 class IdempotencyConflict(Exception):
-    """The Idempotency-Key was already used for a different request."""
+    """The Idempotency-Key was already used for a different request (other content or another sender)."""
 
 
 class StatusChangeRefused(Exception):
@@ -104,7 +112,17 @@ def _digest(*parts: object) -> str:
 
 
 def _fingerprint(data: EnrollmentInput) -> str:
-    return _digest(data.mobile, data.quote.package.id, sorted(s.id for s in data.quote.subjects))
+    """What an Idempotency-Key is bound to: who sent it and everything they typed or chose."""
+    return _digest("enrollment/2", data.sender, data.name, data.mobile, data.quote.package.id,
+                   sorted(s.id for s in data.quote.subjects))
+
+
+def _same_request(existing: Enrollment, data: EnrollmentInput) -> bool:
+    if existing.fingerprint == _fingerprint(data):
+        return True
+    # Rows written before the fingerprint covered sender and name: their retries still succeed.
+    legacy = _digest(data.mobile, data.quote.package.id, sorted(s.id for s in data.quote.subjects))
+    return existing.fingerprint == legacy and existing.sender == data.sender and existing.name == data.name
 
 
 def _dedup_key(data: EnrollmentInput) -> str | None:
@@ -115,7 +133,7 @@ def _dedup_key(data: EnrollmentInput) -> str | None:
 
 def new_enrollment_number(now: datetime | None = None) -> str:
     day = (now or utcnow()).astimezone(CHINA)
-    return f"EN{day:%Y%m%d}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(4))
+    return f"EN{day:%Y%m%d}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(NUMBER_CHARS))
 
 
 def quote_record(quote: Quote) -> dict:
@@ -146,7 +164,7 @@ def create_enrollment(session: Session, data: EnrollmentInput, idempotency_key: 
     for _attempt in range(8):
         existing = _existing_enrollment(session, idempotency_key, dedup)
         if existing is not None:
-            if idempotency_key and existing.idempotency_key == idempotency_key and existing.fingerprint != fingerprint:
+            if idempotency_key and existing.idempotency_key == idempotency_key and not _same_request(existing, data):
                 raise IdempotencyConflict(idempotency_key)
             return existing, False
         enrollment = Enrollment(
@@ -224,29 +242,47 @@ class LeadInput:
     channel: str | None = None
 
 
+_LEAD_FIELDS = ("name", "mobile", "preferred_time", "question", "package_id", "channel")
+
+
+def _lead_fingerprint(data: LeadInput) -> str:
+    return _digest("lead/1", data.sender, *(getattr(data, f) for f in _LEAD_FIELDS), list(data.subject_ids or ()))
+
+
+def _replay_lead(existing: Lead, data: LeadInput, key: str) -> tuple[Lead, bool]:
+    """The lead stored under `key`, for the request that stored it; anyone else gets IdempotencyConflict."""
+    if existing.fingerprint is not None:
+        same = existing.fingerprint == _lead_fingerprint(data)
+    else:  # stored before leads had a fingerprint: at least the same person and number
+        same = existing.sender == data.sender and existing.mobile == data.mobile and existing.name == data.name
+    if not same:
+        raise IdempotencyConflict(key)
+    return existing, False
+
+
 def create_lead(session: Session, data: LeadInput, idempotency_key: str | None) -> tuple[Lead, bool]:
-    """(lead, created). A retry with the same key returns the stored lead; the same sender asking
-    again for a call-back on the same number while the first request is still open updates it."""
+    """(lead, created). A retry with the same key and content returns the stored lead (the same key
+    with other content or another sender: IdempotencyConflict). The same sender asking again for a
+    call-back on the same number while the first request is open replaces it with this request:
+    what the person asked last is what the consultant sees, and nothing of the old one is kept."""
     if idempotency_key:
         existing = session.scalar(select(Lead).where(Lead.idempotency_key == idempotency_key))
         if existing is not None:
-            return existing, False
+            return _replay_lead(existing, data, idempotency_key)
     if data.sender:
         existing = session.scalar(
             select(Lead).where(Lead.sender == data.sender, Lead.mobile == data.mobile, Lead.status == "new")
             .order_by(Lead.id.desc()).limit(1)
         )
         if existing is not None:
-            existing.name = data.name
-            for attr in ("preferred_time", "question", "package_id", "channel"):
-                if getattr(data, attr):
-                    setattr(existing, attr, getattr(data, attr))
-            if data.subject_ids:
-                existing.subject_ids = list(data.subject_ids)
+            for attr in _LEAD_FIELDS:
+                setattr(existing, attr, getattr(data, attr))
+            existing.subject_ids = list(data.subject_ids) if data.subject_ids else None
             return existing, False
     lead = Lead(name=data.name, mobile=data.mobile, preferred_time=data.preferred_time, question=data.question,
                 package_id=data.package_id, subject_ids=list(data.subject_ids) if data.subject_ids else None,
-                sender=data.sender, channel=data.channel, status="new", idempotency_key=idempotency_key)
+                sender=data.sender, channel=data.channel, status="new", idempotency_key=idempotency_key,
+                fingerprint=_lead_fingerprint(data))
     try:
         with session.begin_nested():
             session.add(lead)
@@ -254,7 +290,7 @@ def create_lead(session: Session, data: LeadInput, idempotency_key: str | None) 
         existing = session.scalar(select(Lead).where(Lead.idempotency_key == idempotency_key))
         if existing is None:
             raise
-        return existing, False
+        return _replay_lead(existing, data, idempotency_key)
     return lead, True
 
 

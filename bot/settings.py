@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Rate limiting on public endpoints: requests per minute per sender and per client IP.
     rate_limit_per_minute: int = 60
     rate_limit_per_ip_per_minute: int = 600
+    # Owner lookup of an enrollment (POST /api/enrollments/lookup): failed lookups allowed per
+    # enrollment number and per phone within the window, then 429 (bot/lookup_throttle.py).
+    enrollment_lookup_max_failures: int = Field(5, ge=1)
+    enrollment_lookup_window_seconds: int = Field(600, ge=1)
     # Shared state for several bot/ workers (rate limits, WeChat retry dedup and access token); empty = in memory.
     redis_url: str = ""
     # Request limits checked before any endpoint parses a body (bot/limits.py): larger bodies get

@@ -7,9 +7,11 @@ Public (the chat actions and the web widget call these):
   POST /api/quotes                price of a package for a set of subjects (rule: bot/pricing.py)
   POST /api/recommendations       which package fits a profile, with the catalogue's reasons
   POST /api/enrollments           sign up; Idempotency-Key header; 201 new, 200 existing
-  GET  /api/enrollments/{no}      the owner (?phone=) or staff
+  POST /api/enrollments/lookup    the owner: {"number", "phone"} in the body (never in the URL),
+                                  throttled per number and per phone (bot/lookup_throttle.py)
   POST /api/leads                 a call-back request for a course consultant
 Staff only (Authorization: Bearer <STAFF_TOKEN>):
+  GET   /api/enrollments/{no}     the full record (without the token: 410, use the lookup above)
   GET   /api/enrollments          filter by status, package, dates (China time), phone, sender
   PATCH /api/enrollments/{no}     status: new -> contacted -> paid; cancelled
   GET   /api/enrollments/{no}/conversation   the chat that produced it (from Rasa's tracker store)
@@ -51,7 +53,11 @@ router = APIRouter(tags=["courses"])
 
 NOT_FOUND = "没有找到这条报名记录，请核对报名号和报名时填写的手机号。"
 LEAD_NOT_FOUND = "没有找到这条回电请求。"
-KEY_CONFLICT = "这个 Idempotency-Key 已用于另一份内容不同的报名；新的报名请使用新的 Idempotency-Key。"
+KEY_CONFLICT = "这个 Idempotency-Key 已用于另一份报名（内容或提交者不同）；新的报名请使用新的 Idempotency-Key。"
+LEAD_KEY_CONFLICT = "这个 Idempotency-Key 已用于另一条回电请求（内容或提交者不同）；新的请求请使用新的 Idempotency-Key。"
+LOOKUP_MOVED = ("查询报名记录请改用 POST /api/enrollments/lookup，在请求体中提供报名号 number 和报名时填写的手机号 phone"
+                "（手机号不要放在网址里）。")
+LOOKUP_THROTTLED = "查询失败的次数太多，请{minutes}分钟后再试；如需帮助请联系客服。"
 CATALOGUE_DOWN = "课程信息暂时无法读取，请稍后再试。"
 NO_CONVERSATION = "这条记录没有关联的会话（不是在对话中提交的）。"
 RASA_DOWN = "暂时无法读取会话记录（对话服务不可用），请稍后再试。"
@@ -97,7 +103,7 @@ def _number(value: str) -> str:
     return value
 
 
-EnrollmentNo = Annotated[str, Path(description="报名号，如 EN20261124-AB12"), AfterValidator(_number)]
+EnrollmentNo = Annotated[str, Path(description="报名号，如 EN20261124-7KQ3XM2P"), AfterValidator(_number)]
 
 
 # -- request bodies -------------------------------------------------------------------------------
@@ -160,6 +166,26 @@ class LeadRequest(_Contact):
 
     _subjects = field_validator("subjects", mode="before")(_subject_list)
     _text = field_validator("preferred_time", "question")(_no_control)
+
+
+class LookupRequest(BaseModel):
+    """The owner's lookup: the phone travels in the body, so it stays out of URLs and access logs."""
+    number: str = Field(..., min_length=1, max_length=32, description="报名号，如 EN20261124-7KQ3XM2P")
+    phone: str = Field(..., max_length=30, validation_alias=AliasChoices("phone", "mobile"),
+                       description="报名时填写的手机号")
+
+    @field_validator("number")
+    @classmethod
+    def _clean_number(cls, value: str) -> str:
+        return _number(value).strip().upper()
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        try:
+            return sales.normalize_mobile(value)
+        except ValueError as exc:
+            raise _hint("phone", str(exc)) from None
 
 
 class MatchRequest(BaseModel):
@@ -258,6 +284,16 @@ def enrollment_out(cat: Catalogue, e: Enrollment, staff: bool) -> dict[str, Any]
     }
     if staff:
         out.update(sender=e.sender, channel=e.channel, updated_at=_iso(e.updated_at))
+    return out
+
+
+def lead_receipt(cat: Catalogue, lead: Lead) -> dict[str, Any]:
+    """The public answer to a call-back request: what this request stored, never the full number,
+    the sender, or the times of a request made earlier."""
+    out = lead_out(cat, lead)
+    for staff_only in ("sender", "channel", "created_at", "updated_at"):
+        out.pop(staff_only)
+    out["mobile"] = sales.mask_mobile(lead.mobile)
     return out
 
 
@@ -418,27 +454,38 @@ def staff_list_enrollments(
         return {"total": total, "items": [enrollment_out(cat, e, staff=True) for e in rows]}
 
 
-@router.get("/api/enrollments/{number}")
-def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueDep,
-                   phone: str | None = Query(None, max_length=30, description="报名时填写的手机号")) -> dict[str, Any]:
-    staff = is_staff(request)
-    if not staff:  # owners look up by number + phone: limit guessing
-        request.app.state.rate_limiter.check(client_ip(request))
-    if not staff and not phone:
-        raise RequestValidationError([{"loc": ("query", "phone"), "type": "missing", "msg": "phone required",
-                                       "ctx": {"reason": "请提供报名时填写的手机号（?phone=...）来查询报名记录。"}}])
+@router.post("/api/enrollments/lookup",
+             responses={404: {"description": "no enrollment with this number and phone (one answer for both)"},
+                        429: {"description": "too many failed lookups of this number or with this phone"}})
+def lookup_enrollment(body: LookupRequest, request: Request, cat: CatalogueDep) -> dict[str, Any]:
+    """The owner's view of an enrollment, by its number and the phone given when enrolling."""
+    request.app.state.rate_limiter.check(client_ip(request))
+    throttle = request.app.state.lookup_throttle
+    counted = throttle.attempt(body.number, body.phone)
+    if counted is None:
+        log.info("enrollment lookup throttled (too many failures for this number or phone)")
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            detail=LOOKUP_THROTTLED.format(minutes=max(1, round(throttle.window_seconds / 60))),
+                            headers={"Retry-After": str(throttle.window_seconds)})
+    with _db(request).transaction(write=False) as session:
+        enrollment = sales.get_enrollment(session, body.number)
+        if enrollment is None or enrollment.mobile != body.phone:  # one answer for both: nothing leaks
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+        throttle.succeeded(counted)
+        return enrollment_out(cat, enrollment, staff=False)
+
+
+@router.get("/api/enrollments/{number}", responses={410: {"description": "owners: use POST /api/enrollments/lookup"}})
+def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueDep) -> dict[str, Any]:
+    """Staff: the full record. The owner's lookup moved to POST /api/enrollments/lookup (the phone
+    no longer goes in the URL, where proxies and access logs keep it)."""
+    if not is_staff(request):
+        raise HTTPException(status.HTTP_410_GONE, detail=LOOKUP_MOVED)
     with _db(request).transaction(write=False) as session:
         enrollment = sales.get_enrollment(session, number)
         if enrollment is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
-        if not staff:
-            try:
-                owner = sales.normalize_mobile(phone) == enrollment.mobile
-            except ValueError:
-                owner = False
-            if not owner:  # same answer as "no such number": nothing leaks
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
-        return enrollment_out(cat, enrollment, staff=staff)
+        return enrollment_out(cat, enrollment, staff=True)
 
 
 @router.patch("/api/enrollments/{number}", dependencies=[Depends(require_staff)])
@@ -471,7 +518,9 @@ async def enrollment_conversation(number: EnrollmentNo, request: Request) -> dic
 
 # -- leads ------------------------------------------------------------------------------------------
 
-@router.post("/api/leads", status_code=status.HTTP_201_CREATED)
+@router.post("/api/leads", status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "a retry, or the same sender's open request replaced by this one"},
+                        409: {"description": "Idempotency-Key reused for another request"}})
 def create_lead(body: LeadRequest, request: Request, response: Response, cat: CatalogueDep,
                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     request.app.state.rate_limiter.check(client_ip(request), body.sender)
@@ -494,10 +543,12 @@ def create_lead(body: LeadRequest, request: Request, response: Response, cat: Ca
         sender=body.sender, channel=body.channel,
     )
     with _db(request).transaction() as session:
-        lead, created = sales.create_lead(session, data, idempotency_key)
+        try:
+            lead, created = sales.create_lead(session, data, idempotency_key)
+        except sales.IdempotencyConflict:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=LEAD_KEY_CONFLICT)
         session.flush()
-        out = lead_out(cat, lead)
-    out["mobile"] = sales.mask_mobile(out["mobile"])  # the public answer never echoes the full number
+        out = lead_receipt(cat, lead)
     out["created"] = created
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     log.info("lead %s %s (channel %s)", lead.id, "created" if created else "updated", lead.channel or "-")

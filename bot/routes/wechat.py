@@ -10,6 +10,9 @@ in time, so a retry gets the same reply again (WeChat shows a message's reply on
 repairs a lost response). If the first request is still being answered, the retry gets `success`:
 the first one answers. Either way Rasa sees the message once.
 
+Replays: a signed (timestamp, nonce) carries one body (bot/wechat/replay.py): the same bytes again
+are a retry as above, another body under a signature already seen is a 403.
+
 Slow path: when the bot has not answered within the budget, WeChat gets `success` at once and the
 reply goes out through the customer-service API when it is ready; a retry also gets `success`.
 
@@ -32,6 +35,7 @@ from bot.wechat import protocol
 from bot.wechat.conversation import Outcome, WeChatService, short_id
 from bot.wechat.dedup import make_store
 from bot.wechat.delivery import CustomerServiceClient
+from bot.wechat.replay import admit
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,7 @@ async def verify(request: Request, signature: str | None = None, timestamp: str 
     responses={
         200: {"description": "a passive reply (XML, encrypted in safe mode) or `success`"},
         400: {"description": "not a WeChat message (bad XML, DTD, bad cipher text)"},
-        403: {"description": "bad signature or stale timestamp"},
+        403: {"description": "bad signature, stale timestamp, or a signed URL reused with another body"},
         503: {"description": "WeChat is not configured"},
     },
 )
@@ -144,6 +148,9 @@ async def receive(request: Request, signature: str | None = None, timestamp: str
         raise HTTPException(400, replies.WECHAT_MALFORMED) from exc
 
     service = _service(request.app)
+    if not await admit(service.store, timestamp, nonce, raw, settings.wechat_max_timestamp_skew_seconds):
+        log.warning("wechat: refused a signed URL reused with another body (from %s)", short_id(inbound.openid))
+        raise HTTPException(403, replies.WECHAT_REPLAYED)
     reply_xml = await _answer_once(service, inbound, started)
     if reply_xml is None:
         return PlainTextResponse(SUCCESS)

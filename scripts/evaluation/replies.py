@@ -35,7 +35,7 @@ ASK_MARKS = {
     "busy": ("平时工作忙吗",),
     "site_experience": ("现场的工作经验吗",),
 }
-ENROLLED = re.compile(r"EN\d{8}-[0-9A-Z]{4}")
+ENROLLED = re.compile(r"EN\d{8}-[0-9A-Z]{4}(?:[0-9A-Z]{4})?")
 LEAD_MARKS = ("已为您登记回电",)
 STOPPED_MARKS = ("不会提交", "不登记回电", "先不做推荐", "先不梳理")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")

@@ -65,6 +65,7 @@ class Case:
 
 
 ENDPOINT_LABELS = [
+    ("/api/enrollments/lookup", "/api/enrollments/lookup"),
     ("/api/enrollments/", "/api/enrollments/{no}"), ("/api/leads/", "/api/leads/{id}"),
     ("/api/staff/conversations/", "/api/staff/conversations/{sender}"), ("/api/staff/", "/api/staff/*"),
 ]
@@ -139,6 +140,10 @@ def enroll(**changes) -> bytes:
 
 def lead(**changes) -> bytes:
     return j({**LEAD, **changes})
+
+
+def lookup(**changes) -> bytes:
+    return j({"number": "EN20991231-ZZZZZZZZ", "phone": "13812345678", **changes})
 
 
 CASES: list[Case] = [
@@ -315,17 +320,21 @@ CASES: list[Case] = [
     Case("answer: context_question is a list", "POST", "/api/knowledge/answer", (422,), j({"question": "多大", "context_question": ["a"]}), JSON),
     Case("answer: text/plain", "POST", "/api/knowledge/answer", (422,), b"question=hi", {"Content-Type": "text/plain"}),
 
-    # ---- GET /api/enrollments/{no} (owner with ?phone=, or staff) -----------------------------------------
-    Case("enrollment lookup: unknown number", "GET", "/api/enrollments/EN20991231-ZZZZ", (404,), params={"phone": "13812345678"}),
-    Case("enrollment lookup: path traversal, encoded", "GET", "/api/enrollments/..%2F..%2Fetc%2Fpasswd", (404,), params={"phone": "13812345678"}),
-    Case("enrollment lookup: path traversal, dot segments", "GET", "/api/enrollments/../../../etc/passwd", (404,), params={"phone": "13812345678"}),
-    Case("enrollment lookup: SQL in number", "GET", "/api/enrollments/EN' OR '1'='1", (404,), params={"phone": "13812345678"}),
-    Case("enrollment lookup: 8000-character number", "GET", "/api/enrollments/" + "A" * 8000, (404,), params={"phone": "13812345678"}),
-    Case("enrollment lookup: emoji number", "GET", "/api/enrollments/😀", (404,), params={"phone": "13812345678"}),
-    Case("enrollment lookup: no phone", "GET", "/api/enrollments/EN20991231-ZZZZ", (422,)),
-    Case("enrollment lookup: phone with letters", "GET", "/api/enrollments/EN20991231-ZZZZ", (404,), params={"phone": "abc"}),
-    Case("enrollment lookup: phone 31 characters", "GET", "/api/enrollments/EN20991231-ZZZZ", (422,), params={"phone": "1" * 31}),
-    Case("enrollment lookup: NUL in number", "GET", "/api/enrollments/%00", (422,), params={"phone": "13812345678"}),
+    # ---- POST /api/enrollments/lookup (owner: number + phone in the body), GET /api/enrollments/{no} (staff) ----
+    Case("enrollment lookup: unknown number", "POST", "/api/enrollments/lookup", (404,), lookup(number="EN20991231-ZZZZZZZZ", phone="13812340001"), JSON),
+    Case("enrollment lookup: path traversal in number", "POST", "/api/enrollments/lookup", (404,), lookup(number="../../../etc/passwd", phone="13812340002"), JSON),
+    Case("enrollment lookup: SQL in number", "POST", "/api/enrollments/lookup", (404,), lookup(number="EN' OR '1'='1", phone="13812340003"), JSON),
+    Case("enrollment lookup: 8000-character number", "POST", "/api/enrollments/lookup", (422,), lookup(number="A" * 8000), JSON),
+    Case("enrollment lookup: emoji number", "POST", "/api/enrollments/lookup", (404,), lookup(number="😀", phone="13812340004"), JSON),
+    Case("enrollment lookup: number not a string", "POST", "/api/enrollments/lookup", (422,), lookup(number=20991231), JSON),
+    Case("enrollment lookup: no phone", "POST", "/api/enrollments/lookup", (422,), j({"number": "EN20991231-ZZZZZZZZ"}), JSON),
+    Case("enrollment lookup: phone with letters", "POST", "/api/enrollments/lookup", (422,), lookup(phone="abc"), JSON),
+    Case("enrollment lookup: phone 31 characters", "POST", "/api/enrollments/lookup", (422,), lookup(phone="1" * 31), JSON),
+    Case("enrollment lookup: NUL in number", "POST", "/api/enrollments/lookup", (422,), lookup(number="EN\x00"), JSON),
+    Case("enrollment lookup: phone in the query string", "GET", "/api/enrollments/EN20991231-ZZZZZZZZ", (410,), params={"phone": "13812345678"}),
+    Case("enrollment by URL: path traversal, encoded", "GET", "/api/enrollments/..%2F..%2Fetc%2Fpasswd", (404, 410), params={"phone": "13812345678"}),
+    Case("enrollment by URL: 8000-character number", "GET", "/api/enrollments/" + "A" * 8000, (404, 410)),
+    Case("enrollment by URL: NUL in number", "GET", "/api/enrollments/%00", (422,), params={"phone": "13812345678"}),
 
     # ---- staff console APIs --------------------------------------------------------------------------
     Case("staff: feedback without a token", "GET", "/api/staff/feedback", (401,)),

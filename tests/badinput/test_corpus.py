@@ -87,7 +87,7 @@ def test_service_still_answers_after_the_corpus(clients, rasa):
                                                        "subjects": ["施工管理"]})
     assert enrollment.status_code == 201
     number = enrollment.json()["number"]
-    assert client.get(f"/api/enrollments/{number}", params={"phone": "137 1234 5678"}).status_code == 200
+    assert client.post("/api/enrollments/lookup", json={"number": number, "phone": "137 1234 5678"}).status_code == 200
     plan = client.post("/api/registration/plan", json={"business_type": "重新注册", "age": 45})
     assert plan.status_code == 200
     assert client.get("/api/staff/feedback", headers=STAFF).status_code == 200
@@ -101,6 +101,7 @@ def test_the_corpus_covers_every_surface():
     for endpoint in ("POST /api/chat", "POST /wechat", "POST /api/quotes", "POST /api/enrollments", "POST /api/leads",
                      "POST /api/feedback", "POST /api/handoffs", "POST /api/registration/plan",
                      "GET /api/knowledge/search", "POST /api/knowledge/answer", "GET /api/enrollments/{no}",
+                     "POST /api/enrollments/lookup",
                      "GET /api/staff/*", "GET /api/enrollments", "PATCH /api/enrollments/{no}"):
         assert by_endpoint[endpoint] >= 1, endpoint
     assert any(c.app == "safe" for c in CASES)

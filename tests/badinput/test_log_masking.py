@@ -113,7 +113,7 @@ def _drive_requests(app) -> None:
                                                            "package": "wuyou", "subjects": ["施工管理"], "sender": "web-pii"})
         assert enrollment.status_code == 201
         number = enrollment.json()["number"]
-        assert client.get(f"/api/enrollments/{number}", params={"phone": PHONE}).status_code == 200
+        assert client.post("/api/enrollments/lookup", json={"number": number, "phone": PHONE}).status_code == 200
         assert client.get("/api/enrollments", params={"phone": PHONE}, headers=STAFF).json()["total"] == 1
         lead = client.post("/api/leads", json={"name": "张三", "mobile": PHONE, "question": FREE_TEXT,
                                                "preferred_time": f"打 {PHONE}"})

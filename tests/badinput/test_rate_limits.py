@@ -1,7 +1,7 @@
 """Rate limits on the public endpoints: per sender and per client IP (bot/ratelimit.py).
 
 Which endpoints call `app.state.rate_limiter.check` today: POST /api/chat, /api/feedback,
-/api/handoffs, /api/enrollments, /api/leads, the owner's lookup GET /api/enrollments/{no}?phone=
+/api/handoffs, /api/enrollments, /api/leads, the owner's lookup POST /api/enrollments/lookup
 (guessing numbers for a known phone), and the WeChat channel (per OpenID only: WeChat's servers
 share IPs). /api/chat is covered in tests/bot/test_chat_api.py.
 
@@ -137,6 +137,6 @@ def test_leads_are_rate_limited_per_ip(limited):
 
 def test_enrollment_lookup_by_phone_is_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
-    codes = [client.get(f"/api/enrollments/EN20991231-{i:04d}", params={"phone": "13812345678"}).status_code
-             for i in range(5)]
+    codes = [client.post("/api/enrollments/lookup", json={"number": f"EN20991231-{i:08d}", "phone": f"1381234{i:04d}"})
+             .status_code for i in range(5)]
     assert 429 in codes, codes

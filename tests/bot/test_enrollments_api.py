@@ -34,7 +34,7 @@ def test_enrollment_gets_a_number_and_the_quoted_price(client):
     response = enroll(client, sender="web-abc", channel="web")
     assert response.status_code == 201
     body = response.json()
-    assert re.fullmatch(r"EN\d{8}-[2-9A-HJ-NP-Z]{4}", body["number"])
+    assert re.fullmatch(r"EN\d{8}-[2-9A-HJ-NP-Z]{8}", body["number"])
     china_today = datetime.now(timezone(timedelta(hours=8))).strftime("%Y%m%d")
     assert body["number"][2:10] == china_today
     assert body["price"] == 6280 and body["package"]["name"] == "无忧取证班"
@@ -156,6 +156,28 @@ def test_concurrent_retries_with_one_key_create_one_enrollment(client, staff_hea
     assert staff_list(client, staff_headers)["total"] == 1
 
 
+def test_a_retry_of_an_enrollment_stored_before_keys_covered_the_sender_still_succeeds(app_settings):
+    """Never a lost enrollment: rows keep the fingerprint of mobile, package and subjects they were
+    written with, and the same sender's retry with the same key is answered with them."""
+    from bot import sales
+    from bot.db import open_database
+    from bot.models import Enrollment
+
+    with TestClient(create_app(app_settings)) as client:
+        first = enroll(client, key="old-key", sender="web-old", subjects=["施工管理"]).json()
+        db = open_database(app_settings.database_url)
+        try:
+            with db.transaction() as session:
+                row = session.query(Enrollment).filter_by(number=first["number"]).one()
+                row.fingerprint = sales._digest(row.mobile, row.package_id, sorted(row.subject_ids))  # as before
+        finally:
+            db.close()
+        retry = enroll(client, key="old-key", sender="web-old", subjects=["施工管理"])
+        other = enroll(client, key="old-key", sender="web-someone-else", subjects=["施工管理"])
+    assert retry.status_code == 200 and retry.json()["number"] == first["number"]
+    assert other.status_code == 409 and "张三" not in other.text
+
+
 def test_a_malformed_idempotency_key_is_a_422(client):
     response = enroll(client, key="k" * 200)
     assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
@@ -163,9 +185,13 @@ def test_a_malformed_idempotency_key_is_a_422(client):
 
 # -- the owner looks it up -------------------------------------------------------------------------------
 
+def lookup(client, number, phone="13812345678"):
+    return client.post("/api/enrollments/lookup", json={"number": number, "phone": phone})
+
+
 def test_owner_finds_the_enrollment_by_number_and_phone(client):
     number = enroll(client).json()["number"]
-    response = client.get(f"/api/enrollments/{number.lower()}", params={"phone": "+86 138 1234 5678"})
+    response = lookup(client, f" {number.lower()} ", "+86 138 1234 5678")
     assert response.status_code == 200
     body = response.json()
     assert body["number"] == number and body["price"] == 6280 and body["mobile"] == "138****5678"
@@ -174,18 +200,44 @@ def test_owner_finds_the_enrollment_by_number_and_phone(client):
 
 def test_a_wrong_phone_looks_exactly_like_an_unknown_number(client):
     number = enroll(client).json()["number"]
-    wrong_phone = client.get(f"/api/enrollments/{number}", params={"phone": "13900000000"})
-    unknown = client.get("/api/enrollments/EN20200101-ZZZZ", params={"phone": "13812345678"})
-    garbage_phone = client.get(f"/api/enrollments/{number}", params={"phone": "abc"})
-    assert wrong_phone.status_code == unknown.status_code == garbage_phone.status_code == 404
-    assert wrong_phone.json() == unknown.json() == garbage_phone.json()
+    wrong_phone = lookup(client, number, "13900000000")
+    unknown = lookup(client, "EN20200101-ZZZZZZZZ")
+    assert wrong_phone.status_code == unknown.status_code == 404
+    assert wrong_phone.json() == unknown.json()
     assert "张三" not in wrong_phone.text
 
 
-def test_lookup_without_phone_asks_for_it(client):
+def test_lookup_without_a_valid_phone_asks_for_it(client):
     number = enroll(client).json()["number"]
-    response = client.get(f"/api/enrollments/{number}")
-    assert response.status_code == 422 and "手机号" in response.json()["detail"]
+    missing = client.post("/api/enrollments/lookup", json={"number": number})
+    garbage = lookup(client, number, "abc")
+    for response in (missing, garbage):
+        assert response.status_code == 422 and "手机号" in response.json()["detail"]
+    assert "张三" not in garbage.text
+
+
+def test_the_old_lookup_by_url_points_owners_to_the_new_one(client, staff_headers):
+    number = enroll(client).json()["number"]
+    response = client.get(f"/api/enrollments/{number}", params={"phone": "13812345678"})
+    assert response.status_code == 410 and "POST /api/enrollments/lookup" in response.json()["detail"]
+    assert "张三" not in response.text
+    staff = client.get(f"/api/enrollments/{number}", headers=staff_headers)
+    assert staff.status_code == 200 and staff.json()["mobile"] == "13812345678"
+
+
+def test_numbers_of_four_characters_written_before_are_still_found(app_settings):
+    from bot.db import open_database
+    from bot.models import Enrollment
+
+    with TestClient(create_app(app_settings)) as client:
+        number = enroll(client).json()["number"]
+        db = open_database(app_settings.database_url)
+        try:
+            with db.transaction() as session:
+                session.query(Enrollment).filter_by(number=number).update({"number": "EN20261124-7KQ3"})
+        finally:
+            db.close()
+        assert lookup(client, "en20261124-7kq3").json()["name"] == "张三"
 
 
 # -- staff ---------------------------------------------------------------------------------------------

@@ -72,6 +72,17 @@ def test_asking_again_from_the_same_chat_updates_the_open_request(client, staff_
     assert len(items) == 1 and items[0]["preferred_time"] == "明天下午3点"
 
 
+def test_asking_again_replaces_the_open_request_and_answers_only_with_the_new_one(client, staff_headers):
+    lead(client, sender="web-7", question="能分期吗", package="AI私塾", subjects=["建筑"])
+    again = client.post("/api/leads", json={"name": "王芳", "phone": "13912345678", "sender": "web-7"})
+    assert again.status_code == 200
+    answer = again.json()
+    assert answer["question"] is None and answer["package"] is None and answer["subjects"] == []
+    assert "能分期吗" not in again.text and "created_at" not in answer and "sender" not in answer
+    items = leads(client, staff_headers)["items"]
+    assert len(items) == 1 and items[0]["question"] is None and items[0]["preferred_time"] is None
+
+
 def test_a_new_request_after_the_first_was_handled_is_a_new_lead(client, staff_headers):
     first = lead(client, sender="web-6").json()["id"]
     client.patch(f"/api/leads/{first}", json={"status": "contacted"}, headers=staff_headers)

@@ -16,7 +16,7 @@ from bot.wechat.dedup import MemoryTTLStore, RedisTTLStore
 from bot.wechat.delivery import CustomerServiceClient, DeliveryError
 from bot.wechat.replies import render, render_table, split_text
 from wechat_helpers import (
-    ACCOUNT, AES_KEY, API_BASE, OPENID, OTHER_OPENID, TOKEN, FakeRasa, FakeWeChatApi, client_for,
+    ACCOUNT, AES_KEY, API_BASE, OPENID, OTHER_OPENID, TOKEN, FakeRasa, FakeRedis, FakeWeChatApi, client_for,
     decrypt_reply, event_xml, media_xml, post_encrypted, post_plain, reply_fields, settings_for, sign,
     signed_query, text_xml, wait_until,
 )
@@ -542,35 +542,6 @@ def test_unreachable_api_raises_delivery_error():
 
 
 # --- Redis store contract -------------------------------------------------------------------------------
-
-class FakeRedis:
-    """The few redis.asyncio calls the store makes, with SET NX semantics; records the calls."""
-
-    def __init__(self, broken: bool = False):
-        self.data: dict[str, str] = {}
-        self.calls: list[tuple] = []
-        self.broken = broken
-
-    async def set(self, key, value, nx=False, ex=None):
-        self.calls.append(("set", key, nx, ex))
-        if self.broken:
-            raise ConnectionError("redis down")
-        if nx and key in self.data:
-            return None
-        self.data[key] = value
-        return True
-
-    async def get(self, key):
-        if self.broken:
-            raise ConnectionError("redis down")
-        return self.data.get(key)
-
-    async def delete(self, key):
-        self.data.pop(key, None)
-
-    async def aclose(self):
-        pass
-
 
 def test_redis_store_claims_with_set_nx_ex():
 

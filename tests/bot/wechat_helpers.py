@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import secrets
 import threading
 import time
 
@@ -32,9 +33,16 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
 
 
-def signed_query(timestamp: int | None = None, nonce: str = "nonce123", token: str = TOKEN, **extra) -> dict:
+def signed_query(timestamp: int | None = None, nonce: str | None = None, token: str = TOKEN, **extra) -> dict:
+    """Signed like WeChat signs each request: a fresh nonce unless one is given (a signed timestamp
+    and nonce carry one body, bot/wechat/replay.py)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or fresh_nonce()
     return {"signature": sign(token, ts, nonce), "timestamp": ts, "nonce": nonce, **extra}
+
+
+def fresh_nonce() -> str:
+    return str(secrets.randbelow(10**10))
 
 
 def text_xml(content: str, msg_id: int = 1000001, openid: str = OPENID, create_time: int | None = None) -> str:
@@ -120,6 +128,35 @@ class FakeWeChatApi:
             return httpx.Response(404, json={"errcode": -1})
 
 
+class FakeRedis:
+    """The few redis.asyncio calls the store makes, with SET NX semantics; records the calls."""
+
+    def __init__(self, broken: bool = False):
+        self.data: dict[str, str] = {}
+        self.calls: list[tuple] = []
+        self.broken = broken
+
+    async def set(self, key, value, nx=False, ex=None):
+        self.calls.append(("set", key, nx, ex))
+        if self.broken:
+            raise ConnectionError("redis down")
+        if nx and key in self.data:
+            return None
+        self.data[key] = value
+        return True
+
+    async def get(self, key):
+        if self.broken:
+            raise ConnectionError("redis down")
+        return self.data.get(key)
+
+    async def delete(self, key):
+        self.data.pop(key, None)
+
+    async def aclose(self):
+        pass
+
+
 def client_for(settings: Settings, rasa: FakeRasa, api: FakeWeChatApi | None = None) -> TestClient:
     app = create_app(settings, rasa_transport=httpx.MockTransport(rasa))
     app.state.wechat_transport = httpx.MockTransport(api or FakeWeChatApi())
@@ -136,9 +173,10 @@ def crypto() -> WeChatCrypto:
     return WeChatCrypto(TOKEN, AES_KEY, APPID)
 
 
-def post_encrypted(client: TestClient, xml: str, nonce: str = "safe-nonce", timestamp: int | None = None,
+def post_encrypted(client: TestClient, xml: str, nonce: str | None = None, timestamp: int | None = None,
                    tamper: bool = False) -> httpx.Response:
     """Encrypt like WeChat does in safe mode and post with both signature and msg_signature."""
+    nonce = nonce or fresh_nonce()
     ts = str(int(time.time()) if timestamp is None else timestamp)
     envelope = xmltodict.parse(crypto().encrypt_message(xml, nonce, ts))["xml"]
     msg_signature = envelope["MsgSignature"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-NUMBER = re.compile(r"EN\d{8}-[0-9A-Z]{4}")
+NUMBER = re.compile(r"EN\d{8}-[0-9A-Z]{4}(?:[0-9A-Z]{4})?")
 
 # What this user says when asked about each thing (matched on words of the question, in order).
 ANSWERS = [

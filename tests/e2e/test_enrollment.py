@@ -68,8 +68,9 @@ def test_recommend_then_price_then_enroll_and_staff_find_it_once(chat, api):
     assert [s["name"] for s in record["subjects"]] == ["施工管理", "法规相关知识", "建筑实务"]
     assert record["mobile"] == "13812345678" and record["status"] == "new"
     # The owner can look it up with the phone number, nobody else can.
-    assert api.get(f"/api/enrollments/{number}", params={"phone": "13812345678"}).json()["price"] == full_price
-    assert api.get(f"/api/enrollments/{number}", params={"phone": "13900000000"}).status_code == 404
+    lookup = "/api/enrollments/lookup"
+    assert api.post(lookup, json={"number": number, "phone": "13812345678"}).json()["price"] == full_price
+    assert api.post(lookup, json={"number": number, "phone": "13900000000"}).status_code == 404
 
     # 5. Doing it all again creates nothing new.
     reply = converse(chat, "我要报名", NUMBER)
