@@ -13,7 +13,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
-.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-knowledge lock clean
+.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-knowledge purge lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ bench-knowledge: train ## in-process search latency and the 100,000-passage scal
 
 bench: train ## load benchmark through /api/chat (loopback, bounded), report under var/reports/
 	@$(PY) -m scripts.bench
+
+purge: setup ## delete or anonymise personal data older than RETENTION_DAYS (default 180): trackers, transcripts, unanswered, leads (--dry-run: ARGS=--dry-run)
+	@$(PY) -m scripts.purge $(ARGS)
 
 lock: ## after editing requirements/*.in: install them and rewrite both lock files from the venvs
 	@.venv/bin/python -m pip install -q torch==2.13.0 -r requirements/service.in

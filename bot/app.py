@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
                                          settings.redis_url)
     app.state.lookup_throttle = LookupThrottle(settings.enrollment_lookup_max_failures,
                                                settings.enrollment_lookup_window_seconds, settings.redis_url)
-    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport)
+    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport,
+                                token=settings.rasa_token)
     install_error_handlers(app)
     # Body size and JSON nesting limits, before any endpoint reads a body (inside CORS, so a 413 is readable).
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth)

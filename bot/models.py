@@ -162,17 +162,29 @@ class Handoff(Base):
 
 
 class Unanswered(Base):
-    """A question the assistant declined or could only suggest answers for."""
+    """A question the assistant declined or could only suggest answers for: one row per normalised
+    question, with how often and when it was last asked (bot/unanswered_store.py bounds the table)."""
 
     __tablename__ = "unanswered"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sender: Mapped[str | None] = mapped_column(String(128))
+    sender: Mapped[str | None] = mapped_column(String(128))  # the most recent asker, to open a transcript
     channel: Mapped[str | None] = mapped_column(String(32))
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(Text)  # the first wording, phone and ID numbers masked
     decision: Mapped[str | None] = mapped_column(String(16))  # decline | suggest
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # first asked
+    # sha256 of the normalised question (NULL: stored before migration 0003, never merged into).
+    question_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The normalised question's retrieval tokens, space-separated: the console groups rows without
+    # normalising them again.
+    tokens: Mapped[str | None] = mapped_column(Text)
+    asks: Mapped[int] = mapped_column(Integer, default=1)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(String(128))  # the sender whose question created the row
 
     __table_args__ = (
+        CheckConstraint("asks >= 1", name="asks"),
         Index(None, "created_at"),
+        Index(None, "last_seen"),
+        Index(None, "added_by"),
     )

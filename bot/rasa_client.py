@@ -41,13 +41,16 @@ class RasaClient:
     SKIP_UNREACHABLE_SECONDS = 5.0
 
     def __init__(self, base_urls: str | list[str], timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, token: str = ""):
         urls = [u.strip().rstrip("/") for u in (base_urls.split(",") if isinstance(base_urls, str) else base_urls)]
         urls = [u for u in urls if u]
         if not urls:
             raise ValueError("at least one Rasa URL is needed")
         self._timeout = timeout
-        self._instances = {url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport) for url in urls}
+        # Rasa's HTTP API and its REST channel (rasa_runtime/channels.py) want the token as ?token=.
+        params = {"token": token} if token else None
+        self._instances = {url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport, params=params)
+                           for url in urls}
         self._in_flight = dict.fromkeys(urls, 0)
         self._conversations: dict[str, _Turn] = {}
         self._pinned: dict[str, tuple[str, float]] = {}  # sender -> (instance, until) after a timeout
@@ -143,7 +146,7 @@ class RasaClient:
         return tracker
 
     async def instances_up(self) -> dict[str, bool]:
-        """Each instance's health (its /status answers)."""
+        """Each instance's health: its /status answers (with the token; 409 while no model is loaded)."""
         async def up(client: httpx.AsyncClient) -> bool:
             try:
                 return (await client.get("/status", timeout=2.0)).is_success

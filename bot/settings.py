@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # One Rasa URL, or several comma-separated instances sharing a tracker store (bot/rasa_client.py).
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
+    # Token of Rasa's HTTP API (Rasa runs with --auth-token; bot/ sends it as ?token=). scripts/stack.py
+    # generates one per run when unset outside production; production refuses to start without it.
+    rasa_token: str = ""
     action_server_url: str = "http://127.0.0.1:5055"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bot.db'}"
     index_dir: Path = PROJECT_ROOT / "var" / "index"
@@ -56,11 +59,26 @@ class Settings(BaseSettings):
     # 413, JSON nested deeper gets 422. No documented request comes close to either.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_json_depth: int = Field(32, ge=4, le=500)
+    # Personal data older than this many days is deleted or anonymised by `make purge` (scripts/purge.py).
+    retention_days: int = Field(180, ge=1)
+    # Rasa's tracker store (the URL endpoints.yml gives Rasa), read by `make purge`.
+    tracker_db_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa' / 'tracker.db'}"
+    # Unanswered questions kept for staff (bot/unanswered_store.py): one row per normalised question,
+    # at most this many rows (the least asked, longest unseen go first), at most this many added per sender.
+    unanswered_max_rows: int = Field(5000, ge=10)
+    unanswered_max_per_sender: int = Field(20, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.environment not in ("development", "test") and self.staff_token == DEFAULT_STAFF_TOKEN:
             raise ValueError("STAFF_TOKEN must be set to a secret value outside development")
+        return self
+
+    @model_validator(mode="after")
+    def _rasa_token_outside_development(self) -> "Settings":
+        if self.environment not in ("development", "test") and not self.rasa_token.strip():
+            raise ValueError("RASA_TOKEN must be set outside development: Rasa's HTTP API (trackers, model) "
+                             "is open to anyone who can reach it without one")
         return self
 
 

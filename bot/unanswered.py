@@ -29,12 +29,16 @@ def _prefix(toks: set[str]) -> list[str]:
     return ordered[: len(ordered) - math.ceil(SIMILAR * len(ordered)) + 1]
 
 
-def group_questions(rows: list[tuple[str, datetime, str | None]], max_examples: int = 5) -> list[Group]:
-    """rows: (question, created_at, sender), newest first. Greedy single pass; most frequent first."""
+def group_questions(rows: list[tuple], max_examples: int = 5) -> list[Group]:
+    """rows: (question, last_seen, sender[, asks, tokens]), newest first; `asks` counts the row that
+    many times, `tokens` (space-separated, as the store keeps them) saves normalising the question
+    again. Greedy single pass; most frequent first."""
     groups: list[Group] = []
     by_prefix: dict[str, list[int]] = {}  # token -> groups with that token in their prefix
-    for question, created_at, sender in rows:
-        toks = set(tokens(normalize_query(question))) or {question}
+    for question, created_at, sender, *stored in rows:
+        asks = stored[0] if stored else 1
+        stored_tokens = stored[1] if len(stored) > 1 else None
+        toks = (set(stored_tokens.split()) if stored_tokens else set(tokens(normalize_query(question)))) or {question}
         prefix = _prefix(toks)
         best, best_score = None, 0.0
         for g in sorted({g for t in prefix for g in by_prefix.get(t, ())}):
@@ -47,7 +51,7 @@ def group_questions(rows: list[tuple[str, datetime, str | None]], max_examples: 
             for t in prefix:
                 by_prefix.setdefault(t, []).append(len(groups))
             groups.append(best)
-        best.count += 1
+        best.count += asks or 1
         if question not in best.questions and len(best.questions) < max_examples:
             best.questions.append(question)
         if best.last_seen is None or created_at > best.last_seen:

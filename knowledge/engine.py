@@ -44,8 +44,25 @@ _FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|
 _YES_NO = re.compile(r"吗|是不是|要不要|需不需要|能不能|可不可以|用不用|会不会|有没有|算不算|[不没]$")
 _STILL_FAILING = re.compile(r"还是不行|还不行|不管用|没用|还是一样|还是报错|还是提示|照样|依然|仍然|还是不能|还是没")
 # "那另一个呢": the other one of a pair the previous question named (data/dictionary/synonyms.yml `alternatives`).
+# "A和B各多少钱", "两个班分别多久": one question about each member of a pair (or of a group).
+_EACH = re.compile(r"各自|各|分别|每个|两个都|都")
+_EACH_OF_BOTH = re.compile(r"各自|各|分别")  # without naming them: the ones the previous question named
+_JOINED = "(?:和|跟|与|及|以及|还有|、|/|或|或者)"
 _THE_OTHER = re.compile(r"^(那|那么|还有)?(另一个|另外一个|另外那个|另一种|另外一种|另一家|另一个班|另一个套餐|另外的|另个|其他的|别的)"
                         r"(班|套餐|方式)?(呢|怎么样|咋样|多少钱|价格呢)?$")
+
+
+# The longest question read whole; a longer message (a pasted page, a hostile one) is read as its
+# beginning and its end, where the situation and the question are. Keeps a 1000-character
+# message's cost within a few times a normal question's.
+MAX_QUESTION_CHARS = 300
+HEAD_CHARS = 100
+
+
+def bounded(text: str) -> str:
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text
+    return f"{text[:HEAD_CHARS]} {text[-(MAX_QUESTION_CHARS - HEAD_CHARS):]}"
 
 
 class IndexUnavailable(RuntimeError):
@@ -224,7 +241,8 @@ class Retriever:
 
     def score(self, query: str, normalized: bool = False) -> Scores:
         q = query if normalized else self.lexicon.normalize_query(query)
-        tokens = self.tokenizer.tokens(q)
+        # A word said twice adds nothing, and a message of one word repeated must not cost more per word.
+        tokens = list(dict.fromkeys(self.tokenizer.tokens(q)))
         vector = self.encoder.encode([q])[0]
         qtypes = frozenset(question_types(q if normalized else basic_normalize(query)))
         clashes = np.array([clash(set(qtypes), t) for t in self.answer_types], dtype=np.float32) if qtypes else None
@@ -371,7 +389,7 @@ class Engine:
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """The k best entries (FAQ items and document sections) for a question."""
-        scores = self.retriever.score(query)
+        scores = self.retriever.score(bounded(query))
         if not scores.tokens:
             return []
         return self._hits(scores, mode, self.fusion.fuse(mode, scores), k)
@@ -449,13 +467,19 @@ class Engine:
         gets one decision per question in `parts`, in the order asked."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
+        query, context_question = bounded(query), bounded(context_question) if context_question else context_question
         whole = self._answer_one(query, context_question, mode, k)
-        questions = split_questions(query)
+        questions = [each for q in split_questions(query) for each in self._distributed(q, context_question)]
         if len(questions) < 2:
             return whole
         if whole.gap_id:  # the message is about something the material lacks
             return whole
-        parts = [dataclasses.replace(self._answer_one(q, context_question, mode, k), asked=q) for q in questions]
+        parts: list[Decision] = []
+        for q in questions:
+            part = dataclasses.replace(self._answer_one(q, context_question, mode, k), asked=q)
+            if part.kind == "answer" and any(p.kind == "answer" and p.faq_id == part.faq_id for p in parts):
+                continue  # "各" asked of one item that answers for both
+            parts.append(part)
         # Separate questions only if at least two of them are settled on their own (answered, or
         # declined for a known gap), by different items; otherwise the message asked one thing.
         settled = {d.faq_id or d.gap_id for d in parts if d.kind == "answer" or d.gap_id}
@@ -464,6 +488,31 @@ class Engine:
         first = next(d for d in parts if d.kind == "answer" or d.gap_id)
         return dataclasses.replace(first, parts=parts, kind="answer" if any(d.kind == "answer" for d in parts)
                                    else "decline")
+
+    def _distributed(self, question: str, context_question: str | None) -> list[str]:
+        """A question asked of each member of a pair at once, as one question per member:
+        "无忧取证班和AI私塾班全科各多少钱" -> "无忧取证班全科多少钱", "AI私塾班全科多少钱"; after a
+        question that named both, "有效期各是多久" -> one per package. Else the question itself."""
+        lexicon = self.retriever.lexicon
+        q = lexicon.normalize_query(question)
+        if not _EACH.search(q):
+            return [question]
+        for group in lexicon.alternatives:
+            named = [m for m in group if m in q]
+            if len(named) >= 2:
+                members = "|".join(map(re.escape, sorted(named, key=len, reverse=True)))
+                pair = re.compile(f"(?:{members})(?:{_JOINED}(?:{members}))+")
+                if not pair.search(q):
+                    continue
+                rest = _EACH.sub("", q, count=1)
+                return [pair.sub(m, rest, count=1) for m in named]
+            if not named and context_question and _EACH_OF_BOTH.search(q):
+                c = lexicon.normalize_query(context_question)
+                in_context = [m for m in group if m in c]
+                if len(in_context) >= 2:
+                    rest = _EACH.sub("", q, count=1)
+                    return [f"{m}{rest}" for m in in_context]
+        return [question]
 
     def _answer_one(self, query: str, context_question: str | None, mode: str, k: int) -> Decision:
         if context_question and context_question.strip():

@@ -147,19 +147,22 @@ async def one_conversation(client: httpx.AsyncClient, url: str, user: int, sampl
             errors.append({"type": kind, "text": text, "error": str(getattr(response, "status_code", response))})
 
 
-async def single_user(base: str, rasa: str, repeats: int) -> dict:
+async def single_user(base: str, rasa: str, repeats: int, rasa_token: str = "") -> dict:
     """Median latencies of one user: the full path vs Rasa directly vs Rasa's bare round trip."""
     full, direct, bare = {}, {}, []
+    token = {"token": rasa_token} if rasa_token else None  # Rasa's REST channel wants the stack's token
     async with httpx.AsyncClient(timeout=30) as client:
         for i in range(repeats):
             for kind, text in CONVERSATION[:5]:
-                for target, bucket, path in ((base, full, "/api/chat"), (rasa, direct, "/webhooks/rest/webhook")):
+                for target, bucket, path, params in ((base, full, "/api/chat", None),
+                                                     (rasa, direct, "/webhooks/rest/webhook", token)):
                     sender = f"single-{i}-{uuid.uuid4().hex[:6]}"
                     started = time.perf_counter()
-                    await client.post(target + path, json={"sender": sender, "message": text})
+                    await client.post(target + path, json={"sender": sender, "message": text}, params=params)
                     bucket.setdefault(kind, []).append(time.perf_counter() - started)
             started = time.perf_counter()
-            await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"})
+            await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"},
+                              params=token)
             bare.append(time.perf_counter() - started)
     return {"full": summarise(full), "rasa_direct": summarise(direct),
             "rasa_bare_p50_ms": statistics.median(bare) * 1000}
@@ -226,7 +229,7 @@ def main() -> int:
         with stack:
             pids = {name: p.pid for name, p in stack.processes.items()}
             with ProcessWatch(pids) as watch:
-                single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats))
+                single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats, stack.rasa_token))
                 before, client_before = watch.cpu_seconds(), time.process_time()
                 loaded = asyncio.run(load(stack.bot_url, args.users, args.turns, args.seconds, args.conversations))
                 after, client_after = watch.cpu_seconds(), time.process_time()

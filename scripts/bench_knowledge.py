@@ -4,7 +4,10 @@
 
 1. Latency: `Engine.answer` and `Engine.search` on the built index, every dev question repeated
    --repeat times; p50 / p95 / p99.
-2. Scale: the same engine code (knowledge.engine.Retriever / Engine, the project's trained
+2. Hostile input: messages of the longest allowed length made to defeat the normalisation (runs of
+   single letters, of pinyin syllables, one endless word, repeated characters, emoji), each
+   timed against the dev questions' median; the target is at most 3x a normal question.
+3. Scale: the same engine code (knowledge.engine.Retriever / Engine, the project's trained
    encoder and calibrated decision) over --passages synthetic passages made from clauses and
    words of the real material (entries of 5 units each, like FAQ items with variants). Build time
    and resident memory, then question latency with the exact FAISS index (IndexFlatIP) against
@@ -58,6 +61,39 @@ def time_calls(fn, questions: list[str], repeat: int) -> dict[str, float]:
             fn(q)
             ms.append((time.perf_counter() - t0) * 1000)
     return percentiles(ms)
+
+
+def hostile_messages(n_chars: int = 1000, seed: int = 3) -> dict[str, str]:
+    """Inputs that cost the most per character in normalisation and retrieval."""
+    rnd = random.Random(seed)
+    syllables = ["shi", "zhu", "ce", "mi", "ma", "zi", "ge", "ku", "zheng", "jian", "er", "ji"]
+    return {
+        "single letters": " ".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n_chars))[:n_chars],
+        "pinyin syllables": " ".join(rnd.choice(syllables) for _ in range(n_chars))[:n_chars],
+        "one long word": "".join(rnd.choice("zhuceshimage") for _ in range(n_chars)),
+        "letters among characters": "".join(rnd.choice(["没", "guo", "ling", "基础", "a ", "b "]) for _ in range(n_chars))[:n_chars],
+        "repeated characters": ("资格库" * n_chars)[:n_chars],
+        "emoji": "😭" * n_chars,
+    }
+
+
+def hostile_costs(engine, normal: list[str], repeat: int = 5) -> dict:
+    """Median ms of Engine.answer for each hostile message and for the normal questions, and the ratios."""
+    def median_ms(text: str) -> float:
+        ms = []
+        for _ in range(repeat):
+            engine.retriever.lexicon.clear_cache()  # each time the cost of a message never seen
+            t0 = time.perf_counter()
+            engine.answer(text)
+            ms.append((time.perf_counter() - t0) * 1000)
+        return float(np.median(ms))
+
+    from knowledge.textnorm import clean_message
+
+    base = float(np.median([median_ms(clean_message(q)) for q in normal]))
+    costs = {name: median_ms(clean_message(text)) for name, text in hostile_messages().items()}
+    return {"normal_ms": round(base, 2), "hostile_ms": {k: round(v, 2) for k, v in costs.items()},
+            "worst_ratio": round(max(costs.values()) / base, 2)}
 
 
 def synthetic_entries(engine, n_passages: int, seed: int = 7):
@@ -183,6 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"latency over {len(questions)} dev questions x {args.repeat} ({report['units']} units): "
           f"answer p50 {report['answer_ms']['p50']} ms, p95 {report['answer_ms']['p95']} ms; "
           f"search p50 {report['search_ms']['p50']} ms, p95 {report['search_ms']['p95']} ms")
+
+    h = hostile_costs(engine, questions[:30])
+    report["hostile"] = h
+    print(f"\nhostile 1000-character messages (Engine.answer after the gateway's clean-up, median of 5) against a "
+          f"normal question ({h['normal_ms']} ms):")
+    for name, ms in h["hostile_ms"].items():
+        print(f"  {name:<26} {ms:>8} ms  {ms / h['normal_ms']:>5.1f}x")
+    print(f"  worst {h['worst_ratio']}x (target <= 3x): {'met' if h['worst_ratio'] <= 3 else 'MISSED'}")
 
     if args.passages > 0:
         s = scale_benchmark(engine, questions, args.passages, args.scale_repeat, args.ef_search)

@@ -9,11 +9,16 @@ for). Each Rasa process spends most of a message on one core, so a second one ne
 assistant can answer per second. They share the tracker store; bot/ sends a conversation's messages
 one at a time, each to the least busy instance (bot/rasa_client.py), so Rasa's in-memory lock store
 stays correct.
+
+Rasa's HTTP API and its REST channel want a token (RASA_TOKEN; rasa_runtime passes it to
+`--auth-token`): taken from the environment, or generated for this run outside production, and
+given to Rasa and bot/ alike. bot/ counts as started when its /readyz says Rasa and the actions serve.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -87,6 +92,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)  # extra environment (DATABASE_URL, ...)
     log_to_files: bool = True  # False: stream to this terminal with a prefix
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _generated_token: str = field(default="", repr=False)
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -110,6 +116,20 @@ class Stack:
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.actions}"
 
+    @property
+    def rasa_token(self) -> str:
+        """The token of Rasa's API for this stack: RASA_TOKEN, or one generated once per Stack
+        (restarts keep it) outside production; StartupFailed in production without one."""
+        env = {**os.environ, **self.env}
+        token = env.get("RASA_TOKEN", "").strip()
+        if token:
+            return token
+        if env.get("ENVIRONMENT", "development") not in ("development", "test"):
+            raise StartupFailed("RASA_TOKEN must be set outside development (it guards Rasa's API)")
+        if not self._generated_token:
+            self._generated_token = secrets.token_urlsafe(32)
+        return self._generated_token
+
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         (self.var_dir / "rasa").mkdir(parents=True, exist_ok=True)
@@ -118,6 +138,7 @@ class Stack:
         env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'bot.db'}")
         env.update(self.env)
         env.update(
+            RASA_TOKEN=self.rasa_token,
             ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
             BOT_API_URL=self.bot_url,
             RASA_URL=",".join(self.rasa_urls),
@@ -134,7 +155,8 @@ class Stack:
         return env
 
     def _commands(self) -> dict[str, list[str]]:
-        # `rasa run` with the measured speed-ups of rasa_runtime/speedups.py applied first.
+        # `rasa run` with the measured speed-ups of rasa_runtime/speedups.py applied first; it adds
+        # `--auth-token` from RASA_TOKEN itself, so the token is not in the command line.
         rasa = {
             name: [str(RASA_BIN / "python"), "-m", "rasa_runtime", "run", "--enable-api", "-i", "127.0.0.1",
                    "--port", str(port), "--model", str(self.model_dir),
@@ -149,8 +171,9 @@ class Stack:
         }
 
     def _health_checks(self) -> dict[str, str]:
-        rasa = {name: f"{url}/status" for name, url in zip(self.rasa_names, self.rasa_urls)}
-        return {"actions": f"{self.actions_url}/health", **rasa, "bot": f"{self.bot_url}/healthz"}
+        # Rasa's /status needs the token and answers 200 once the model is loaded.
+        rasa = {name: f"{url}/status?token={self.rasa_token}" for name, url in zip(self.rasa_names, self.rasa_urls)}
+        return {"actions": f"{self.actions_url}/health", **rasa, "bot": f"{self.bot_url}/readyz"}
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:

@@ -18,16 +18,17 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from bot.models import Unanswered
+from bot import unanswered_store
+from bot.senders import refuse_wechat_senders
 
 from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["knowledge"])
+router = APIRouter(tags=["knowledge"], dependencies=[Depends(refuse_wechat_senders)])  # wx: is WeChat's
 
 MAX_QUESTION_CHARS = 1000
 INDEX_UNAVAILABLE = "知识库暂时不可用，请稍后再试；如需帮助可以回复“转人工”。"
@@ -165,8 +166,10 @@ def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
 
 def _record_unanswered(request: Request, body: AnswerRequest, kind: str) -> None:
     """Best effort: a database hiccup must not cost the user their reply."""
+    settings = request.app.state.settings
+    bounds = unanswered_store.Bounds(settings.unanswered_max_rows, settings.unanswered_max_per_sender)
     try:
-        with request.app.state.db.transaction() as session:
-            session.add(Unanswered(sender=body.sender, channel=body.channel, question=body.question, decision=kind))
+        unanswered_store.record(request.app.state.db, bounds, question=body.question, sender=body.sender,
+                                channel=body.channel, decision=kind)
     except Exception as exc:  # noqa: BLE001 - logged, and the answer still goes out
         log.warning("could not record an unanswered question: %s", exc.__class__.__name__)

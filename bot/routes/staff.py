@@ -59,15 +59,19 @@ def list_handoffs(request: Request, limit: int = Query(200, ge=1, le=1000)) -> d
 
 
 def _unanswered_groups(request: Request, limit: int):
+    # One row per distinct question, with its count and tokens (bot/unanswered_store.py): `limit`
+    # distinct questions, most recently asked first, grouped without normalising them again.
     with request.app.state.db.transaction(write=False) as session:
-        rows = session.execute(select(Unanswered.question, Unanswered.created_at, Unanswered.sender)
-                               .order_by(Unanswered.created_at.desc()).limit(limit)).all()
+        rows = session.execute(select(Unanswered.question, Unanswered.last_seen, Unanswered.sender,
+                                      Unanswered.asks, Unanswered.tokens)
+                               .order_by(Unanswered.last_seen.desc(), Unanswered.id.desc()).limit(limit)).all()
     return group_questions([tuple(r) for r in rows])
 
 
 @router.get("/api/staff/unanswered", dependencies=staff_only)
 def list_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)) -> dict:
-    """Declined or only-suggested questions, similar ones grouped, most frequent first."""
+    """Declined or only-suggested questions, similar ones grouped, most frequent first (`limit`: how
+    many distinct questions, the most recently asked)."""
     return {"groups": [
         {"questions": g.questions, "count": g.count, "last_seen": _iso(g.last_seen), "sender": g.sender}
         for g in _unanswered_groups(request, limit)]}

@@ -10,7 +10,8 @@ def test_default_staff_token_is_refused_in_production():
 
 
 def test_production_starts_with_a_real_token():
-    assert Settings(environment="production", staff_token="s3cret-value").staff_token == "s3cret-value"
+    assert Settings(environment="production", staff_token="s3cret-value",
+                    rasa_token="rasa-token-for-tests").staff_token == "s3cret-value"
 
 
 def test_settings_come_from_the_environment(monkeypatch):

@@ -42,7 +42,7 @@ def test_unanswered_questions_are_grouped_by_similarity_with_counts(client, staf
     with client.app.state.db.transaction() as session:
         for i, q in enumerate(["广东二建怎么注册", "广东的二建怎么注册呢", "广东二建怎么注册？", "明天天气怎么样"]):
             session.add(Unanswered(sender=f"s{i}", channel="web", question=q, decision="decline",
-                                   created_at=now - timedelta(minutes=i)))
+                                   created_at=now - timedelta(minutes=i), last_seen=now - timedelta(minutes=i)))
     groups = client.get("/api/staff/unanswered", headers=staff_headers).json()["groups"]
     assert [g["count"] for g in groups] == [3, 1]
     assert groups[0]["sender"] == "s0" and "广东二建怎么注册" in groups[0]["questions"]

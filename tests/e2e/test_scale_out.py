@@ -30,6 +30,8 @@ def cluster():
             env = {
                 "ENVIRONMENT": "production",
                 "STAFF_TOKEN": STAFF["Authorization"].split()[1],
+                # Production refuses to start without Rasa's API token; both instances share it.
+                "RASA_TOKEN": "scale-rasa-token-2f7c9d1e8a4b6053",
                 "DATABASE_URL": pg_url.replace("postgresql://", "postgresql+psycopg2://") + "/bot",
                 "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "TRACKER_DB_URL": pg_url + "/rasa",

@@ -147,3 +147,24 @@ def test_an_off_topic_question_after_a_context_is_still_declined(engine):
     assert d.kind == "decline" and not d.used_context
     d = engine.answer("那足球呢", context_question="证件照有什么要求")
     assert d.kind == "decline"
+
+
+def test_a_question_asked_of_both_packages_at_once_is_answered_for_each(engine):
+    d = engine.answer("无忧取证班和AI私塾班全科各多少钱")
+    answered = [p for p in d.parts if p.kind == "answer"] or [d]
+    text = "".join(p.answer for p in answered)
+    assert d.kind == "answer" and "6280" in text and "4880" in text
+
+
+def test_each_of_the_pair_the_previous_question_named(engine):
+    asked = engine._distributed("有效期各是多久", "无忧取证班和AI私塾班全科各多少钱")
+    assert len(asked) == 2 and all("有效期" in q and "各" not in q for q in asked)
+    assert "无忧取证班" in asked[0] and "私塾班" in asked[1]
+    d = engine.answer("有效期各是多久", context_question="无忧取证班和AI私塾班全科各多少钱")
+    text = "".join(p.answer for p in d.parts) or d.answer
+    assert d.kind == "answer" and "2年" in text and "1年" in text
+
+
+def test_each_needs_both_named_or_a_context_that_named_both(engine):
+    assert engine._distributed("无忧取证班全科各科多少钱", None) == ["无忧取证班全科各科多少钱"]
+    assert engine._distributed("各科都要考吗", "无忧取证班多少钱") == ["各科都要考吗"]

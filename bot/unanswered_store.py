@@ -1,0 +1,92 @@
+"""The unanswered-questions store: deduplicated and bounded, whatever callers send.
+
+- One row per normalised question: asking it again (in any spelling that normalises the same)
+  adds to its count and moves its last-seen time; the same sender repeating it in a row counts once.
+- Per-sender cap: one sender adds at most `max_per_sender` rows (their other new questions are not
+  stored; repeats of stored ones still count), so one client cannot fill the store.
+- Row cap: beyond `max_rows` the least asked, longest unseen rows go first.
+- Phone and ID numbers are masked before a question is stored: staff need the gap, not the number.
+- The normalised question's tokens are stored with it, so the staff console groups rows without
+  normalising them again.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import Database
+from bot.logging_setup import mask_pii
+from bot.models import Unanswered, utcnow
+
+from knowledge.textnorm import normalize_query
+from knowledge.tokenize import tokens as retrieval_tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    max_rows: int = 5000
+    max_per_sender: int = 20
+
+
+def question_key(question: str) -> tuple[str, str]:
+    """(key, tokens): sha256 of the normalised question, and its retrieval tokens space-separated."""
+    normalized = normalize_query(question)
+    key_text = " ".join(normalized.split()) or question.strip()
+    return hashlib.sha256(key_text.encode("utf-8")).hexdigest(), " ".join(dict.fromkeys(retrieval_tokens(normalized)))
+
+
+def record(db: Database, bounds: Bounds, *, question: str, sender: str, channel: str | None,
+           decision: str) -> str:
+    """Store one declined question; returns what happened: "added", "counted" or "refused" (sender cap)."""
+    question = mask_pii(question.strip())
+    key, toks = question_key(question)
+    for attempt in (1, 2):
+        try:
+            return _record(db, bounds, key, toks, question, sender, channel, decision)
+        except IntegrityError:
+            # Another worker added the same question between our look-up and insert: count it instead.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _record(db: Database, bounds: Bounds, key: str, toks: str, question: str, sender: str,
+            channel: str | None, decision: str) -> str:
+    now = utcnow()
+    with db.transaction() as session:
+        row = session.scalars(select(Unanswered).where(Unanswered.question_key == key)).first()
+        if row is not None:
+            if row.sender != sender:
+                row.asks += 1
+            row.sender, row.channel, row.last_seen = sender, channel, now
+            return "counted"
+        added = session.scalar(select(func.count()).select_from(Unanswered).where(Unanswered.added_by == sender))
+        if added >= bounds.max_per_sender:
+            log.info("unanswered: sender already added %d questions; not storing another", added)
+            return "refused"
+        session.add(Unanswered(question_key=key, tokens=toks, question=question, sender=sender, added_by=sender,
+                               channel=channel, decision=decision, asks=1, created_at=now, last_seen=now))
+        session.flush()
+        _evict(session, bounds.max_rows)
+        return "added"
+
+
+def _evict(session, max_rows: int) -> None:
+    total = session.scalar(select(func.count()).select_from(Unanswered))
+    if total <= max_rows:
+        return
+    victims = select(Unanswered.id).order_by(Unanswered.asks, Unanswered.last_seen, Unanswered.id).limit(total - max_rows)
+    ids = list(session.scalars(victims))
+    session.execute(delete(Unanswered).where(Unanswered.id.in_(ids)))
+
+
+def forget_before(session, cutoff) -> int:
+    """Delete questions last asked before `cutoff` (retention, scripts/purge.py); returns how many."""
+    return session.execute(delete(Unanswered).where(Unanswered.last_seen < cutoff)).rowcount
+
