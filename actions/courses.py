@@ -649,7 +649,42 @@ class ActionRecommendPackage(CourseAction):
         # Keep the subjects: if the user goes on to enroll, they are not asked again. The package is
         # what a follow-up ("全科多少钱", "有效期呢") asks about.
         context = [SlotSet("last_question", chosen[0]["name"])] if recommended else []
-        return reset + [SlotSet("recommended_package", recommended)] + context
+        return reset + [SlotSet("recommended_package", recommended),
+                        SlotSet("recommendation_reasons", list(chosen[0]["reasons"]) if recommended else None)] + context
+
+
+class ActionExplainRecommendation(CourseAction):
+    """"为啥推荐这个", "为什么不推荐无忧的": the reasons the recommendation quoted, and who the other
+    package suits in the catalogue's words, so the user can judge the difference themselves."""
+
+    def name(self) -> str:
+        return "action_explain_recommendation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            packages = self.api.packages()
+        except BackendUnavailable:
+            dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
+            return []
+        recommended = next((p for p in packages if p["id"] == tracker.get_slot("recommended_package")), None)
+        if recommended is None:
+            lines = ["我还没有按您的情况推荐过套餐。课程介绍里写的适合人群是："]
+            lines += [f"· {p['name']}：" + "；".join(p.get("suitable_for") or ["（未写明）"]) for p in packages]
+            lines.append("告诉我您的基础、是否考过、工作忙不忙，我可以帮您推荐。")
+            dispatcher.utter_message(text="\n".join(lines), buttons=[{"title": "帮我推荐", "payload": "/ask_recommendation"}])
+            return []
+        reasons = _as_list(tracker.get_slot("recommendation_reasons"))
+        lines = [f"推荐【{recommended['name']}】，是因为您说的情况和课程介绍里写的它的适合人群对得上："
+                 if reasons else f"推荐【{recommended['name']}】：您说的情况里没有哪一条更偏向另一个班，两个班都可以考虑。"]
+        lines += [f"· {reason}" for reason in reasons]
+        for other in packages:
+            if other["id"] != recommended["id"] and other.get("suitable_for"):
+                lines.append(f"【{other['name']}】课程介绍里写它适合：" + "；".join(other["suitable_for"]) + "。")
+        lines.append("如果您的情况更接近另一个班，也可以直接报它；想看价格、有效期和保障的完整对比，可以点“对比两个班”。")
+        buttons = [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in packages]
+        buttons.append({"title": "对比两个班", "payload": "/compare_packages"})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
 
 
 class ActionComparePackages(CourseAction):

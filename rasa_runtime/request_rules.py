@@ -22,6 +22,7 @@ REQUEST_WORDS: dict[str, re.Pattern] = {
     "ask_recommendation": re.compile(r"推荐|推存|推建|tuijian|适合|合适|报哪|选哪|哪个班|哪个套餐|哪种班|什么班|选什么|报什么|建议|"
                                      r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班|选(一个|个|一下)?班|报.{0,10}还是|还是.{0,4}(无忧|ai|私塾)", re.I),
     "enroll": re.compile(r"报|买|上课|参加|培训|交钱|付款|下单|baoming|保名|入学"),
+    "ask_why_recommendation": re.compile(r"推荐|推存|适合|理由|原因|为啥|为什么|凭啥|凭什么|怎么就|咋就"),
     "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|找人|call", re.I),
     # (not 注册/办理 alone: "想办初始注册 审批要多久" asks for a time limit, not for a plan)
     "reg_plan_request": re.compile(r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|怎么办|怎么弄|咋办|咋弄|怎么注册|"
@@ -42,6 +43,11 @@ _ASKS = re.compile(r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎
                    r"用不用|算算|算一下|[不没][。!！]*$")
 # "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
 _ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
+# "为啥不推荐无忧的", "推荐的理由是啥": about the recommendation just given, not a request for another.
+_WHY = r"(为啥|为什么|为何|凭啥|凭什么|怎么|咋)"
+_WHY_RECOMMENDED = re.compile(rf"{_WHY}.{{0,6}}(推荐|推存)|推荐.{{0,4}}(理由|原因|依据)|根据(什么|啥).{{0,3}}推荐|"
+                              rf"{_WHY}.{{0,8}}适合(我|这个|那个)?(班|套餐)?|{_WHY}.{{0,4}}(是|不是|不能是)(这个|那个|无忧|ai|私塾)|"
+                              rf"{_WHY}.{{0,6}}(班|套餐)(不行|不好|不适合)", re.I)
 # A fact of one's own registration case: the certificate's date, an age, main or added specialty.
 _MY_FACTS = re.compile(r"(证书?|证是|拿证|签发).{0,8}((19|20)\d{2}|[今去前]年)|(19|20)\d{2}\s*年.{0,6}(发|签发|拿|取得|考)|"
                        r"今年\s*\d{2}(岁|周岁)?(?![\d年])|\d{2}\s*(岁|周岁)|主项|增项(?!注册)")
@@ -60,6 +66,9 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
     text = text or ""
     if text.startswith("/"):  # a button payload names its intent
         return intent, False
+    if intent in _QUESTION_LIKE + ("compare_packages", "ask_recommendation", "ask_why_recommendation") \
+            and _WHY_RECOMMENDED.search(text):
+        return "ask_why_recommendation", True
     if intent in _QUESTION_LIKE + ("inform", "compare_packages", "ask_recommendation") \
             and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
         return "ask_recommendation", True

@@ -457,6 +457,26 @@ def test_equal_fit_presents_both_packages(bot, api, dispatcher, domain):
     assert slots(events)["recommended_package"] is None
 
 
+def test_why_this_package_repeats_the_reasons_and_who_the_other_suits(bot, api, dispatcher, domain):
+    reasons = {AI["id"]: [AI["suitable_for"][0]]}
+    bot.responses[("POST", "/api/recommendations")] = (200, recommendation([AI["id"]], reasons))
+    events = courses.ActionRecommendPackage(api).run(dispatcher, make_tracker("工作忙"), domain)
+    assert slots(events)["recommendation_reasons"] == [AI["suitable_for"][0]]
+    explained = CollectingDispatcher()
+    tracker = make_tracker("为啥不推荐无忧的", slots={"recommended_package": AI["id"],
+                                                     "recommendation_reasons": slots(events)["recommendation_reasons"]})
+    courses.ActionExplainRecommendation(api).run(explained, tracker, domain)
+    text = texts(explained)
+    assert f"推荐【{AI['name']}】" in text and AI["suitable_for"][0] in text
+    assert f"【{WUYOU['name']}】" in text and all(line in text for line in WUYOU["suitable_for"])
+
+
+def test_why_before_any_recommendation_offers_one(api, dispatcher, domain):
+    courses.ActionExplainRecommendation(api).run(dispatcher, make_tracker("为什么推荐这个"), domain)
+    assert "还没有按您的情况推荐过" in texts(dispatcher)
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/ask_recommendation"
+
+
 def test_recommendation_when_the_backend_is_down(bot, api, dispatcher, domain):
     bot.down = True
     courses.ActionRecommendPackage(api).run(dispatcher, make_tracker("x"), domain)
