@@ -1,4 +1,8 @@
-"""action_request_handoff: record the request for staff, then tell the user a person will take over."""
+"""action_request_handoff: record the request for staff, then tell the user a person will take over.
+
+Only a recorded request is announced: when bot/ cannot record it (down, or refusing it), the user is
+told so and asked to try again, instead of waiting for a person who was never told.
+"""
 from __future__ import annotations
 
 import logging
@@ -12,6 +16,8 @@ from actions.api.support import SupportApi
 
 log = logging.getLogger(__name__)
 
+HANDOFF_FAILED = "抱歉，转接人工客服暂时没有成功，您的请求还没有送达工作人员。请稍后再回复“转人工”试一次。"
+
 
 class ActionRequestHandoff(Action):
     def __init__(self, api: SupportApi | None = None):
@@ -24,8 +30,9 @@ class ActionRequestHandoff(Action):
         try:
             self.api.request_handoff(tracker.sender_id, tracker.latest_message.get("text"))
         except (BackendUnavailable, BackendRejected) as exc:
-            # The user still gets the hand-off message; staff also see it in the transcript.
             log.warning("hand-off not recorded: %s", exc)
+            dispatcher.utter_message(text=HANDOFF_FAILED)
+            return []
         dispatcher.utter_message(response="utter_handoff")
         # Channels that can transfer to a human agent (WeChat) act on this payload.
         dispatcher.utter_message(json_message={"type": "handoff"})

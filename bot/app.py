@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
@@ -14,7 +14,7 @@ from bot.limits import RequestLimits
 from bot.logging_setup import configure_logging
 from bot.lookup_throttle import LookupThrottle
 from bot.rasa_client import RasaClient
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, limit_request
 from bot.routes import chat, courses, feedback, health, knowledge, registration, staff, wechat
 from bot.settings import Settings, get_settings
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
         app.state.db = open_database(settings.database_url)  # applies pending migrations
         yield
         await app.state.rasa.aclose()
+        await app.state.rate_limiter.aclose()
         app.state.db.close()
 
     app = FastAPI(
@@ -40,8 +41,7 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_ip_per_minute,
-                                         settings.redis_url)
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.lookup_throttle = LookupThrottle(settings.enrollment_lookup_max_failures,
                                                settings.enrollment_lookup_window_seconds, settings.redis_url)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport,
@@ -52,14 +52,11 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     # The widget is embedded on other sites: its fetches to /api/* are cross-origin. No cookies used.
     app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"], allow_credentials=False)
-    app.include_router(health.router)
-    app.include_router(chat.router)
-    app.include_router(knowledge.router)
-    app.include_router(courses.router)
-    app.include_router(registration.router)
-    app.include_router(feedback.router)
+    # Every endpoint has a budget per caller (bot/ratelimit.py); WeChat limits per OpenID itself.
+    limited = [Depends(limit_request)]
+    for module in (health, chat, knowledge, courses, registration, feedback, staff):
+        app.include_router(module.router, dependencies=limited)
     app.include_router(wechat.router)
-    app.include_router(staff.router)
 
     @app.get("/", include_in_schema=False)
     async def index():

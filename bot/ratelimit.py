@@ -1,68 +1,143 @@
-"""Rate limiting for the public endpoints: per sender and per client IP, fixed one-minute windows.
+"""Rate limits on bot/'s endpoints: named budgets over moving windows, with the `limits` library.
 
-In memory by default (one bot/ process). With several bot/ workers, set REDIS_URL and the windows
-are shared through Redis (INCR + EXPIRE), so a client cannot multiply its budget by the workers.
+Who is counted against what (`limit_request`, a dependency of every router but WeChat's):
+- a public client: per client IP (RATE_LIMIT_PER_IP_PER_MINUTE) and, when the JSON body names a
+  sender, per sender (RATE_LIMIT_PER_MINUTE);
+- the action server, recognised by its credential (bot/auth.py): per conversation it acts for (the
+  body's sender), never per IP, since it calls from one address for every user. Its calls without a
+  sender (catalogue, quotes, plans) are not limited: each follows a chat message, limited already;
+- staff with a valid token: not limited (failed credentials are throttled in bot/auth.py);
+- WeChat: per OpenID only, in bot/wechat/conversation.py (WeChat's servers share their IPs).
+
+A moving window counts the requests of the last minute, whatever the clock says: no burst of twice
+the budget across a minute boundary. Windows live in process memory, or in Redis when REDIS_URL is
+set so that every bot/ worker shares them, through Redis's asyncio client: a check never blocks the
+event loop. A storage outage lets requests through (logged): the limiter must not take the chat down.
 """
 from __future__ import annotations
 
 import logging
-import threading
+import math
 import time
 
+import anyio.from_thread
 from fastapi import HTTPException, Request
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from bot import replies
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-class MemoryWindows:
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, window: int) -> int:
-        with self._lock:
-            count, started = self._counts.get(key, (0, window))
-            count = count + 1 if started == window else 1
-            self._counts[key] = (count, window)
-            if len(self._counts) > 100_000:  # drop old windows, keep memory bounded
-                self._counts = {k: v for k, v in self._counts.items() if v[1] == window}
-            return count
+IP, SENDER, CONVERSATION, FAILED_LOGIN = "ip", "sender", "conversation", "failed-login"
 
 
-class RedisWindows:
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-    def hit(self, key: str, window: int) -> int:
-        redis_key = f"ratelimit:{key}:{window}"
-        pipe = self._redis.pipeline()
-        pipe.incr(redis_key)
-        pipe.expire(redis_key, 120)
-        return int(pipe.execute()[0])
+def make_storage(redis_url: str) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    # redis-py's asyncio client (limits' default would be coredis); short timeouts: an outage costs
+    # a request half a second, then it goes through.
+    return RedisStorage("async+" + redis_url, implementation="redispy", key_prefix="jzs-ratelimit",
+                        socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 class RateLimiter:
-    def __init__(self, per_sender: int, per_ip: int, redis_url: str = "") -> None:
-        self.per_sender = per_sender
-        self.per_ip = per_ip
-        self._windows = RedisWindows(redis_url) if redis_url else MemoryWindows()
+    """Budgets by name (`IP`, `SENDER`, ...); `spend` takes one unit of a key's budget."""
+
+    def __init__(self, budgets: dict[str, RateLimitItem], storage: Storage) -> None:
+        self.budgets = budgets
+        self.storage = storage
+        self._windows = MovingWindowRateLimiter(storage)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RateLimiter":
+        return cls({
+            IP: RateLimitItemPerMinute(settings.rate_limit_per_ip_per_minute),
+            SENDER: RateLimitItemPerMinute(settings.rate_limit_per_minute),
+            CONVERSATION: RateLimitItemPerMinute(settings.rate_limit_per_minute),
+            FAILED_LOGIN: RateLimitItemPerSecond(settings.staff_login_max_failures, settings.staff_login_window_seconds),
+        }, make_storage(settings.redis_url))
+
+    async def spend(self, budget: str, key: str) -> int | None:
+        """None when the request may go on; else the seconds until the window has room again."""
+        item = self.budgets[budget]
+        try:
+            if await self._windows.hit(item, budget, key):
+                return None
+            return await self._retry_after(item, budget, key)
+        except Exception as exc:  # noqa: BLE001 - Redis down or slow: let the request through
+            log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
+            return None
+
+    async def exhausted(self, budget: str, key: str) -> int | None:
+        """Like `spend`, without spending: the seconds to wait when nothing is left, else None."""
+        item = self.budgets[budget]
+        try:
+            if await self._windows.test(item, budget, key):
+                return None
+            return await self._retry_after(item, budget, key)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
+            return None
+
+    async def _retry_after(self, item: RateLimitItem, budget: str, key: str) -> int:
+        stats = await self._windows.get_window_stats(item, budget, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def acheck(self, ip: str | None, sender: str | None = None) -> None:
+        """Raise 429 (with Retry-After) when this IP or this sender has used up its budget."""
+        wait = (await self.spend(IP, ip) if ip else None) or (await self.spend(SENDER, sender) if sender else None)
+        if wait:
+            raise too_many(wait)
 
     def check(self, ip: str | None, sender: str | None = None) -> None:
-        """Raise 429 when this IP or sender has used up its budget for the current minute."""
-        window = int(time.time() // 60)
-        try:
-            over = (ip and self._windows.hit(f"ip:{ip}", window) > self.per_ip) or (
-                sender and self._windows.hit(f"sender:{sender}", window) > self.per_sender)
-        except Exception as exc:  # a limiter outage must not take the chat down
-            log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
-            return
-        if over:
-            raise HTTPException(status_code=429, detail=replies.RATE_LIMITED, headers={"Retry-After": "60"})
+        """`acheck` for an endpoint that runs in the thread pool (a plain `def`): the check still runs
+        on the event loop, which this thread waits for. Raises RuntimeError on the loop itself."""
+        anyio.from_thread.run(self.acheck, ip, sender)
+
+    async def aclose(self) -> None:
+        bridge = getattr(self.storage, "bridge", None)  # RedisStorage: close its connection pool
+        client = getattr(bridge, "storage", None)
+        if client is not None and hasattr(client, "aclose"):
+            await client.aclose()
+
+
+def too_many(retry_after: int, detail: str = replies.RATE_LIMITED) -> HTTPException:
+    return HTTPException(status_code=429, detail=detail, headers={"Retry-After": str(retry_after)})
 
 
 def client_ip(request: Request) -> str:
+    """The client's address; behind a load balancer listed in FORWARDED_ALLOW_IPS, uvicorn has
+    already replaced it with the one the balancer forwarded."""
     return request.client.host if request.client else "unknown"
+
+
+async def _sender_of(request: Request) -> str | None:
+    """The JSON body's "sender", before validation (a bad body still costs its IP budget)."""
+    if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        body = await request.json()  # the body is read once and kept on the request
+    except Exception:  # noqa: BLE001 - not JSON: the endpoint answers 422, the IP budget still counts
+        return None
+    sender = body.get("sender") if isinstance(body, dict) else None
+    return sender if isinstance(sender, str) and 0 < len(sender) <= 128 else None
+
+
+async def limit_request(request: Request) -> None:
+    """Router dependency: the budgets of whoever is calling (see the module docstring)."""
+    from bot.auth import Caller, identify  # bot.auth uses this module's limiter for its throttle
+
+    caller = await identify(request)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if caller is Caller.STAFF:
+        return
+    sender = await _sender_of(request)
+    if caller is Caller.ACTION_SERVER:
+        wait = await limiter.spend(CONVERSATION, sender) if sender else None
+        if wait:
+            raise too_many(wait)
+        return
+    await limiter.acheck(client_ip(request), sender)

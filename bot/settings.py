@@ -4,18 +4,20 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_STAFF_TOKEN = "dev-staff-token"
+# Shorter secrets are refused at start-up: a guessable token is worse than none.
+MIN_TOKEN_CHARS = 24
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: str = Field("development", description="development | test | production")
-    bot_host: str = "0.0.0.0"
+    # Loopback unless a deployment says otherwise (BOT_HOST=0.0.0.0 behind its load balancer).
+    bot_host: str = "127.0.0.1"
     bot_port: int = 8000
     # One Rasa URL, or several comma-separated instances sharing a tracker store (bot/rasa_client.py).
     rasa_url: str = "http://127.0.0.1:5005"
@@ -26,7 +28,16 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bot.db'}"
     index_dir: Path = PROJECT_ROOT / "var" / "index"
-    staff_token: str = DEFAULT_STAFF_TOKEN
+    # No default credential: without STAFF_TOKEN the staff endpoints answer 503 (bot/auth.py).
+    staff_token: str = ""
+    # The action server's own credential (header X-Action-Server-Token): its calls are then limited per
+    # conversation, not per IP. Empty: its calls count as any client's.
+    action_server_token: str = ""
+    # Failed staff or action-server credentials per client IP within the window, then 429 until it slides.
+    staff_login_max_failures: int = Field(10, ge=1)
+    staff_login_window_seconds: int = Field(900, ge=1)
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto uvicorn trusts (the load balancer's; * = any).
+    forwarded_allow_ips: str = "127.0.0.1"
     max_message_chars: int = 1000
     # Origins allowed to embed the widget and call the public chat API (comma-separated, * = any).
     cors_origins: str = "*"
@@ -68,10 +79,18 @@ class Settings(BaseSettings):
     unanswered_max_rows: int = Field(5000, ge=10)
     unanswered_max_per_sender: int = Field(20, ge=1)
 
+    @field_validator("staff_token", "action_server_token")
+    @classmethod
+    def _strip_token(cls, value: str) -> str:
+        return value.strip()  # a header's token is read stripped: a padded secret could never match
+
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "Settings":
-        if self.environment not in ("development", "test") and self.staff_token == DEFAULT_STAFF_TOKEN:
-            raise ValueError("STAFF_TOKEN must be set to a secret value outside development")
+    def _refuse_weak_secrets(self) -> "Settings":
+        for name, value in (("STAFF_TOKEN", self.staff_token), ("ACTION_SERVER_TOKEN", self.action_server_token)):
+            if value and len(value) < MIN_TOKEN_CHARS:
+                raise ValueError(
+                    f"{name} is too short ({len(value)} characters): use at least {MIN_TOKEN_CHARS}, e.g. "
+                    "the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return self
 
     @model_validator(mode="after")

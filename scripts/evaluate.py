@@ -134,7 +134,7 @@ def with_stack(index: Path, fn):
 
     with tempfile.TemporaryDirectory(prefix="eval-stack-") as tmp:
         stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
-                      env={"ENVIRONMENT": "test", "STAFF_TOKEN": "eval-staff-token", "INDEX_DIR": str(index.resolve()),
+                      env={"ENVIRONMENT": "test", "INDEX_DIR": str(index.resolve()),
                            # every message comes from this one process: the per-IP limit is not what is measured
                            "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
         with stack:

@@ -13,6 +13,10 @@ stays correct.
 Rasa's HTTP API and its REST channel want a token (RASA_TOKEN; rasa_runtime passes it to
 `--auth-token`): taken from the environment, or generated for this run outside production, and
 given to Rasa and bot/ alike. bot/ counts as started when its /readyz says Rasa and the actions serve.
+
+STAFF_TOKEN and ACTION_SERVER_TOKEN come from the environment or .env, as bot/ reads them, or are
+generated for this run: bot/ itself has no default credential. `make run` prints where the staff
+token comes from (and a generated one, once). bot/ listens on BOT_HOST, 127.0.0.1 unless set.
 """
 from __future__ import annotations
 
@@ -88,11 +92,12 @@ class Stack:
     var_dir: Path = ROOT / "var"
     model_dir: Path = ROOT / "models"
     endpoints: Path = ROOT / "endpoints.yml"
-    bot_host: str = "0.0.0.0"
+    bot_host: str = "127.0.0.1"
     env: dict[str, str] = field(default_factory=dict)  # extra environment (DATABASE_URL, ...)
     log_to_files: bool = True  # False: stream to this terminal with a prefix
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     _generated_token: str = field(default="", repr=False)
+    _generated: dict[str, str] = field(default_factory=dict, repr=False)  # secrets made for this run
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -130,6 +135,20 @@ class Stack:
             self._generated_token = secrets.token_urlsafe(32)
         return self._generated_token
 
+    def secret(self, name: str) -> str:
+        """NAME from this stack's env, the environment or .env (what bot/ would read), else a random
+        value generated once per Stack (restarts keep it)."""
+        value = (self.env.get(name) or os.environ.get(name) or dotenv_value(name)).strip()
+        return value or self._generated.setdefault(name, secrets.token_urlsafe(32))
+
+    @property
+    def staff_token(self) -> str:
+        return self.secret("STAFF_TOKEN")
+
+    @property
+    def action_server_token(self) -> str:
+        return self.secret("ACTION_SERVER_TOKEN")
+
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         (self.var_dir / "rasa").mkdir(parents=True, exist_ok=True)
@@ -144,6 +163,9 @@ class Stack:
             RASA_URL=",".join(self.rasa_urls),
             ACTION_SERVER_URL=self.actions_url,
             BOT_HOST=self.bot_host,
+            # The same secrets for bot/ and the action server (which does not read .env).
+            STAFF_TOKEN=self.staff_token,
+            ACTION_SERVER_TOKEN=self.action_server_token,
             BOT_PORT=str(self.ports.bot),
             # rasa-sdk reads its listen address from SANIC_HOST; keep the action server private.
             SANIC_HOST="127.0.0.1",
@@ -265,6 +287,24 @@ class StartupFailed(RuntimeError):
     pass
 
 
+def dotenv_value(name: str) -> str:
+    """NAME as written in the project's .env (bot/ reads that file too), or ""."""
+    path = ROOT / ".env"
+    if not path.is_file():
+        return ""
+    from dotenv import dotenv_values  # python-dotenv comes with pydantic-settings
+
+    return dotenv_values(path).get(name) or ""
+
+
+def staff_token_note(stack: "Stack") -> str:
+    """Where the staff console's token comes from, for `make run`'s start-up message."""
+    if "STAFF_TOKEN" in stack._generated:
+        return (f"token generated for this run: {stack.staff_token} "
+                "(set STAFF_TOKEN in .env, 24+ characters, to keep one across runs)")
+    return "log in with your STAFF_TOKEN (from the environment or .env)"
+
+
 def _share_sqlite_tracker_store(url: str) -> None:
     """Put a SQLite tracker store in WAL mode before several Rasa instances open it: their reads then
     never wait for another instance's write. The mode is stored in the file; PostgreSQL needs nothing."""
@@ -300,7 +340,8 @@ def main() -> int:
                         help="Rasa processes, on the Rasa port and the ports after it (default: RASA_INSTANCES or 2)")
     args = parser.parse_args()
     more = tuple(args.rasa_port + i for i in range(1, max(1, args.rasa_instances)))
-    stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port, more), log_to_files=False)
+    stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port, more), log_to_files=False,
+                  bot_host=(os.environ.get("BOT_HOST") or dotenv_value("BOT_HOST") or "127.0.0.1").strip())
 
     stopping = threading.Event()
 
@@ -321,7 +362,8 @@ def main() -> int:
         print(f"[stack] start-up failed: {exc}", flush=True)
         return 1
     print(f"\n[stack] ready: open http://localhost:{args.bot_port}/ to chat "
-          f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.\n", flush=True)
+          f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.", flush=True)
+    print(f"[stack] staff console http://localhost:{args.bot_port}/staff: {staff_token_note(stack)}\n", flush=True)
     try:
         while not stopping.is_set():
             dead = [n for n, p in stack.processes.items() if p.poll() is not None]

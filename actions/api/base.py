@@ -1,7 +1,9 @@
 """The HTTP client every action uses to reach bot/. Short timeouts; one exception type for callers.
 
 actions/ runs in the Rasa runtime (Python 3.10) and must not import bot/ or knowledge/: it only
-speaks HTTP to bot/ at BOT_API_URL.
+speaks HTTP to bot/ at BOT_API_URL. Every request carries ACTION_SERVER_TOKEN (when set) in
+X-Action-Server-Token: bot/ then limits the calls per conversation instead of counting every user's
+calls against the action server's one IP.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import requests
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = float(os.environ.get("BOT_API_TIMEOUT", "5"))
+TOKEN_HEADER = "X-Action-Server-Token"  # bot/auth.py reads the same header
 
 
 class BackendUnavailable(Exception):
@@ -34,9 +37,12 @@ class BotApi:
         self.base_url = (base_url or os.environ.get("BOT_API_URL", "http://127.0.0.1:8000")).rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.token = os.environ.get("ACTION_SERVER_TOKEN", "").strip()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout)
+        if self.token:
+            kwargs["headers"] = {TOKEN_HEADER: self.token, **(kwargs.get("headers") or {})}
         try:
             response = self.session.request(method, self.base_url + path, **kwargs)
         except requests.RequestException as exc:

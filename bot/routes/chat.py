@@ -12,7 +12,6 @@ from pydantic_core import PydanticCustomError
 
 from bot import replies
 from bot.rasa_client import RasaUnavailable
-from bot.ratelimit import client_ip
 from bot.wechat.conversation import SENDER_PREFIX as WECHAT_SENDER_PREFIX
 from knowledge.textnorm import clean_message
 
@@ -73,7 +72,6 @@ class ChatResponse(BaseModel):
 )
 async def chat(body: ChatRequest, request: Request):
     settings = request.app.state.settings
-    request.app.state.rate_limiter.check(client_ip(request), body.sender)
     text = clean_message(body.message)
     if not text:
         return ChatResponse(messages=[BotMessage(text=replies.EMPTY_MESSAGE)])

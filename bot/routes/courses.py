@@ -39,7 +39,6 @@ from bot.catalogue import Catalogue, CatalogueError, get_catalogue
 from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead
 from bot.pricing import Quote, quote
 from bot.rasa_client import RasaUnavailable
-from bot.ratelimit import client_ip
 from bot.recommend import recommend
 from bot.routes.chat import SENDER_PATTERN
 from bot.transcripts import transcript
@@ -403,7 +402,6 @@ def create_recommendation(body: RecommendationRequest, cat: CatalogueDep) -> dic
                         409: {"description": "Idempotency-Key reused for a different enrollment"}})
 def create_enrollment(body: EnrollmentRequest, request: Request, response: Response, cat: CatalogueDep,
                       idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    request.app.state.rate_limiter.check(client_ip(request), body.sender)
     q = _resolve_choice(cat, body.package, body.subjects)
     data = sales.EnrollmentInput(name=body.name, mobile=body.mobile, quote=q, sender=body.sender, channel=body.channel)
     with _db(request).transaction() as session:
@@ -459,7 +457,6 @@ def staff_list_enrollments(
                         429: {"description": "too many failed lookups of this number or with this phone"}})
 def lookup_enrollment(body: LookupRequest, request: Request, cat: CatalogueDep) -> dict[str, Any]:
     """The owner's view of an enrollment, by its number and the phone given when enrolling."""
-    request.app.state.rate_limiter.check(client_ip(request))
     throttle = request.app.state.lookup_throttle
     counted = throttle.attempt(body.number, body.phone)
     if counted is None:
@@ -523,7 +520,6 @@ async def enrollment_conversation(number: EnrollmentNo, request: Request) -> dic
                         409: {"description": "Idempotency-Key reused for another request"}})
 def create_lead(body: LeadRequest, request: Request, response: Response, cat: CatalogueDep,
                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    request.app.state.rate_limiter.check(client_ip(request), body.sender)
     package_id = None
     if body.package:
         found = cat.resolve_package(body.package)

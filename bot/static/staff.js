@@ -8,6 +8,12 @@
   function api(path) {
     return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
       if (r.status === 401 || r.status === 403) { logout("令牌无效或已过期，请重新登录。"); throw new Error("auth"); }
+      // 429: too many failed logins from here; 503 on /api/staff/me: the server has no STAFF_TOKEN.
+      if (r.status === 429 || (r.status === 503 && path === "/api/staff/me")) {
+        return r.json().catch(function () { return {}; }).then(function (d) {
+          logout(d.detail || "暂时无法登录，请稍后再试。"); throw new Error("auth");
+        });
+      }
       return r.json();
     });
   }

@@ -115,7 +115,7 @@ class WeChatService:
             except RasaUnavailable as exc:
                 log.warning("wechat: hand-off not recorded: %s", exc)
             return Outcome(handoff=True)
-        if self._rate_limited(inbound.openid):
+        if await self._rate_limited(inbound.openid):
             return Outcome.say(replies.RATE_LIMITED)
         payload = pick_option(text, await self._options(inbound.openid))
         try:
@@ -127,11 +127,11 @@ class WeChatService:
         await self._remember_options(inbound.openid, rendered.options)
         return Outcome(texts=split_text(rendered.text), handoff=rendered.handoff)
 
-    def _rate_limited(self, openid: str) -> bool:
+    async def _rate_limited(self, openid: str) -> bool:
         if self.rate_limiter is None:
             return False
         try:
-            self.rate_limiter.check(None, sender_id(openid))
+            await self.rate_limiter.acheck(None, sender_id(openid))
         except HTTPException:
             log.info("wechat: %s is sending too fast", short_id(openid))
             return True

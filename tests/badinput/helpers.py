@@ -12,7 +12,7 @@ import httpx
 from bot.settings import Settings
 from tests.bot.wechat_helpers import AES_KEY, API_BASE, APPID, SECRET, TOKEN, FakeWeChatApi
 
-STAFF_TOKEN = "badinput-staff-token"
+STAFF_TOKEN = "badinput-staff-token-for-tests"
 STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 
 

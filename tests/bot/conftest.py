@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from tests.dbutil import fresh_database
 
-STAFF_TOKEN = "test-staff-token"
+STAFF_TOKEN = "test-staff-token-for-unit-tests"
 
 
 @pytest.fixture

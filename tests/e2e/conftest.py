@@ -17,7 +17,7 @@ from scripts.stack import Ports, Stack
 def stack(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("stack-var")
     s = Stack(ports=Ports.free(), var_dir=var_dir, bot_host="127.0.0.1",
-              env={"ENVIRONMENT": "test", "STAFF_TOKEN": "e2e-staff-token"})
+              env={"ENVIRONMENT": "test", "STAFF_TOKEN": "e2e-staff-token-for-tests-only"})
     s.start(timeout=240)
     try:
         yield s

@@ -15,7 +15,7 @@ import pytest
 import dialog
 from dialog import NUMBER
 
-STAFF = {"Authorization": "Bearer e2e-staff-token"}
+STAFF = {"Authorization": "Bearer e2e-staff-token-for-tests-only"}
 
 
 def converse(chat, opening: str, done: re.Pattern, max_turns: int = 12) -> str:

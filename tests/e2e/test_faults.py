@@ -17,7 +17,7 @@ from bot.rasa_client import route
 from dialog import NUMBER, converse
 from scripts.stack import Ports, Stack
 
-STAFF = {"Authorization": "Bearer fault-staff-token"}
+STAFF = {"Authorization": "Bearer fault-staff-token-for-tests-only"}
 reason = services.available()
 pytestmark = pytest.mark.skipif(reason is not None, reason=f"fault tests need PostgreSQL: {reason}")
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(reason is not None, reason=f"fault tests need Po
 def env():
     with services.postgres() as (pg_url, _port, data), tempfile.TemporaryDirectory(prefix="jzs-fault-") as tmp:
         stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
-                      env={"ENVIRONMENT": "test", "STAFF_TOKEN": "fault-staff-token",
+                      env={"ENVIRONMENT": "test", "STAFF_TOKEN": "fault-staff-token-for-tests-only",
                            "DATABASE_URL": pg_url.replace("postgresql://", "postgresql+psycopg2://") + "/bot"})
         stack.start(timeout=240)
         try:

@@ -17,7 +17,7 @@ import services
 from dialog import NUMBER, converse
 from scripts.stack import ROOT, Ports, Stack
 
-STAFF = {"Authorization": "Bearer scale-staff-token"}
+STAFF = {"Authorization": "Bearer scale-staff-token-for-tests-only"}
 
 reason = services.available()
 pytestmark = pytest.mark.skipif(reason is not None, reason=f"scale-out test needs PostgreSQL and Redis: {reason}")

@@ -11,7 +11,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPORTS = Path(__file__).resolve().parents[2] / "var" / "reports"
-STAFF_TOKEN = "e2e-staff-token"
+STAFF_TOKEN = "e2e-staff-token-for-tests-only"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 

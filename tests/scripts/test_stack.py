@@ -64,3 +64,22 @@ def test_the_shared_sqlite_tracker_store_is_in_wal_mode(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     stack_module._share_sqlite_tracker_store("postgresql://jzs@127.0.0.1:5432/rasa")  # nothing to do, no error
+
+
+def test_bot_and_the_action_server_share_secrets_generated_for_the_run(tmp_path, monkeypatch):
+    """bot/ has no default credential: the stack gives bot/ and the action server the same random
+    tokens (long enough for bot/'s settings), unless the environment names them, and a loopback host."""
+    from bot.settings import Settings
+
+    for name in ("STAFF_TOKEN", "ACTION_SERVER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(stack_module, "dotenv_value", lambda name: "")
+    env = Stack(ports=Ports.free(), var_dir=tmp_path)._environment()
+    Settings(_env_file=None, staff_token=env["STAFF_TOKEN"], action_server_token=env["ACTION_SERVER_TOKEN"])
+    assert env["BOT_HOST"] == "127.0.0.1"
+    other = Stack(ports=Ports.free(), var_dir=tmp_path)._environment()
+    assert other["STAFF_TOKEN"] != env["STAFF_TOKEN"] and other["ACTION_SERVER_TOKEN"] != env["ACTION_SERVER_TOKEN"]
+
+    chosen = "a-staff-token-the-operator-chose"
+    monkeypatch.setenv("STAFF_TOKEN", chosen)
+    assert Stack(ports=Ports.free(), var_dir=tmp_path)._environment()["STAFF_TOKEN"] == chosen
