@@ -20,7 +20,6 @@ import logging
 import math
 import time
 
-import anyio.from_thread
 from fastapi import HTTPException, Request
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -91,11 +90,6 @@ class RateLimiter:
         wait = (await self.spend(IP, ip) if ip else None) or (await self.spend(SENDER, sender) if sender else None)
         if wait:
             raise too_many(wait)
-
-    def check(self, ip: str | None, sender: str | None = None) -> None:
-        """`acheck` for an endpoint that runs in the thread pool (a plain `def`): the check still runs
-        on the event loop, which this thread waits for. Raises RuntimeError on the loop itself."""
-        anyio.from_thread.run(self.acheck, ip, sender)
 
     async def aclose(self) -> None:
         bridge = getattr(self.storage, "bridge", None)  # RedisStorage: close its connection pool
