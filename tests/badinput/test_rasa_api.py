@@ -115,7 +115,7 @@ def test_rasa_api_without_token_production_does_not_start(tmp_path):
     from scripts.stack import StartupFailed
 
     with pytest.raises(ValueError, match="RASA_TOKEN"):
-        Settings(environment="production", rasa_token="")
+        Settings(environment="production", staff_token="k7Qm2vX9pL4rT8wZ1nB6cY3hJ5sD0fG", rasa_token="")
     stack = Stack(ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()), var_dir=tmp_path,
                   env={"ENVIRONMENT": "production", "RASA_TOKEN": ""})
     with pytest.raises(StartupFailed, match="RASA_TOKEN"):
