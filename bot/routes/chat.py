@@ -5,18 +5,19 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot import replies
 from bot.rasa_client import RasaUnavailable
-from bot.wechat.conversation import SENDER_PREFIX as WECHAT_SENDER_PREFIX
+from bot.senders import refuse_wechat_senders
 from knowledge.textnorm import clean_message
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["chat"])
+# A web client must not write into a WeChat user's conversation, nor read the replies meant for them.
+router = APIRouter(tags=["chat"], dependencies=[Depends(refuse_wechat_senders)])
 
 # 1-128 printable characters; no control characters.
 SENDER_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
@@ -26,15 +27,6 @@ class ChatRequest(BaseModel):
     sender: str = Field(..., min_length=1, max_length=128, pattern=SENDER_PATTERN, description="conversation id")
     message: str = Field("", max_length=100_000, description="the user's text")
     metadata: dict[str, Any] | None = Field(None, description="optional channel metadata")
-
-    @field_validator("sender")
-    @classmethod
-    def _not_a_wechat_sender(cls, value: str) -> str:
-        """Conversations "wx:<OpenID>" belong to the WeChat channel (bot/wechat): a web client must not
-        write into a WeChat user's conversation, nor read the replies meant for that user."""
-        if value.lower().startswith(WECHAT_SENDER_PREFIX):
-            raise PydanticCustomError("sender", "{reason}", {"reason": replies.RESERVED_SENDER})
-        return value
 
     @field_validator("metadata")
     @classmethod

@@ -41,6 +41,7 @@ from bot.pricing import Quote, quote
 from bot.rasa_client import RasaUnavailable
 from bot.recommend import recommend
 from bot.routes.chat import SENDER_PATTERN
+from bot.senders import refuse_wechat_senders
 from bot.transcripts import transcript
 
 # Query bounds that keep arithmetic on dates and row numbers inside what the databases hold.
@@ -48,7 +49,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 LeadId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["courses"])
+router = APIRouter(tags=["courses"], dependencies=[Depends(refuse_wechat_senders)])  # wx: is WeChat's
 
 NOT_FOUND = "没有找到这条报名记录，请核对报名号和报名时填写的手机号。"
 LEAD_NOT_FOUND = "没有找到这条回电请求。"

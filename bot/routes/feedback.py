@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.models import Feedback, Handoff
 from bot.routes.chat import SENDER_PATTERN
+from bot.senders import refuse_wechat_senders
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], dependencies=[Depends(refuse_wechat_senders)])  # wx: is WeChat's
 
 # A short lower-case tag such as web or wechat (the same rule as enrollments and leads).
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"

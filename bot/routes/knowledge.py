@@ -18,16 +18,17 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from bot import unanswered_store
+from bot.senders import refuse_wechat_senders
 
 from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["knowledge"])
+router = APIRouter(tags=["knowledge"], dependencies=[Depends(refuse_wechat_senders)])  # wx: is WeChat's
 
 MAX_QUESTION_CHARS = 1000
 INDEX_UNAVAILABLE = "知识库暂时不可用，请稍后再试；如需帮助可以回复“转人工”。"
