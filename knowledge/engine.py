@@ -56,6 +56,7 @@ _THE_OTHER = re.compile(r"^(那|那么|还有)?(另一个|另外一个|另外那
 # beginning and its end, where the situation and the question are. Keeps a 1000-character
 # message's cost within a few times a normal question's.
 MAX_QUESTION_CHARS = 300
+SHORT_PART_CHARS = 6  # a part of a message this short that only asks 多少钱/多久 leans on the part before
 HEAD_CHARS = 100
 
 
@@ -392,7 +393,8 @@ class Engine:
         scores = self.retriever.score(bounded(query))
         if not scores.tokens:
             return []
-        return self._hits(scores, mode, self.fusion.fuse(mode, scores), k)
+        material = np.array([e.kind != "gap" for e in self.retriever.entries])  # a gap is not something to read
+        return self._hits(scores, mode, np.where(material, self.fusion.fuse(mode, scores), 0.0), k)
 
     # -- decisions -----------------------------------------------------------------------------
     def assess(self, scores: Scores, mode: str) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -475,8 +477,13 @@ class Engine:
         if whole.gap_id:  # the message is about something the material lacks
             return whole
         parts: list[Decision] = []
-        for q in questions:
-            part = dataclasses.replace(self._answer_one(q, context_question, mode, k), asked=q)
+        for i, q in enumerate(questions):
+            # "身份锁在哪买 要多少钱", "有教师资格证的课吗 报名多少钱": a short part that only asks for a kind
+            # of answer is about the part before it, and is read together with it.
+            if i > 0 and self._asks_only_a_kind(q):
+                part = dataclasses.replace(self._answer_one(f"{questions[i - 1]} {q}", None, mode, k), asked=q)
+            else:
+                part = dataclasses.replace(self._answer_one(q, context_question, mode, k), asked=q)
             if part.kind == "answer" and any(p.kind == "answer" and p.faq_id == part.faq_id for p in parts):
                 continue  # "各" asked of one item that answers for both
             parts.append(part)
@@ -484,6 +491,9 @@ class Engine:
         # declined for a known gap), by different items; otherwise the message asked one thing.
         settled = {d.faq_id or d.gap_id for d in parts if d.kind == "answer" or d.gap_id}
         if len(settled) < 2:
+            gap = next((d for d in parts if d.gap_id), None)
+            if whole.kind != "answer" and gap is not None and not any(d.kind == "answer" for d in parts):
+                return dataclasses.replace(gap, asked="")  # what the material lacks, said plainly
             return whole
         first = next(d for d in parts if d.kind == "answer" or d.gap_id)
         return dataclasses.replace(first, parts=parts, kind="answer" if any(d.kind == "answer" for d in parts)
@@ -586,6 +596,10 @@ class Engine:
                 a, b = group
                 return c.replace(a, b) if a in c else c.replace(b, a)
         return None
+
+    def _asks_only_a_kind(self, question: str) -> bool:
+        basic = basic_normalize(question).replace(" ", "")
+        return len(basic) <= SHORT_PART_CHARS and bool(question_types(basic))
 
     def _leans_on_context(self, query: str) -> bool:
         """A short message that only makes sense with the previous topic: it asks for a kind of

@@ -34,10 +34,13 @@ FEATURES = ("score", "margin", "coverage", "unknown", "bm25_units", "bm25_items"
 # Targets for choosing thresholds on the fold data (used when there is no calibration half).
 ANSWER_PRECISION = 0.95  # of the questions answered directly, at least this share must be right
 NEGATIVE_DECLINE = 0.90  # at least this share of the out-of-domain questions must be declined
-# Targets on the calibration half of the user messages, a little inside the product's (<= 2 % wrong
-# answers, >= 95 % of out-of-scope messages declined): the thresholds meet unseen messages next.
-MAX_WRONG = 0.015  # wrong answers / answers
-MAX_OUT_OF_SCOPE_ANSWERED = 0.03  # out-of-scope messages answered / out-of-scope messages
+# Targets on the calibration half of the user messages: the product's own (<= 2 % wrong answers,
+# >= 95 % of out-of-scope messages declined). Here they hold for the knowledge base alone; end to
+# end, NLU's out_of_scope intent declines many unrelated messages before they reach it. With 331
+# in-scope and 146 out-of-scope calibration messages (since 2026-12-02) the estimates no longer
+# need the margins they had with 154 and 82.
+MAX_WRONG = 0.02  # wrong answers / answers
+MAX_OUT_OF_SCOPE_ANSWERED = 0.05  # out-of-scope messages answered / out-of-scope messages
 ALONE_PRECISION = 0.99  # above this precision an answer comes alone, below it with "您可能还想问"
 
 
