@@ -422,14 +422,16 @@ class Engine:
         order_p, _, _, p_p = self.assess(part, mode)
         return part if order_p[0] == order_w[0] and p_p > p_w else whole
 
-    def _decide(self, scores: Scores, mode: str, k: int = 5) -> Decision:
+    def _decide(self, scores: Scores, mode: str, k: int = 5, on_topic: bool = False) -> Decision:
+        """`on_topic`: a follow-up read with the previous question, which the material answered; it
+        is about the material, whatever its own words sound like."""
         r = self.retriever
         if not scores.tokens:  # nothing but punctuation, particles or an empty string
             return Decision("decline", DECLINE_TEXT, None, None, None, [], [], 0.0, 0.0, scores.query)
         model = self.decision_models[mode]
         order, fused, p_domain, p = self.assess(scores, mode)
         hits = self._hits(scores, mode, fused, k)
-        kind = model.kind(p_domain, p)
+        kind = model.kind(1.0 if on_topic else p_domain, p)
         e = r.entries[order[0]]
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
             return Decision("decline", GAP_TEXT.format(reason=e.text.rstrip("。")), None, None, None, [], hits, p,
@@ -540,7 +542,7 @@ class Engine:
                 return alone  # complete, or naming nothing the material knows
             # "交上去以后几天能批", "省份选的就是福建 还是不行": about the previous question's topic
             scores = self.retriever.score(f"{context_question} {query}")
-        combined = self._decide(scores, mode, k)
+        combined = self._decide(scores, mode, k, on_topic=True)
         combined.used_context = True
         if combined.kind == "answer" and (alone.kind != "answer" or combined.confidence > alone.confidence):
             return combined

@@ -41,6 +41,7 @@ NEGATIVE_DECLINE = 0.90  # at least this share of the out-of-domain questions mu
 # need the margins they had with 154 and 82.
 MAX_WRONG = 0.02  # wrong answers / answers
 MAX_OUT_OF_SCOPE_ANSWERED = 0.05  # out-of-scope messages answered / out-of-scope messages
+SURE_ANSWER = 0.9  # p_answer at which the domain gate no longer declines (calibrated with it)
 ALONE_PRECISION = 0.99  # above this precision an answer comes alone, below it with "您可能还想问"
 
 
@@ -143,7 +144,9 @@ class DecisionModel:
     """Two calibrated questions about the best entry:
 
     - in domain? p_domain from `domain` (score components, coverage, unknown words): below
-      `domain_threshold` the question is declined;
+      `domain_threshold` the question is declined, unless the best entry is all but certainly
+      right (p_answer >= SURE_ANSWER: "该用户不存在 咋整" sounds odd to the domain model, and its
+      answer is plain);
     - is the best entry the right one? p_answer from `answer` (score, margin, coverage, question
       type clash): at or above `answer_threshold` it is answered alone, at or above
       `also_threshold` it is answered and the next questions are offered, below it is declined.
@@ -160,7 +163,7 @@ class DecisionModel:
 
     def kind(self, p_domain: float, p_answer: float) -> str:
         """"answer", "answer_also" (answer and offer the next questions) or "decline"."""
-        if p_domain < self.domain_threshold or p_answer < self.also_threshold:
+        if p_answer < self.also_threshold or (p_domain < self.domain_threshold and p_answer < SURE_ANSWER):
             return "decline"
         return "answer" if p_answer >= self.answer_threshold else "answer_also"
 
@@ -258,7 +261,7 @@ def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np
     also_grid = np.unique(np.r_[0.0, p_answer[answerable]])
     best = None  # (right, domain_threshold, also_threshold)
     for td in domain_grid:
-        base = answerable & (p_domain >= td)
+        base = answerable & ((p_domain >= td) | (p_answer >= SURE_ANSWER))
         # answered(ta) for every ta at once: rows x thresholds
         answered = base[:, None] & (p_answer[:, None] >= also_grid[None, :])
         right = (answered & (in_scope & correct)[:, None]).sum(axis=0)
@@ -273,7 +276,7 @@ def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np
         td, ta = 1.0, 1.0
     else:
         _, td, ta = best
-    answered = answerable & (p_domain >= td) & (p_answer >= ta)
+    answered = answerable & ((p_domain >= td) | (p_answer >= SURE_ANSWER)) & (p_answer >= ta)
     sure = answered & in_scope
     t_alone = 1.0
     if sure.any():

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from knowledge.fusion import (DecisionModel, Fusion, choose_thresholds, coverage, fit_decision_model, per_entry_max,
+from knowledge.fusion import (SURE_ANSWER, DecisionModel, Fusion, choose_thresholds, coverage, fit_decision_model, per_entry_max,
                               unknown_share)
 
 
@@ -55,7 +55,8 @@ def test_decision_model_is_fitted_to_the_targets_and_round_trips():
     assert report["answered_precision"] >= 0.9
     again = DecisionModel.from_dict(model.to_dict())
     assert again.probabilities(rows[0]) == pytest.approx(model.probabilities(rows[0]))
-    assert model.kind(0.0, 1.0) == "decline"  # out of domain beats a confident match
+    assert model.kind(0.0, SURE_ANSWER - 0.01) == "decline"  # out of domain beats a fair match
+    assert model.kind(0.0, SURE_ANSWER) != "decline"  # but not one that is all but certainly right
     assert model.kind(1.0, 1.0) == "answer"
     assert model.kind(1.0, 0.0) == "decline"
     between = DecisionModel(model.domain, model.answer, 0.5, answer_threshold=0.8, also_threshold=0.4)
