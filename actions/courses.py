@@ -190,6 +190,18 @@ class CourseAction(Action, ABC):
                 return p["name"]
         return package_id
 
+    def packages_or_apologise(self, dispatcher: CollectingDispatcher) -> list[dict[str, Any]] | None:
+        """The catalogue's packages, or None after telling the user the course service is down."""
+        try:
+            return self.api.packages()
+        except BackendUnavailable:
+            dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
+            return None
+
+
+def enroll_buttons(packages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in packages]
+
 
 class CourseFormValidation(FormValidationAction, ABC):
     """Reads and checks the slots the course forms share: package, subjects, name, mobile."""
@@ -640,7 +652,7 @@ class ActionRecommendPackage(CourseAction):
         still_open = [OPEN_QUESTION_WORDS[q] for q in result.get("open_questions") or () if q in OPEN_QUESTION_WORDS]
         if still_open:  # recommended from what the user said at once: say what else could matter
             lines.append(f"如果方便，再告诉我{'、'.join(still_open)}，我可以帮您再确认一下。")
-        buttons = [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in chosen]
+        buttons = enroll_buttons(chosen)
         buttons += [{"title": "对比两个班", "payload": "/compare_packages"},
                     {"title": "请顾问回电", "payload": "/request_callback"}]
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons,
@@ -661,10 +673,8 @@ class ActionExplainRecommendation(CourseAction):
         return "action_explain_recommendation"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            packages = self.api.packages()
-        except BackendUnavailable:
-            dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
+        packages = self.packages_or_apologise(dispatcher)
+        if packages is None:
             return []
         recommended = next((p for p in packages if p["id"] == tracker.get_slot("recommended_package")), None)
         if recommended is None:
@@ -681,7 +691,7 @@ class ActionExplainRecommendation(CourseAction):
             if other["id"] != recommended["id"] and other.get("suitable_for"):
                 lines.append(f"【{other['name']}】课程介绍里写它适合：" + "；".join(other["suitable_for"]) + "。")
         lines.append("如果您的情况更接近另一个班，也可以直接报它；想看价格、有效期和保障的完整对比，可以点“对比两个班”。")
-        buttons = [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in packages]
+        buttons = enroll_buttons(packages)
         buttons.append({"title": "对比两个班", "payload": "/compare_packages"})
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return []
@@ -705,10 +715,8 @@ class ActionComparePackages(CourseAction):
         return "action_compare_packages"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            packages = self.api.packages()
-        except BackendUnavailable:
-            dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
+        packages = self.packages_or_apologise(dispatcher)
+        if packages is None:
             return []
         columns = ["项目"] + [p["name"] for p in packages]
         rows = [[label] + [str(get(p) or "—") for p in packages] for label, get in self.ROWS]
@@ -717,7 +725,7 @@ class ActionComparePackages(CourseAction):
             text.append(f"【{row[0]}】")
             text += [f"  {name}：{cell}" for name, cell in zip(columns[1:], row[1:])]
         text.append("以上是课程页面上两个套餐分别列出的内容。想让我按您的情况推荐，可以说“帮我推荐一下”。")
-        buttons = [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in packages]
+        buttons = enroll_buttons(packages)
         buttons.append({"title": "帮我推荐", "payload": "/ask_recommendation"})
         dispatcher.utter_message(text="\n".join(text), buttons=buttons,
                                  json_message={"type": "comparison", "title": "套餐对比", "columns": columns, "rows": rows})
