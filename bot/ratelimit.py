@@ -22,7 +22,9 @@ import time
 
 from fastapi import HTTPException, Request
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits import storage as sync_storage
+from limits import strategies as sync_strategies
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from bot import replies
@@ -33,9 +35,32 @@ log = logging.getLogger(__name__)
 IP, SENDER, CONVERSATION, FAILED_LOGIN = "ip", "sender", "conversation", "failed-login"
 
 
-def make_storage(redis_url: str) -> Storage:
+class InMemoryWindows:
+    """Moving windows in process memory, with the async limiter's interface.
+
+    limits' asyncio MemoryStorage expires old windows by handing each key to a worker thread, for
+    every key, after every hit: under `make bench` (20 users) that tripled bot/'s CPU per message
+    (5.6 -> 17.3 ms) and missed the p95 target. Its synchronous MemoryStorage does the same
+    bookkeeping in memory with one timer thread; in memory a check cannot block the event loop."""
+
+    def __init__(self) -> None:
+        self.storage = sync_storage.MemoryStorage()
+        self._windows = sync_strategies.MovingWindowRateLimiter(self.storage)
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._windows.hit(item, *identifiers)
+
+    async def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._windows.test(item, *identifiers)
+
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str):
+        return self._windows.get_window_stats(item, *identifiers)
+
+
+def make_storage(redis_url: str) -> Storage | None:
+    """Redis's asyncio storage when REDIS_URL is set; None: windows in this process's memory."""
     if not redis_url:
-        return MemoryStorage()
+        return None
     # redis-py's asyncio client (limits' default would be coredis); short timeouts: an outage costs
     # a request half a second, then it goes through.
     return RedisStorage("async+" + redis_url, implementation="redispy", key_prefix="jzs-ratelimit",
@@ -45,10 +70,10 @@ def make_storage(redis_url: str) -> Storage:
 class RateLimiter:
     """Budgets by name (`IP`, `SENDER`, ...); `spend` takes one unit of a key's budget."""
 
-    def __init__(self, budgets: dict[str, RateLimitItem], storage: Storage) -> None:
+    def __init__(self, budgets: dict[str, RateLimitItem], storage: Storage | None) -> None:
         self.budgets = budgets
         self.storage = storage
-        self._windows = MovingWindowRateLimiter(storage)
+        self._windows = MovingWindowRateLimiter(storage) if storage is not None else InMemoryWindows()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RateLimiter":
