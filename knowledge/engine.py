@@ -175,6 +175,7 @@ class Retriever:
         self.entry_starts = np.flatnonzero(np.r_[True, unit_entry[1:] != unit_entry[:-1]]) if len(unit_entry) else np.zeros(0, int)
         self.entry_tokens = entry_tokens
         self.vocabulary = frozenset(bm25_units.idf)
+        self.material = np.array([e.kind != "gap" for e in entries])  # what search lists: a gap is nothing to read
         cited_docs = {e.source_key.split("#")[0] for e in entries if e.kind == "faq"}
         # What a decision may pick: every FAQ item and gap, and the sections of documents that no
         # FAQ item cites (documents added later); a curated document is answered through its FAQ.
@@ -393,8 +394,7 @@ class Engine:
         scores = self.retriever.score(bounded(query))
         if not scores.tokens:
             return []
-        material = np.array([e.kind != "gap" for e in self.retriever.entries])  # a gap is not something to read
-        return self._hits(scores, mode, np.where(material, self.fusion.fuse(mode, scores), 0.0), k)
+        return self._hits(scores, mode, np.where(self.retriever.material, self.fusion.fuse(mode, scores), 0.0), k)
 
     # -- decisions -----------------------------------------------------------------------------
     def assess(self, scores: Scores, mode: str) -> tuple[np.ndarray, np.ndarray, float, float]:

@@ -131,6 +131,14 @@ class QuoteRequest(_Choice):
     pass
 
 
+def _valid_mobile(field: str, value: str) -> str:
+    """An 11-digit mainland mobile number, or the field's Chinese hint."""
+    try:
+        return sales.normalize_mobile(value)
+    except ValueError as exc:
+        raise _hint(field, str(exc)) from None
+
+
 class _Contact(BaseModel):
     name: str = Field(..., max_length=60)
     mobile: str = Field(..., max_length=30, validation_alias=AliasChoices("mobile", "phone"))
@@ -148,10 +156,7 @@ class _Contact(BaseModel):
     @field_validator("mobile")
     @classmethod
     def _mobile(cls, value: str) -> str:
-        try:
-            return sales.normalize_mobile(value)
-        except ValueError as exc:
-            raise _hint("mobile", str(exc)) from None
+        return _valid_mobile("mobile", value)
 
 
 class EnrollmentRequest(_Contact, _Choice):
@@ -182,10 +187,7 @@ class LookupRequest(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        try:
-            return sales.normalize_mobile(value)
-        except ValueError as exc:
-            raise _hint("phone", str(exc)) from None
+        return _valid_mobile("phone", value)
 
 
 class MatchRequest(BaseModel):
