@@ -4,6 +4,12 @@ Used by `make run` (foreground, logs streamed with a prefix) and by the end-to-e
 (`Stack` as a context manager on free ports, logs to files). Stopping is always complete: every
 process is terminated, then killed if it does not exit in time, also when start-up fails.
 
+A crash is not an outage: under `make run` (`Stack.supervise()`), a process that exits is started
+again after a backoff (1 s, 2 s, 4 s, ... at most 30 s) while the others keep serving; bot/ answers
+politely meanwhile and its /healthz names what is down. A process that crashes more than
+`RestartPolicy.max_crashes` times within `window_seconds` is left down and reported loudly: a crash
+loop restarted forever would hide the fault and take the CPU the others need.
+
 Rasa runs as RASA_INSTANCES processes (default 2: one per core of the 2-core machines this is built
 for). Each Rasa process spends most of a message on one core, so a second one nearly doubles what the
 assistant can answer per second. They share the tracker store; bot/ sends a conversation's messages
@@ -96,6 +102,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)  # extra environment (DATABASE_URL, ...)
     log_to_files: bool = True  # False: stream to this terminal with a prefix
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _supervisor: "Supervisor | None" = field(default=None, repr=False)
     _generated_token: str = field(default="", repr=False)
     _generated: dict[str, str] = field(default_factory=dict, repr=False)  # secrets made for this run
 
@@ -244,7 +251,26 @@ class Stack:
             if pending:
                 time.sleep(0.5)
 
+    def respawn(self, name: str) -> None:
+        """Start this process again without waiting for it (the supervisor watches its health)."""
+        old = self.processes.get(name)
+        if old is not None:
+            _signal_group(old, signal.SIGKILL)  # what is left of its process group must not hold the port
+        log_dir = self.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes[name] = self._spawn(name, self._commands()[name], self._environment(), log_dir)
+
+    def supervise(self, policy: "RestartPolicy | None" = None, say=None) -> "Supervisor":
+        """Restart crashed processes from now on, in a background thread, until stop()."""
+        if self._supervisor is None:
+            self._supervisor = Supervisor(self, policy or RestartPolicy(), say=say or _say)
+            self._supervisor.start()
+        return self._supervisor
+
     def stop(self, grace: float = 15.0) -> None:
+        if self._supervisor is not None:  # first, so that nothing stopped here is started again
+            self._supervisor.stop()
+            self._supervisor = None
         for proc in self.processes.values():
             if proc.poll() is None:
                 _signal_group(proc, signal.SIGTERM)
@@ -273,6 +299,117 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When a crashed process is started again: after first_delay, doubled with each crash within the
+    window, at most max_delay; after more than max_crashes crashes within window_seconds, never."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    max_crashes: int = 5
+    window_seconds: float = 300.0
+
+    def delay(self, crashes_in_window: int) -> float | None:
+        """Seconds to wait before the restart after this many crashes in the window; None: give up."""
+        if crashes_in_window > self.max_crashes:
+            return None
+        return min(self.max_delay, self.first_delay * 2 ** max(0, crashes_in_window - 1))
+
+
+class Supervisor:
+    """Watches a Stack's processes: a process that exited is restarted after the policy's backoff,
+    the others untouched; one that keeps crashing is left down and reported. check() is one pass
+    (tests call it directly); start() runs it every half second in a daemon thread."""
+
+    def __init__(self, stack: Stack, policy: RestartPolicy, say=None, interval: float = 0.5):
+        self.stack = stack
+        self.policy = policy
+        self.say = say or _say
+        self.interval = interval
+        self.crashes: dict[str, list[float]] = {}  # name -> monotonic times of its crashes in the window
+        self.restart_at: dict[str, float] = {}  # name -> when its restart is due
+        self.recovering: dict[str, float] = {}  # restarted, health check not passed yet -> since when
+        self.restarts: dict[str, int] = {}
+        self.given_up: set[str] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def down(self) -> list[str]:
+        """Processes not serving now: waiting for a restart, restarting, or given up."""
+        return sorted({*self.restart_at, *self.recovering, *self.given_up})
+
+    def check(self, now: float | None = None) -> None:
+        with self._lock:
+            now = time.monotonic() if now is None else now
+            for name, proc in list(self.stack.processes.items()):
+                if name in self.restart_at or name in self.given_up:
+                    continue
+                code = proc.poll()
+                if code is not None:
+                    self._crashed(name, code, now)
+            for name, due in list(self.restart_at.items()):
+                if now >= due:
+                    del self.restart_at[name]
+                    self.stack.respawn(name)
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self.recovering[name] = now
+            self._watch_recovery()
+
+    def _crashed(self, name: str, code: int, now: float) -> None:
+        self.recovering.pop(name, None)
+        window = self.policy.window_seconds
+        times = [t for t in self.crashes.get(name, []) if now - t < window] + [now]
+        self.crashes[name] = times
+        delay = self.policy.delay(len(times))
+        log = self.stack.var_dir / "logs" / f"{name}.log" if self.stack.log_to_files else "its lines above"
+        how = f"was ended by signal {-code}" if code < 0 else f"exited with code {code}"
+        if delay is None:
+            self.given_up.add(name)
+            _signal_group(self.stack.processes[name], signal.SIGKILL)
+            self.say(f"[stack] ERROR: {name} crashed {len(times)} times within {window:g} s (last time it {how}); "
+                     f"it is NOT restarted again. The other processes keep serving; see {log}, fix the cause "
+                     "and restart make run.")
+            return
+        self.restart_at[name] = now + delay
+        self.say(f"[stack] {name} {how} (crash {len(times)} of at most {self.policy.max_crashes} within "
+                 f"{window:g} s); restarting it in {delay:g} s, the others keep serving. See {log}.")
+
+    def _watch_recovery(self) -> None:
+        checks = self.stack._health_checks()
+        for name, since in list(self.recovering.items()):
+            url = checks.get(name)
+            try:  # a process without a health check serves while it runs
+                healthy = httpx.get(url, timeout=0.5).is_success if url else self.stack.processes[name].poll() is None
+            except httpx.HTTPError:
+                healthy = False
+            if healthy:
+                del self.recovering[name]
+                self.say(f"[stack] {name} is serving again ({time.monotonic() - since:.1f} s after its restart).")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="stack-supervisor", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.check()
+            except Exception as exc:  # a failed pass must not end the supervision
+                self.say(f"[stack] supervisor: {exc.__class__.__name__}: {exc}")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with self._lock:  # a pass under way has finished: nothing is restarted after this
+            pass
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 class AlreadyRunning(RuntimeError):
@@ -338,9 +475,12 @@ def main() -> int:
     parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     parser.add_argument("--rasa-instances", type=int, default=rasa_instances_from_env(),
                         help="Rasa processes, on the Rasa port and the ports after it (default: RASA_INSTANCES or 2)")
+    parser.add_argument("--var-dir", type=Path, default=ROOT / "var",
+                        help="databases and logs (default: var/; the crash test uses its own)")
     args = parser.parse_args()
     more = tuple(args.rasa_port + i for i in range(1, max(1, args.rasa_instances)))
     stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port, more), log_to_files=False,
+                  var_dir=args.var_dir,
                   bot_host=(os.environ.get("BOT_HOST") or dotenv_value("BOT_HOST") or "127.0.0.1").strip())
 
     stopping = threading.Event()
@@ -364,18 +504,22 @@ def main() -> int:
     print(f"\n[stack] ready: open http://localhost:{args.bot_port}/ to chat "
           f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.", flush=True)
     print(f"[stack] staff console http://localhost:{args.bot_port}/staff: {staff_token_note(stack)}\n", flush=True)
+    supervisor = stack.supervise()
+    code = 0
     try:
         while not stopping.is_set():
-            dead = [n for n, p in stack.processes.items() if p.poll() is not None]
-            if dead:
-                print(f"[stack] {', '.join(dead)} exited unexpectedly; stopping.", flush=True)
+            if "bot" in supervisor.given_up:
+                # bot/ is the only way in: without it nothing is served, so say so and let whoever
+                # runs make run (or systemd) see the failure.
+                print("[stack] bot/ keeps crashing, so nothing can be served; stopping.", flush=True)
+                code = 1
                 break
             stopping.wait(1.0)
     finally:
         print("[stack] stopping ...", flush=True)
         stack.stop()
         print("[stack] stopped.", flush=True)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -83,3 +83,88 @@ def test_bot_and_the_action_server_share_secrets_generated_for_the_run(tmp_path,
     chosen = "a-staff-token-the-operator-chose"
     monkeypatch.setenv("STAFF_TOKEN", chosen)
     assert Stack(ports=Ports.free(), var_dir=tmp_path)._environment()["STAFF_TOKEN"] == chosen
+
+
+# -- the supervisor of `make run`: a crash is not an outage ---------------------------------------
+
+import sys
+import time
+
+from scripts.stack import RestartPolicy, Supervisor
+
+
+def test_restarts_back_off_and_stop_after_too_many_crashes():
+    policy = RestartPolicy(first_delay=1, max_delay=10, max_crashes=5, window_seconds=300)
+    assert [policy.delay(n) for n in range(1, 7)] == [1, 2, 4, 8, 10, None]
+
+
+class FakeStack(Stack):
+    """Two stand-in processes: one that serves until killed, one that exits at once (a crash loop)."""
+
+    def _commands(self):
+        return {"steady": [sys.executable, "-c", "import time; time.sleep(120)"],
+                "flaky": [sys.executable, "-c", "import sys; sys.exit(3)"]}
+
+    def _health_checks(self):
+        return {}
+
+
+@pytest.fixture
+def fake_stack(tmp_path):
+    stack = FakeStack(ports=Ports.free(rasa_instances=1), var_dir=tmp_path)
+    for name in stack._commands():
+        stack.respawn(name)
+    yield stack
+    stack.stop(grace=2)
+
+
+def supervise_until(supervisor: Supervisor, done, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        supervisor.check()
+        time.sleep(0.02)
+    assert done(), f"supervisor state: restarts {supervisor.restarts}, down {supervisor.down()}"
+
+
+def test_a_crash_loop_is_reported_and_left_down_while_the_others_keep_running(fake_stack):
+    said = []
+    supervisor = Supervisor(fake_stack, RestartPolicy(first_delay=0.05, max_delay=0.2, max_crashes=3,
+                                                      window_seconds=60), say=said.append)
+    steady_pid = fake_stack.processes["steady"].pid
+    supervise_until(supervisor, lambda: "flaky" in supervisor.given_up)
+
+    assert supervisor.restarts == {"flaky": 3}
+    assert supervisor.down() == ["flaky"]
+    assert fake_stack.processes["steady"].pid == steady_pid and fake_stack.processes["steady"].poll() is None
+    assert [line for line in said if "restarting it in" in line] == [
+        f"[stack] flaky exited with code 3 (crash {n} of at most 3 within 60 s); restarting it in {delay} s, "
+        f"the others keep serving. See {fake_stack.var_dir / 'logs' / 'flaky.log'}." for n, delay in
+        ((1, "0.05"), (2, "0.1"), (3, "0.2"))]
+    assert "ERROR: flaky crashed 4 times within 60 s" in said[-1] and "NOT restarted" in said[-1]
+    for _ in range(20):  # and it stays down: no loop
+        supervisor.check()
+    assert supervisor.restarts == {"flaky": 3}
+
+
+def test_a_killed_process_is_started_again_and_counts_as_serving(fake_stack):
+    said = []
+    supervisor = Supervisor(fake_stack, RestartPolicy(first_delay=0.05, max_crashes=3), say=said.append)
+    fake_stack.processes["flaky"] = fake_stack._spawn("flaky", fake_stack._commands()["steady"], {},
+                                                      fake_stack.var_dir / "logs")  # not flaky in this test
+    old = fake_stack.processes["steady"]
+    old.kill()
+    supervise_until(supervisor, lambda: supervisor.restarts.get("steady") == 1 and not supervisor.down())
+
+    new = fake_stack.processes["steady"]
+    assert new.pid != old.pid and new.poll() is None
+    assert said[0].startswith("[stack] steady was ended by signal 9 (crash 1 of at most 3")
+    assert said[-1].startswith("[stack] steady is serving again")
+
+
+def test_stopping_the_stack_stops_its_supervisor_first(fake_stack):
+    supervisor = fake_stack.supervise(RestartPolicy(first_delay=0.01), say=lambda line: None)
+    fake_stack.stop(grace=2)
+    assert fake_stack.processes == {}
+    time.sleep(0.2)
+    assert fake_stack.processes == {}, "nothing is started again once the stack stopped"
+    assert not supervisor._thread.is_alive()
