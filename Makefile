@@ -13,7 +13,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
-.PHONY: help setup browser services train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-knowledge purge lock clean
+.PHONY: help setup browser services compose-cli train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-knowledge purge lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ services: ## install PostgreSQL and Redis from Debian's packages for the scale-o
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
 
+compose-cli: ## install Debian's docker-compose to validate deploy/compose.yml (skipped when `docker compose` or it is present)
+	@{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || { \
+	  echo "[setup] installing docker-compose from Debian's packages ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+
 train: setup var/index/.built models/.trained ## build the knowledge indexes and the Rasa model when their inputs changed
 
 var/index/.built: $(KNOWLEDGE_INPUTS)
@@ -59,7 +65,7 @@ run: train ## set up, train, then run Rasa + action server + bot/ in the foregro
 
 test: train test-unit test-rasa test-e2e ## set up, train and run every test suite
 
-test-unit: setup ## unit tests (no running services needed)
+test-unit: setup compose-cli ## unit tests (no running services needed; the deployment files checked statically)
 	@$(PY) -m pytest -q tests/bot tests/knowledge tests/scripts tests/badinput
 	@$(RASA_ENV) .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/actions tests/rasa_runtime
 
