@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from scripts.progress import bar
 from scripts.stack import ROOT, Ports, Stack
 
 # One conversation: (message type, text). Written the way users type; the enrollment turns follow
@@ -123,13 +124,13 @@ def check_targets(figures: dict[str, float]) -> dict[str, dict]:
 
 
 async def converse(client: httpx.AsyncClient, url: str, user: int, samples, errors, deadline: float, turns: int,
-                   conversations: int):
+                   conversations: int, progress=None):
     for _ in range(conversations):
-        await one_conversation(client, url, user, samples, errors, deadline, turns)
+        await one_conversation(client, url, user, samples, errors, deadline, turns, progress)
 
 
 async def one_conversation(client: httpx.AsyncClient, url: str, user: int, samples, errors, deadline: float,
-                           turns: int):
+                           turns: int, progress=None):
     sender = f"bench-{user}-{uuid.uuid4().hex[:6]}"
     phone = f"139{user:04d}{uuid.uuid4().int % 10000:04d}"
     for kind, text in CONVERSATION[:turns]:
@@ -145,13 +146,15 @@ async def one_conversation(client: httpx.AsyncClient, url: str, user: int, sampl
         samples.setdefault(kind, []).append(elapsed)
         if not ok:
             errors.append({"type": kind, "text": text, "error": str(getattr(response, "status_code", response))})
+        if progress is not None:
+            progress.update(1)
 
 
 async def single_user(base: str, rasa: str, repeats: int, rasa_token: str = "") -> dict:
     """Median latencies of one user: the full path vs Rasa directly vs Rasa's bare round trip."""
     full, direct, bare = {}, {}, []
     token = {"token": rasa_token} if rasa_token else None  # Rasa's REST channel wants the stack's token
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30) as client, bar(repeats, "single user", unit="round") as progress:
         for i in range(repeats):
             for kind, text in CONVERSATION[:5]:
                 for target, bucket, path, params in ((base, full, "/api/chat", None),
@@ -164,6 +167,7 @@ async def single_user(base: str, rasa: str, repeats: int, rasa_token: str = "") 
             await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"},
                               params=token)
             bare.append(time.perf_counter() - started)
+            progress.update(1)
     return {"full": summarise(full), "rasa_direct": summarise(direct),
             "rasa_bare_p50_ms": statistics.median(bare) * 1000}
 
@@ -173,10 +177,11 @@ async def load(base: str, users: int, turns: int, seconds: float, conversations:
     errors: list[dict] = []
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=users + 5)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client, \
+            bar(users * turns * conversations, f"{users} users") as progress:
         started = time.perf_counter()
-        await asyncio.gather(*(converse(client, base + "/api/chat", u, samples, errors, deadline, turns, conversations)
-                               for u in range(users)))
+        await asyncio.gather(*(converse(client, base + "/api/chat", u, samples, errors, deadline, turns, conversations,
+                                        progress) for u in range(users)))
         wall = time.perf_counter() - started
     count = sum(len(v) for v in samples.values())
     every = [x for v in samples.values() for x in v]
@@ -229,8 +234,11 @@ def main() -> int:
         with stack:
             pids = {name: p.pid for name, p in stack.processes.items()}
             with ProcessWatch(pids) as watch:
+                print(f"[bench] single user: {args.single_repeats} rounds of each message type ...", flush=True)
                 single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats, stack.rasa_token))
                 before, client_before = watch.cpu_seconds(), time.process_time()
+                print(f"[bench] {args.users} concurrent users, {args.conversations} conversation(s) each "
+                      f"(at most {args.seconds:.0f} s) ...", flush=True)
                 loaded = asyncio.run(load(stack.bot_url, args.users, args.turns, args.seconds, args.conversations))
                 after, client_after = watch.cpu_seconds(), time.process_time()
     per_message = 1000 / max(1, loaded["messages"])

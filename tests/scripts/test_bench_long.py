@@ -1,0 +1,23 @@
+"""`make bench-long` compares the median latency of the last ten turns of long conversations with the first ten."""
+import math
+
+from scripts.bench_long import BLOCK, CYCLE, blocks, ratio_last_to_first
+
+
+def test_turns_are_grouped_in_blocks_of_ten_and_the_last_is_compared_with_the_first():
+    latencies = {turn: [0.010 * (1 + (turn - 1) // BLOCK), 0.030] for turn in range(1, 41)}
+    stats = blocks(latencies, 40)
+    assert [b["turns"] for b in stats] == ["1-10", "11-20", "21-30", "31-40"]
+    assert [b["n"] for b in stats] == [20, 20, 20, 20]
+    assert [round(b["p50_ms"]) for b in stats] == [20, 25, 30, 35]
+    assert round(ratio_last_to_first(stats), 2) == 1.75
+
+
+def test_a_block_with_no_answer_is_not_a_number_not_zero():
+    stats = blocks({1: [0.01]}, 20)
+    assert math.isnan(stats[1]["p50_ms"])
+
+
+def test_every_block_asks_the_same_ordinary_things():
+    assert len(CYCLE) == BLOCK
+    assert not any(word in text for text in CYCLE for word in ("报名", "推荐", "电话", "梳理")), "no form starts"
