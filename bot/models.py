@@ -11,11 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
+                        TypeDecorator)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ENROLLMENT_STATUSES = ("new", "contacted", "paid", "cancelled")
 LEAD_STATUSES = ("new", "contacted", "closed")
+HANDOFF_STATUSES = ("open", "taken", "closed")  # open: waiting for a person
+STAFF_ROLES = ("support", "sales", "admin")  # 客服, 课程顾问, 管理员 (bot/accounts.py)
+NOTE_SUBJECTS = ("enrollment", "lead")
 
 # Stable constraint names, so that migrations can refer to them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -79,6 +83,8 @@ class Enrollment(Base):
     # sender + mobile + package + subjects while the enrollment is not cancelled: the same person
     # submitting the same enrollment again gets the existing one.
     dedup_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The course consultant who follows it up (NULL: nobody yet).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -90,6 +96,7 @@ class Enrollment(Base):
         Index(None, "created_at"),
         Index(None, "mobile"),
         Index(None, "sender"),
+        Index(None, "assignee_id"),
     )
 
 
@@ -111,6 +118,7 @@ class Lead(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     # Sender and content the key was used for (NULL: stored before migration 0002).
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -118,6 +126,7 @@ class Lead(Base):
         CheckConstraint(_in("status", LEAD_STATUSES), name="status"),
         Index(None, "status"),
         Index(None, "created_at"),
+        Index(None, "assignee_id"),
     )
 
 
@@ -152,12 +161,37 @@ class Handoff(Base):
     sender: Mapped[str | None] = mapped_column(String(128))
     channel: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # HANDOFF_STATUSES
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(_in("status", HANDOFF_STATUSES), name="status"),
+        Index(None, "status"),
+        Index(None, "created_at"),
+        Index(None, "sender"),
+    )
+
+
+class HandoffMessage(Base):
+    """What a person says to the user of a hand-off (the "a person has taken it" notice first); the
+    widget fetches these, WeChat users get them through the customer-service message API."""
+
+    __tablename__ = "handoff_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    sender: Mapped[str] = mapped_column(String(128))  # the user's conversation, to fetch by
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)  # WeChat: the API accepted it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        Index(None, "status"),
-        Index(None, "created_at"),
+        Index(None, "sender"),
+        Index(None, "handoff_id"),
     )
 
 
@@ -187,4 +221,84 @@ class Unanswered(Base):
         Index(None, "created_at"),
         Index(None, "last_seen"),
         Index(None, "added_by"),
+    )
+
+
+class StaffAccount(Base):
+    """One person working in the console, with one role (bot/accounts.py)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)  # lower case
+    display_name: Mapped[str] = mapped_column(String(30))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, through pwdlib
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A one-time password (set by an admin or `python -m bot.admin`) must be replaced at first login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(_in("role", STAFF_ROLES), name="role"),
+    )
+
+
+class StaffSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its sha256 is stored here."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # absolute end
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # idle end = this + idle limit
+
+    __table_args__ = (
+        Index(None, "account_id"),
+        Index(None, "expires_at"),
+    )
+
+
+class AuditEntry(Base):
+    """Who did what: every read of personal data and every change made through the staff API."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(64))  # the username then (or the integration token)
+    action: Mapped[str] = mapped_column(String(32))  # bot/audit.py ACTIONS
+    target_kind: Mapped[str | None] = mapped_column(String(16))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)  # in words, phone numbers masked
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index(None, "created_at"),
+        Index(None, "account_id"),
+        Index(None, "action"),
+        Index(None, "target_kind", "target_id"),
+    )
+
+
+class StaffNote(Base):
+    """What a consultant noted about an enrollment or a lead (e.g. what the customer said on the phone)."""
+
+    __tablename__ = "staff_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(64))  # display name then
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(_in("subject_kind", NOTE_SUBJECTS), name="subject_kind"),
+        Index(None, "subject_kind", "subject_id"),
     )

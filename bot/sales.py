@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead, utcnow
+from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead, StaffNote, utcnow
 from bot.pricing import Quote
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -194,10 +194,75 @@ def china_day_range(date_from: date | None, date_to: date | None) -> tuple[datet
     return start, end
 
 
+# -- the staff pipeline: search, assignee, notes ---------------------------------------------------
+
+UNASSIGNED = 0  # assignee filter: nobody yet
+NOTE_MAX_CHARS = 2000
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_clause(model, text: str, with_number: bool) -> ColumnElement[bool] | None:
+    """What staff type in the search box: part of a name, 4+ digits of a phone, or (enrollments)
+    part of an enrollment number."""
+    text = text.strip()
+    digits = _MOBILE_SEPARATORS.sub("", text).lstrip("+")
+    if digits.isdigit():  # a phone as people type it: 138 1234 5678, +86 138…
+        text = digits
+    if not text:
+        return None
+    clauses = [model.name.ilike(_like(text), escape="\\")]
+    if text.isdigit() and len(text) >= 4:
+        clauses.append(model.mobile.like(_like(text[-11:]), escape="\\"))
+    if with_number:
+        clauses.append(model.number.ilike(_like(text.upper()), escape="\\"))
+    return or_(*clauses)
+
+
+def _filtered(query, model, assignee_id: int | None, search: str | None, with_number: bool):
+    if assignee_id == UNASSIGNED:
+        query = query.where(model.assignee_id.is_(None))
+    elif assignee_id is not None:
+        query = query.where(model.assignee_id == assignee_id)
+    clause = search_clause(model, search, with_number) if search else None
+    return query.where(clause) if clause is not None else query
+
+
+def add_note(session: Session, kind: str, subject_id: int, text: str, author_id: int | None, author: str) -> StaffNote:
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("备注内容不能为空。")
+    if len(text) > NOTE_MAX_CHARS:
+        raise ValueError(f"备注太长了（超过{NOTE_MAX_CHARS}字）。")
+    note = StaffNote(subject_kind=kind, subject_id=subject_id, text=text, author_id=author_id, author=author)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def notes_of(session: Session, kind: str, subject_id: int) -> list[StaffNote]:
+    return list(session.scalars(select(StaffNote).where(StaffNote.subject_kind == kind, StaffNote.subject_id == subject_id)
+                                .order_by(StaffNote.created_at.desc(), StaffNote.id.desc())))
+
+
+def notes_by_subject(session: Session, kind: str, subject_ids: list[int]) -> dict[int, list[StaffNote]]:
+    """The notes of many records at once (for exports), newest first per record."""
+    found: dict[int, list[StaffNote]] = {}
+    for start in range(0, len(subject_ids), 500):  # bounded IN lists
+        chunk = subject_ids[start:start + 500]
+        for note in session.scalars(select(StaffNote).where(StaffNote.subject_kind == kind, StaffNote.subject_id.in_(chunk))
+                                    .order_by(StaffNote.created_at.desc(), StaffNote.id.desc())):
+            found.setdefault(note.subject_id, []).append(note)
+    return found
+
+
 def list_enrollments(session: Session, *, status: str | None = None, package_id: str | None = None,
                      date_from: date | None = None, date_to: date | None = None, mobile: str | None = None,
-                     sender: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Enrollment], int]:
-    query = select(Enrollment)
+                     sender: str | None = None, assignee_id: int | None = None, search: str | None = None,
+                     limit: int = 50, offset: int = 0) -> tuple[list[Enrollment], int]:
+    query = _filtered(select(Enrollment), Enrollment, assignee_id, search, with_number=True)
     if status:
         query = query.where(Enrollment.status == status)
     if package_id:
@@ -295,8 +360,9 @@ def create_lead(session: Session, data: LeadInput, idempotency_key: str | None) 
 
 
 def list_leads(session: Session, *, status: str | None = None, date_from: date | None = None,
-               date_to: date | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
-    query = select(Lead)
+               date_to: date | None = None, assignee_id: int | None = None, search: str | None = None,
+               limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
+    query = _filtered(select(Lead), Lead, assignee_id, search, with_number=False)
     if status:
         query = query.where(Lead.status == status)
     start, end = china_day_range(date_from, date_to)

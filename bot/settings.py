@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # Failed staff or action-server credentials per client IP within the window, then 429 until it slides.
     staff_login_max_failures: int = Field(10, ge=1)
     staff_login_window_seconds: int = Field(900, ge=1)
+    # Console sessions (per-person accounts, bot/accounts.py): at most this long after logging in,
+    # and ended after this long without a request.
+    staff_session_hours: float = Field(10.0, gt=0, le=24 * 30)
+    staff_session_idle_minutes: float = Field(60.0, gt=0)
     # Addresses whose X-Forwarded-For / X-Forwarded-Proto uvicorn trusts (the load balancer's; * = any).
     forwarded_allow_ips: str = "127.0.0.1"
     max_message_chars: int = 1000

@@ -10,12 +10,8 @@ Public (the chat actions and the web widget call these):
   POST /api/enrollments/lookup    the owner: {"number", "phone"} in the body (never in the URL),
                                   throttled per number and per phone (bot/lookup_throttle.py)
   POST /api/leads                 a call-back request for a course consultant
-Staff only (Authorization: Bearer <STAFF_TOKEN>):
-  GET   /api/enrollments/{no}     the full record (without the token: 410, use the lookup above)
-  GET   /api/enrollments          filter by status, package, dates (China time), phone, sender
-  PATCH /api/enrollments/{no}     status: new -> contacted -> paid; cancelled
-  GET   /api/enrollments/{no}/conversation   the chat that produced it (from Rasa's tracker store)
-  GET   /api/leads, PATCH /api/leads/{id}, GET /api/leads/{id}/conversation
+The staff side of enrollments and leads (lists, statuses, assignees, notes, conversations,
+exports) is the sales pipeline: bot/routes/pipeline.py.
 
 Every request that writes runs in one transaction. Bad input is a 422 whose `detail` says, in
 Chinese, what to fix.
@@ -25,24 +21,23 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AliasChoices, BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
-from starlette.concurrency import run_in_threadpool
 
 from bot import sales
-from bot.auth import is_staff, require_staff
 from bot.catalogue import Catalogue, CatalogueError, get_catalogue
-from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead
+from bot.models import Enrollment, Lead
 from bot.pricing import Quote, quote
 from bot.rasa_client import RasaUnavailable
 from bot.recommend import recommend
 from bot.routes.chat import SENDER_PATTERN
 from bot.senders import refuse_wechat_senders
 from bot.transcripts import transcript
+from masking import mask_pii
 
 # Query bounds that keep arithmetic on dates and row numbers inside what the databases hold.
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -204,15 +199,6 @@ class RecommendationRequest(BaseModel):
     _subjects = field_validator("subjects", mode="before")(_subject_list)
 
 
-class StatusChange(BaseModel):
-    status: str
-
-    @field_validator("status")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return value.strip().lower()
-
-
 # -- helpers -------------------------------------------------------------------------------------
 
 def _resolve_choice(cat: Catalogue, package: str, subjects: list[str]) -> Quote:
@@ -313,7 +299,8 @@ def _db(request: Request):
     return request.app.state.db
 
 
-async def _conversation(request: Request, sender: str | None) -> dict[str, Any]:
+async def _conversation(request: Request, sender: str | None, masked: bool = False) -> dict[str, Any]:
+    """The chat that produced a record (from Rasa's tracker store); `masked`: phone and ID numbers hidden."""
     if not sender:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NO_CONVERSATION)
     try:
@@ -321,7 +308,8 @@ async def _conversation(request: Request, sender: str | None) -> dict[str, Any]:
     except RasaUnavailable as exc:
         log.warning("conversation lookup: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=RASA_DOWN)
-    messages = [{"role": t["who"], "text": t["text"], "timestamp": t["timestamp"]} for t in turns]
+    messages = [{"role": t["who"], "text": mask_pii(t["text"]) if masked else t["text"], "timestamp": t["timestamp"]}
+                for t in turns]
     return {"sender": sender, "messages": messages}
 
 
@@ -422,39 +410,6 @@ def create_enrollment(body: EnrollmentRequest, request: Request, response: Respo
     return out
 
 
-@router.get("/api/enrollments", dependencies=[Depends(require_staff)])
-def staff_list_enrollments(
-    request: Request, cat: CatalogueDep,
-    status_: Annotated[Literal[ENROLLMENT_STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
-    package: str | None = Query(None, max_length=50),
-    date_from: date | None = Query(None, description="报名日期起（北京时间，含）"),
-    date_to: date | None = Query(None, description="报名日期止（北京时间，含）"),
-    phone: str | None = Query(None, max_length=30),
-    sender: str | None = Query(None, max_length=128, pattern=SENDER_PATTERN),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=1_000_000),
-) -> dict[str, Any]:
-    _bounded_dates(date_from, date_to)
-    package_id = None
-    if package:
-        found = cat.resolve_package(package)
-        if found is None:
-            raise RequestValidationError([{"loc": ("query", "package"), "type": "value_error", "msg": "unknown package",
-                                           "ctx": {"reason": f"没有找到套餐“{package}”。"}}])
-        package_id = found.id
-    mobile = None
-    if phone:
-        try:
-            mobile = sales.normalize_mobile(phone)
-        except ValueError as exc:
-            raise RequestValidationError([{"loc": ("query", "phone"), "type": "value_error", "msg": "bad phone",
-                                           "ctx": {"reason": str(exc)}}])
-    with _db(request).transaction(write=False) as session:
-        rows, total = sales.list_enrollments(session, status=status_, package_id=package_id, date_from=date_from,
-                                             date_to=date_to, mobile=mobile, sender=sender, limit=limit, offset=offset)
-        return {"total": total, "items": [enrollment_out(cat, e, staff=True) for e in rows]}
-
-
 @router.post("/api/enrollments/lookup",
              responses={404: {"description": "no enrollment with this number and phone (one answer for both)"},
                         429: {"description": "too many failed lookups of this number or with this phone"}})
@@ -473,47 +428,6 @@ def lookup_enrollment(body: LookupRequest, request: Request, cat: CatalogueDep) 
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
         throttle.succeeded(counted)
         return enrollment_out(cat, enrollment, staff=False)
-
-
-@router.get("/api/enrollments/{number}", responses={410: {"description": "owners: use POST /api/enrollments/lookup"}})
-def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueDep) -> dict[str, Any]:
-    """Staff: the full record. The owner's lookup moved to POST /api/enrollments/lookup (the phone
-    no longer goes in the URL, where proxies and access logs keep it)."""
-    if not is_staff(request):
-        raise HTTPException(status.HTTP_410_GONE, detail=LOOKUP_MOVED)
-    with _db(request).transaction(write=False) as session:
-        enrollment = sales.get_enrollment(session, number)
-        if enrollment is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
-        return enrollment_out(cat, enrollment, staff=True)
-
-
-@router.patch("/api/enrollments/{number}", dependencies=[Depends(require_staff)])
-def change_enrollment(number: EnrollmentNo, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
-    if body.status not in ENROLLMENT_STATUSES:
-        raise reject("status", f"状态只能是 {' / '.join(ENROLLMENT_STATUSES)}。")
-    with _db(request).transaction() as session:
-        enrollment = sales.get_enrollment(session, number)
-        if enrollment is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
-        try:
-            sales.change_enrollment_status(enrollment, body.status)
-        except sales.StatusChangeRefused as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail)
-        session.flush()
-        return enrollment_out(cat, enrollment, staff=True)
-
-
-@router.get("/api/enrollments/{number}/conversation", dependencies=[Depends(require_staff)])
-async def enrollment_conversation(number: EnrollmentNo, request: Request) -> dict[str, Any]:
-    def _sender() -> str | None:
-        with _db(request).transaction(write=False) as session:
-            enrollment = sales.get_enrollment(session, number)
-            if enrollment is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
-            return enrollment.sender
-
-    return await _conversation(request, await run_in_threadpool(_sender))
 
 
 # -- leads ------------------------------------------------------------------------------------------
@@ -552,42 +466,3 @@ def create_lead(body: LeadRequest, request: Request, response: Response, cat: Ca
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     log.info("lead %s %s (channel %s)", lead.id, "created" if created else "updated", lead.channel or "-")
     return out
-
-
-@router.get("/api/leads", dependencies=[Depends(require_staff)])
-def staff_list_leads(
-    request: Request, cat: CatalogueDep,
-    status_: Annotated[Literal[LEAD_STATUSES] | None, Query(alias="status")] = None,  # type: ignore[valid-type]
-    date_from: date | None = Query(None), date_to: date | None = Query(None),
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000),
-) -> dict[str, Any]:
-    _bounded_dates(date_from, date_to)
-    with _db(request).transaction(write=False) as session:
-        rows, total = sales.list_leads(session, status=status_, date_from=date_from, date_to=date_to,
-                                       limit=limit, offset=offset)
-        return {"total": total, "items": [lead_out(cat, lead) for lead in rows]}
-
-
-@router.patch("/api/leads/{lead_id}", dependencies=[Depends(require_staff)])
-def change_lead(lead_id: LeadId, body: StatusChange, request: Request, cat: CatalogueDep) -> dict[str, Any]:
-    if body.status not in LEAD_STATUSES:
-        raise reject("status", f"状态只能是 {' / '.join(LEAD_STATUSES)}。")
-    with _db(request).transaction() as session:
-        lead = session.get(Lead, lead_id)
-        if lead is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=LEAD_NOT_FOUND)
-        sales.change_lead_status(lead, body.status)
-        session.flush()
-        return lead_out(cat, lead)
-
-
-@router.get("/api/leads/{lead_id}/conversation", dependencies=[Depends(require_staff)])
-async def lead_conversation(lead_id: LeadId, request: Request) -> dict[str, Any]:
-    def _sender() -> str | None:
-        with _db(request).transaction(write=False) as session:
-            lead = session.get(Lead, lead_id)
-            if lead is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=LEAD_NOT_FOUND)
-            return lead.sender
-
-    return await _conversation(request, await run_in_threadpool(_sender))

@@ -1,19 +1,25 @@
-"""The staff console (/staff) and its staff-only APIs: feedback, hand-offs, unanswered questions,
-transcripts. Enrollments and leads have their own staff endpoints in routes/courses.py."""
+"""The staff console (/staff) and the 客服 APIs: feedback, unanswered questions, transcripts.
+Logins and accounts: routes/accounts.py; hand-offs: routes/handoffs.py; enrollments and leads:
+routes/pipeline.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import yaml
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from bot.auth import require_staff
-from bot.models import Feedback, Handoff, Unanswered
+from bot import audit
+from bot.auth import StaffPrincipal, require_staff, require_support
+from bot.models import Feedback, Unanswered
 from bot.rasa_client import RasaUnavailable
 from bot.transcripts import transcript
 from bot.unanswered import group_questions
+from masking import mask_pii
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter(tags=["staff"])
@@ -30,16 +36,11 @@ def console_script() -> FileResponse:
     return FileResponse(STATIC_DIR / "staff.js", media_type="application/javascript; charset=utf-8")
 
 
-@router.get("/api/staff/me", dependencies=staff_only)
-def me() -> dict:
-    return {"ok": True}
-
-
 def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
-@router.get("/api/staff/feedback", dependencies=staff_only)
+@router.get("/api/staff/feedback", dependencies=[Depends(require_support)])
 def list_feedback(request: Request, limit: int = Query(200, ge=1, le=1000)) -> dict:
     with request.app.state.db.transaction(write=False) as session:
         rows = session.scalars(select(Feedback).order_by(Feedback.created_at.desc()).limit(limit)).all()
@@ -47,15 +48,6 @@ def list_feedback(request: Request, limit: int = Query(200, ge=1, le=1000)) -> d
             {"id": f.id, "sender": f.sender, "channel": f.channel, "rating": f.rating, "question": f.question,
              "answer": f.answer, "faq_id": f.faq_id, "comment": f.comment, "created_at": _iso(f.created_at)}
             for f in rows]}
-
-
-@router.get("/api/staff/handoffs", dependencies=staff_only)
-def list_handoffs(request: Request, limit: int = Query(200, ge=1, le=1000)) -> dict:
-    with request.app.state.db.transaction(write=False) as session:
-        rows = session.scalars(select(Handoff).order_by(Handoff.created_at.desc()).limit(limit)).all()
-        return {"items": [
-            {"id": h.id, "sender": h.sender, "channel": h.channel, "reason": h.reason, "status": h.status,
-             "created_at": _iso(h.created_at)} for h in rows]}
 
 
 def _unanswered_groups(request: Request, limit: int):
@@ -91,10 +83,20 @@ def export_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)
 
 
 # `:path`: a sender may contain "/" (the console sends it percent-encoded), and it is still one id.
-@router.get("/api/staff/conversations/{sender:path}", dependencies=staff_only)
-async def conversation(sender: str, request: Request) -> dict:
+@router.get("/api/staff/conversations/{sender:path}")
+async def conversation(sender: str, request: Request,
+                       principal: Annotated[StaffPrincipal, Depends(require_support)]) -> dict:
+    """One conversation's turns; phone and ID numbers masked for roles that do not call users back."""
     try:
         turns = await transcript(request.app.state.rasa, sender)
     except RasaUnavailable:
         raise HTTPException(503, detail="暂时无法读取会话记录（Rasa 不可用），请稍后再试。")
+    if not principal.sees_phones:
+        turns = [t | {"text": mask_pii(t["text"])} for t in turns]
+    await run_in_threadpool(_audit_read, request, principal, sender, len(turns))
     return {"sender": sender, "turns": turns}
+
+
+def _audit_read(request: Request, principal: StaffPrincipal, sender: str, turns: int) -> None:
+    with request.app.state.db.transaction() as session:
+        audit.record(session, principal, "conversation_read", "conversation", sender, f"{turns} 条消息")

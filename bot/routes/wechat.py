@@ -75,6 +75,11 @@ def _service(app: FastAPI) -> WeChatService:
     return service
 
 
+def customer_service(app: FastAPI) -> CustomerServiceClient:
+    """The one customer-service message client (and access token) of this app, for staff replies."""
+    return _service(app).delivery
+
+
 def _authenticate(settings: Settings, signature: str | None, timestamp: str | None, nonce: str | None) -> None:
     if not settings.wechat_token:
         raise HTTPException(503, replies.WECHAT_NOT_CONFIGURED)
