@@ -14,7 +14,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot import audit
-from bot.auth import StaffPrincipal, require_staff, require_support
+from bot.auth import StaffPrincipal, require_support
 from bot.models import Feedback, Unanswered
 from bot.rasa_client import RasaUnavailable
 from bot.transcripts import transcript
@@ -23,7 +23,6 @@ from masking import mask_pii
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter(tags=["staff"])
-staff_only = [Depends(require_staff)]
 
 
 @router.get("/staff", include_in_schema=False)
@@ -60,7 +59,7 @@ def _unanswered_groups(request: Request, limit: int):
     return group_questions([tuple(r) for r in rows])
 
 
-@router.get("/api/staff/unanswered", dependencies=staff_only)
+@router.get("/api/staff/unanswered", dependencies=[Depends(require_support)])
 def list_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)) -> dict:
     """Declined or only-suggested questions, similar ones grouped, most frequent first (`limit`: how
     many distinct questions, the most recently asked)."""
@@ -69,7 +68,7 @@ def list_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)) 
         for g in _unanswered_groups(request, limit)]}
 
 
-@router.get("/api/staff/unanswered/export", dependencies=staff_only, response_class=PlainTextResponse)
+@router.get("/api/staff/unanswered/export", dependencies=[Depends(require_support)], response_class=PlainTextResponse)
 def export_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)) -> PlainTextResponse:
     """Candidate FAQ variants as YAML: staff pick the FAQ item (or write a new one) for each group."""
     candidates = [{"count": g.count, "variants": g.questions, "faq_id": None}
