@@ -21,8 +21,9 @@ Rasa's HTTP API and its REST channel want a token (RASA_TOKEN; rasa_runtime pass
 given to Rasa and bot/ alike. bot/ counts as started when its /readyz says Rasa and the actions serve.
 
 STAFF_TOKEN and ACTION_SERVER_TOKEN come from the environment or .env, as bot/ reads them, or are
-generated for this run: bot/ itself has no default credential. `make run` prints where the staff
-token comes from (and a generated one, once). bot/ listens on BOT_HOST, 127.0.0.1 unless set.
+generated for this run: bot/ itself has no default credential. `make run` says how to log in to the
+staff console (a staff account: `make admin` creates the first admin). bot/ listens on BOT_HOST,
+127.0.0.1 unless set.
 """
 from __future__ import annotations
 
@@ -434,12 +435,12 @@ def dotenv_value(name: str) -> str:
     return dotenv_values(path).get(name) or ""
 
 
-def staff_token_note(stack: "Stack") -> str:
-    """Where the staff console's token comes from, for `make run`'s start-up message."""
-    if "STAFF_TOKEN" in stack._generated:
-        return (f"token generated for this run: {stack.staff_token} "
-                "(set STAFF_TOKEN in .env, 24+ characters, to keep one across runs)")
-    return "log in with your STAFF_TOKEN (from the environment or .env)"
+def staff_console_note(stack: "Stack") -> str:
+    """How to get into the staff console, for `make run`'s start-up message: accounts, not the token."""
+    token = ("an integration STAFF_TOKEN was generated for this run" if "STAFF_TOKEN" in stack._generated
+             else "STAFF_TOKEN from the environment or .env is for integrations")
+    return ("log in with your staff account; none yet? `make admin` (in another terminal) creates the first admin "
+            f"and prints its one-time password ({token}; the console takes accounts only)")
 
 
 def _share_sqlite_tracker_store(url: str) -> None:
@@ -503,7 +504,7 @@ def main() -> int:
         return 1
     print(f"\n[stack] ready: open http://localhost:{args.bot_port}/ to chat "
           f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.", flush=True)
-    print(f"[stack] staff console http://localhost:{args.bot_port}/staff: {staff_token_note(stack)}\n", flush=True)
+    print(f"[stack] staff console http://localhost:{args.bot_port}/staff: {staff_console_note(stack)}\n", flush=True)
     supervisor = stack.supervise()
     code = 0
     try:
