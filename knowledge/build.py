@@ -175,10 +175,16 @@ class Builder:
                 setattr(fusion, name, w)
                 acc[w] = sum(int(r.ranked(s, mode, fusion, candidates_only=True)[0][0] == g)
                              for r, s, g in positives) / max(1, len(positives))
-            best = max(acc.values())
+            # The accuracy curve is flat near its top, and its highest point moved between builds when
+            # a few variants changed; the thresholds fitted after it moved much more. So each weight is
+            # judged by its neighbourhood (its accuracy averaged with the grid points beside it): the
+            # middle of the plateau, which one changed variant does not move.
+            grid = list(acc)
+            smooth = {w: float(np.mean([acc[v] for v in grid[max(0, i - 1): i + 2]])) for i, w in enumerate(grid)}
+            best = max(smooth.values())
             # Among equally good weights prefer the one closest to an even blend (a penalty: the smallest).
             prefer = (lambda w: w) if name == "qtype_penalty" else (lambda w: abs(w - 0.5))
-            setattr(fusion, name, min((w for w, a in acc.items() if a >= best - 1e-9), key=prefer))
+            setattr(fusion, name, min((w for w, a in smooth.items() if a >= best - 1e-9), key=prefer))
             accuracy[name] = {str(w): round(a, 4) for w, a in acc.items()}
 
         models, reports = {}, {}
@@ -228,7 +234,15 @@ class Builder:
                 answerable.append(top is not None and top.kind != "gap")
                 correct.append(top is not None and top.faq_id in m.expected)
                 in_scope.append(m.in_scope)
-            td, ta, t_alone, report = choose_thresholds(pd, pa, answerable, correct, in_scope)
+            unrelated = [[], [], []]
+            for q in self.negatives():  # the project's own unrelated questions, none of them in the index
+                s = engine.read(q, mode)
+                order, _fused, a, b = engine.assess(s, mode) if s.tokens else ([], None, 0.0, 0.0)
+                unrelated[0].append(a)
+                unrelated[1].append(b)
+                unrelated[2].append(len(order) > 0 and retriever.entries[order[0]].kind != "gap")
+            td, ta, t_alone, report = choose_thresholds(pd, pa, answerable, correct, in_scope,
+                                                        unrelated=tuple(np.array(u) for u in unrelated))
             models[mode].update(domain_threshold=td, also_threshold=ta, answer_threshold=t_alone)
             reports[mode] = report
         return reports

@@ -42,6 +42,8 @@ GAP_TEXT = "抱歉，{reason}。我不能凭猜测回答，需要的话请回复
 # A follow-up that only names what changes ("那企业呢", "延续的话") leans on the previous question.
 _FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
 _YES_NO = re.compile(r"吗|是不是|要不要|需不需要|能不能|可不可以|用不用|会不会|有没有|算不算|[不没]$")
+# "不合格的原因去哪看", "在哪查": where to find something, which only the previous topic says
+_WHERE = re.compile(r"去哪|在哪|哪里|哪儿|哪个(网站|栏目|菜单|地方)|怎么看|咋看|怎么查|咋查")
 _STILL_FAILING = re.compile(r"还是不行|还不行|不管用|没用|还是一样|还是报错|还是提示|照样|依然|仍然|还是不能|还是没")
 # "那另一个呢": the other one of a pair the previous question named (data/dictionary/synonyms.yml `alternatives`).
 # "A和B各多少钱", "两个班分别多久": one question about each member of a pair (or of a group).
@@ -527,6 +529,18 @@ class Engine:
         return [question]
 
     def _answer_one(self, query: str, context_question: str | None, mode: str, k: int) -> Decision:
+        # After an answer to two questions ("延续注册多久审批？ 证件照有什么要求？"), a follow-up leans on
+        # one of them ("增项也是这么快吗"): each is tried as the context, the surest answer that used it wins.
+        contexts = split_questions(context_question) if context_question else []
+        if len(contexts) > 1:
+            tried = [self._answer_in_context(query, c, mode, k) for c in contexts]
+            leaning = [d for d in tried if d.used_context and d.kind == "answer"]
+            if leaning:
+                return max(leaning, key=lambda d: d.confidence)
+            return tried[-1]
+        return self._answer_in_context(query, context_question, mode, k)
+
+    def _answer_in_context(self, query: str, context_question: str | None, mode: str, k: int) -> Decision:
         if context_question and context_question.strip():
             other = self._the_other(context_question, query)
             if other is not None:  # "那另一个呢" after a question about one of a pair
@@ -537,11 +551,18 @@ class Engine:
         if not context_question or not context_question.strip():
             return alone
         scores = self._follow_up_scores(context_question, query, mode) if self.is_follow_up(query) else None
-        if scores is None:
-            if alone.kind == "answer" or len(query) > 15 or not self._leans_on_context(query):
+        if scores is None and alone.kind != "answer" and self._continues_topic(context_question, alone, mode):
+            # "手机号确实不一样 闽政通那个是我老号": more about the situation just answered; read alone it
+            # points at the same item, and it is about the material whatever its words sound like
+            scores = self.read(query, mode)
+        elif scores is None:
+            where = alone.kind != "answer" and len(query) <= 15 and bool(_WHERE.search(basic_normalize(query)))
+            if not where and (alone.kind == "answer" or len(query) > 15 or not self._leans_on_context(query)):
                 return alone  # complete, or naming nothing the material knows
             # "交上去以后几天能批", "省份选的就是福建 还是不行": about the previous question's topic
             scores = self.retriever.score(f"{context_question} {query}")
+            if where and not self._all_words_in_top(query, scores, mode):
+                return alone  # "公司附近哪里有吃饭的": where, but of something the previous topic does not hold
         combined = self._decide(scores, mode, k, on_topic=True)
         combined.used_context = True
         if combined.kind == "answer" and (alone.kind != "answer" or combined.confidence > alone.confidence):
@@ -598,6 +619,23 @@ class Engine:
                 a, b = group
                 return c.replace(a, b) if a in c else c.replace(b, a)
         return None
+
+    def _all_words_in_top(self, query: str, scores: Scores, mode: str) -> bool:
+        """Are the follow-up's own words ("不合格的原因去哪看": 合格, 原因) all in the entry its reading
+        with the previous question ranks first? Then it asks where to find something that entry says."""
+        r = self.retriever
+        words = [t for t in r.tokenizer.tokens(r.lexicon.normalize_query(query), chars=False)
+                 if len(t) > 1 and t in r.vocabulary and not _WHERE.search(t)]
+        order, _fused, _pd, _p = self.assess(scores, mode)
+        return bool(words) and len(order) > 0 and all(t in r.entry_tokens[order[0]] for t in words)
+
+    def _continues_topic(self, context_question: str, alone: Decision, mode: str) -> bool:
+        """Does a declined message, read alone, point at the item that answered the previous question?"""
+        top = next((h.faq_id for h in alone.hits[:1] if h.faq_id), None)
+        if top is None or alone.confidence < self.decision_models[mode].also_threshold:
+            return False
+        previous = self._decide(self.read(context_question, mode), mode, 1)
+        return previous.kind == "answer" and previous.faq_id == top
 
     def _asks_only_a_kind(self, question: str) -> bool:
         basic = basic_normalize(question).replace(" ", "")

@@ -245,18 +245,24 @@ def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndar
 def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np.ndarray, correct: np.ndarray,
                       in_scope: np.ndarray, max_wrong: float = MAX_WRONG,
                       max_out_of_scope: float = MAX_OUT_OF_SCOPE_ANSWERED,
-                      alone_precision: float = ALONE_PRECISION) -> tuple[float, float, float, dict]:
+                      alone_precision: float = ALONE_PRECISION,
+                      unrelated: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[float, float, float, dict]:
     """(domain_threshold, also_threshold, answer_threshold, report) from labelled user messages.
 
     answerable: the best entry is a FAQ item (a gap or nothing is declined whatever the scores);
     correct: it is one the message expects; in_scope: the message has an answer in the material.
     The pair (domain, also) gives the most right answers with wrong answers <= max_wrong of the
-    answers and out-of-scope answers <= max_out_of_scope of the out-of-scope messages; ties go to
-    the higher thresholds. answer_threshold: the lowest value >= also_threshold above which the
+    answers and out-of-scope answers <= max_out_of_scope of the out-of-scope messages, and of the
+    project's own unrelated questions (`unrelated`: their p_domain, p_answer, answerable; weather,
+    football, other certificates) answered <= 1 - NEGATIVE_DECLINE of them (end to end, NLU's
+    out_of_scope intent declines most of those first); ties go to the higher thresholds. answer_threshold: the lowest value >= also_threshold above which the
     answers are right at least `alone_precision` of the time (1.0 if none: always offer more)."""
     p_domain, p_answer = np.asarray(p_domain, float), np.asarray(p_answer, float)
     answerable, correct, in_scope = (np.asarray(a, bool) for a in (answerable, correct, in_scope))
     n_oos = int((~in_scope).sum())
+    u_domain, u_answer, u_answerable = (np.asarray(a) for a in unrelated) if unrelated is not None \
+        else (np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    u_answerable = u_answerable.astype(bool)
     domain_grid = np.unique(np.r_[0.0, p_domain[answerable]])
     also_grid = np.unique(np.r_[0.0, p_answer[answerable]])
     best = None  # (right, domain_threshold, also_threshold)
@@ -267,7 +273,10 @@ def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np
         right = (answered & (in_scope & correct)[:, None]).sum(axis=0)
         wrong = (answered & (in_scope & ~correct)[:, None]).sum(axis=0)
         oos = (answered & ~in_scope[:, None]).sum(axis=0)
-        ok = (wrong <= max_wrong * (right + wrong)) & (oos <= max_out_of_scope * max(n_oos, 1))
+        u_base = u_answerable & ((u_domain >= td) | (u_answer >= SURE_ANSWER))
+        u_oos = (u_base[:, None] & (u_answer[:, None] >= also_grid[None, :])).sum(axis=0)
+        ok = (wrong <= max_wrong * (right + wrong)) & (oos <= max_out_of_scope * max(n_oos, 1)) \
+            & (u_oos <= (1.0 - NEGATIVE_DECLINE) * len(u_domain))
         for j in np.flatnonzero(ok):
             key = (int(right[j]), float(td), float(also_grid[j]))
             if best is None or key > best:

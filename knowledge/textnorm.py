@@ -233,6 +233,10 @@ _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _MIN_PINYIN_LETTERS = 4
 _QUERY_CACHE_SIZE = 512
 _MAX_PINYIN_WORD = 80  # letters; nobody types more pinyin without a space (bounds the segmentation)
+# A one-character verb and its object, as a synonym lists them ("换单位", "调单位", "改名字"), are often
+# typed with a measure word or an aspect particle between them ("换个单位", "换了家公司", "改了个名字").
+_PHRASE_VERBS = "换调改转加"
+_PHRASE_INFIX = "(?:了一个|了一家|了个|了家|一个|一家|了|个|家|下)"
 
 
 @dataclass
@@ -319,6 +323,9 @@ class Lexicon:
                 self._fold.setdefault(canonical, canonical)
             syn_terms = sorted(self._fold, key=len, reverse=True)
             self._synonym_re = re.compile("|".join(re.escape(t) for t in syn_terms)) if syn_terms else None
+            objects = sorted({t[1:] for t in syn_terms if len(t) >= 3 and t[0] in _PHRASE_VERBS}, key=len, reverse=True)
+            self._infix_re = re.compile(f"([{_PHRASE_VERBS}]){_PHRASE_INFIX}(?=" + "|".join(map(re.escape, objects)) + ")") \
+                if objects else None
             self._compiled = True
 
     # -- steps ---------------------------------------------------------------------------------
@@ -327,6 +334,8 @@ class Lexicon:
         self._compile()
         if self._synonym_re is None:
             return text
+        if self._infix_re is not None:  # "换个单位" is "换单位"
+            text = self._infix_re.sub(r"\1", text)
         return self._synonym_re.sub(lambda m: self._fold[m.group(0)], text)
 
     def convert_pinyin(self, text: str) -> str:

@@ -51,6 +51,8 @@ _WHY_RECOMMENDED = re.compile(rf"{_WHY}.{{0,6}}(推荐|推存)|推荐.{{0,4}}(�
 # A fact of one's own registration case: the certificate's date, an age, main or added specialty.
 _MY_FACTS = re.compile(r"(证书?|证是|拿证|签发).{0,8}((19|20)\d{2}|[今去前]年)|(19|20)\d{2}\s*年.{0,6}(发|签发|拿|取得|考)|"
                        r"今年\s*\d{2}(岁|周岁)?(?![\d年])|\d{2}\s*(岁|周岁)|主项|增项(?!注册)")
+# A yes or a no ("不用了", "对的 没错") is this short; a longer message with a question word asks something.
+_SHORT_REPLY = 6
 # Intents a rule of this module may replace (never the answer to a form's question: inform stays).
 _QUESTION_LIKE = ("ask_knowledge", "nlu_fallback", None)
 
@@ -79,6 +81,8 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "enroll", True
     if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):
         return "ask_knowledge", True
+    if intent in ("affirm", "deny") and len(text.strip()) > _SHORT_REPLY and _ASKS.search(text):
+        return "ask_knowledge", True  # "是不是所有人都要学啊" sounds like 不是, and asks a question
     if intent in _QUESTION_LIKE + ("reg_ask_ce", "reg_ask_eligibility") and _MY_FACTS.search(text) and not _ASKS.search(text):
         return "reg_inform", True  # "证书2019年3月发的 一建没弄过": facts of one's own case, asking nothing
     words = REQUEST_WORDS.get(intent or "")

@@ -168,3 +168,17 @@ def test_each_of_the_pair_the_previous_question_named(engine):
 def test_each_needs_both_named_or_a_context_that_named_both(engine):
     assert engine._distributed("无忧取证班全科各科多少钱", None) == ["无忧取证班全科各科多少钱"]
     assert engine._distributed("各科都要考吗", "无忧取证班多少钱") == ["各科都要考吗"]
+
+
+def test_a_follow_up_to_an_answer_of_two_questions_leans_on_either(engine):
+    context = "初始注册多久能批？ 签名照有什么要求？"
+    assert engine.answer("那延续呢", context_question=context).faq_id == "time_renewal_added"
+    assert engine.answer("那手持照呢", context_question=context).faq_id == "photo_rules"
+
+
+def test_where_to_find_what_the_previous_answer_names_is_answered_with_it(engine):
+    d = engine.answer("原因在哪查", context_question="实名认证被驳回了 登录说用户不存在")
+    assert d.kind == "answer" and d.faq_id == "error_user_not_exist" and d.used_context
+    # where, but of something the previous topic does not hold
+    d = engine.answer("那个公司附近哪里有吃饭的", context_question="初始注册多久能批？ 签名照有什么要求？")
+    assert d.kind == "decline" and not d.used_context

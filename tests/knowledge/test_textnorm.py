@@ -65,3 +65,10 @@ def test_indexed_text_gets_the_same_folding_without_spelling_correction():
 def test_garbage_never_raises():
     for text in ["", "   ", "\x00\x01", "？？？", "😀😀", "a" * 5000, "ｍｉｍａ"]:
         assert isinstance(normalize_query(text), str)
+
+
+def test_a_measure_word_inside_a_verb_object_synonym_is_read_through():
+    assert normalize_query("换了家公司 二建怎么弄") == normalize_query("换公司 二建怎么弄")
+    assert "变更注册" in normalize_query("想调个单位")
+    assert "姓名变更" in normalize_query("身份证上改了个名字")
+    assert "换个" in normalize_query("换个手机号"), "only where the verb and its object are a synonym"

@@ -62,6 +62,14 @@ def test_a_question_about_a_named_business_is_not_a_plan_request():
     assert guarded("我想注销二建，帮我看看怎么办", "reg_plan_request") == "reg_plan_request"
 
 
+def test_a_question_that_sounds_like_yes_or_no_is_a_question():
+    assert guarded("是不是所有人都要学啊", "deny") == "ask_knowledge"
+    assert guarded("好的 那单科要多少钱", "affirm") == "ask_knowledge"
+    assert guarded("不是", "deny") == "deny"
+    assert guarded("不用了 谢谢", "deny") == "deny"
+    assert guarded("对的 没错 就是这个", "affirm") == "affirm"
+
+
 def test_signing_up_without_a_question_is_an_enrollment():
     assert guarded("报AI私塾班 施工管理单科", "ask_knowledge") == "enroll"
     assert guarded("还是报无忧吧 全科 建筑实务", "nlu_fallback") == "enroll"
