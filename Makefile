@@ -83,6 +83,9 @@ test-e2e: train browser services ## end-to-end tests against the real processes 
 eval: train ## what users get, end to end through /api/chat, on the test half, the calibration half and dev; report under var/reports/
 	@$(PY) -m scripts.evaluate --index var/index --out var/reports --e2e
 
+eval-unanswered: train ## grouping of unanswered questions by meaning: purity and completeness on data/eval/unanswered_groups.yml, 20,000-row benchmark; var/reports/unanswered_groups.json
+	@$(PY) -m scripts.eval_unanswered --index var/index --out var/reports
+
 bench-knowledge: train ## in-process search latency and the 100,000-passage scale benchmark
 	@$(PY) -m scripts.bench_knowledge --index var/index --dev data/eval/dev.yml --out var/reports
 

@@ -16,7 +16,7 @@ from bot.lookup_throttle import LookupThrottle
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter, limit_request
 from bot.routes import (accounts, chat, courses, feedback, handoffs, health, knowledge, pipeline, registration, staff,
-                        wechat)
+                        unanswered, wechat)
 from bot.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"], allow_credentials=False)
     # Every endpoint has a budget per caller (bot/ratelimit.py); WeChat limits per OpenID itself.
     limited = [Depends(limit_request)]
-    for module in (health, chat, knowledge, courses, pipeline, registration, feedback, handoffs, accounts, staff):
+    for module in (health, chat, knowledge, courses, pipeline, registration, feedback, handoffs, accounts, staff,
+                   unanswered):
         app.include_router(module.router, dependencies=limited)
     app.include_router(wechat.router)
 

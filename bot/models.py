@@ -215,6 +215,9 @@ class Unanswered(Base):
     asks: Mapped[int] = mapped_column(Integer, default=1)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     added_by: Mapped[str | None] = mapped_column(String(128))  # the sender whose question created the row
+    # The knowledge engine's best entries for the question with their fused scores, JSON
+    # ({"gap:lost_certificate": 0.74, ...}); NULL until read. Groups questions by meaning (bot/unanswered.py).
+    reading: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("asks >= 1", name="asks"),

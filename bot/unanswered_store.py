@@ -6,21 +6,24 @@
   stored; repeats of stored ones still count), so one client cannot fill the store.
 - Row cap: beyond `max_rows` the least asked, longest unseen rows go first.
 - Phone and ID numbers are masked before a question is stored: staff need the gap, not the number.
-- The normalised question's tokens are stored with it, so the staff console groups rows without
-  normalising them again.
+- The normalised question's tokens are stored with it, and the knowledge engine's reading (its best
+  entries with their scores), so the staff console groups rows by meaning (bot/unanswered.py)
+  without normalising or searching them again.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.logging_setup import mask_pii
 from bot.models import Unanswered, utcnow
+from bot.unanswered import Row
 
 from knowledge.textnorm import normalize_query
 from knowledge.tokenize import tokens as retrieval_tokens
@@ -42,13 +45,15 @@ def question_key(question: str) -> tuple[str, str]:
 
 
 def record(db: Database, bounds: Bounds, *, question: str, sender: str, channel: str | None,
-           decision: str) -> str:
-    """Store one declined question; returns what happened: "added", "counted" or "refused" (sender cap)."""
+           decision: str, reading: dict[str, float] | None = None) -> str:
+    """Store one declined question with the engine's reading of it ({entry id: fused score});
+    returns what happened: "added", "counted" or "refused" (sender cap)."""
     question = mask_pii(question.strip())
     key, toks = question_key(question)
+    stored_reading = _dump(reading) if reading else None
     for attempt in (1, 2):
         try:
-            return _record(db, bounds, key, toks, question, sender, channel, decision)
+            return _record(db, bounds, key, toks, question, sender, channel, decision, stored_reading)
         except IntegrityError:
             # Another worker added the same question between our look-up and insert: count it instead.
             if attempt == 2:
@@ -57,7 +62,7 @@ def record(db: Database, bounds: Bounds, *, question: str, sender: str, channel:
 
 
 def _record(db: Database, bounds: Bounds, key: str, toks: str, question: str, sender: str,
-            channel: str | None, decision: str) -> str:
+            channel: str | None, decision: str, reading: str | None) -> str:
     now = utcnow()
     with db.transaction() as session:
         row = session.scalars(select(Unanswered).where(Unanswered.question_key == key)).first()
@@ -65,13 +70,15 @@ def _record(db: Database, bounds: Bounds, key: str, toks: str, question: str, se
             if row.sender != sender:
                 row.asks += 1
             row.sender, row.channel, row.last_seen = sender, channel, now
+            row.reading = row.reading or reading
             return "counted"
         added = session.scalar(select(func.count()).select_from(Unanswered).where(Unanswered.added_by == sender))
         if added >= bounds.max_per_sender:
             log.info("unanswered: sender already added %d questions; not storing another", added)
             return "refused"
         session.add(Unanswered(question_key=key, tokens=toks, question=question, sender=sender, added_by=sender,
-                               channel=channel, decision=decision, asks=1, created_at=now, last_seen=now))
+                               channel=channel, decision=decision, asks=1, created_at=now, last_seen=now,
+                               reading=reading))
         session.flush()
         _evict(session, bounds.max_rows)
         return "added"
@@ -90,3 +97,39 @@ def forget_before(session, cutoff) -> int:
     """Delete questions last asked before `cutoff` (retention, scripts/purge.py); returns how many."""
     return session.execute(delete(Unanswered).where(Unanswered.last_seen < cutoff)).rowcount
 
+
+
+def _dump(reading: dict[str, float]) -> str:
+    return json.dumps({entry: round(float(score), 4) for entry, score in reading.items()}, sort_keys=True)
+
+
+def _load(text: str | None) -> dict[str, float] | None:
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None  # written by hand or damaged: read again
+    return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
+def recent_rows(db: Database, limit: int) -> list[Row]:
+    """The `limit` most recently asked questions, as the grouping reads them."""
+    with db.transaction(write=False) as session:
+        found = session.execute(
+            select(Unanswered.id, Unanswered.question_key, Unanswered.question, Unanswered.asks, Unanswered.created_at,
+                   Unanswered.last_seen, Unanswered.sender, Unanswered.tokens, Unanswered.reading)
+            .order_by(Unanswered.last_seen.desc(), Unanswered.id.desc()).limit(limit)).all()
+    rows = []
+    for id_, key, question, asks, created_at, last_seen, sender, toks, reading in found:
+        # Rows stored before migration 0003 have no tokens: they are tokenised here, once per call.
+        tokens = toks.split() if toks else question_key(question)[1].split()
+        rows.append(Row(id_, key, question, asks or 1, created_at or last_seen, last_seen or created_at, sender,
+                        tokens, _load(reading)))
+    return rows
+
+
+def save_readings(db: Database, readings: dict[int, dict[str, float]]) -> None:
+    """Store readings made for rows that had none (stored before migration 0005, or while the
+    index was unavailable), so each row is read once."""
+    with db.transaction() as session:
+        for row_id, reading in readings.items():
+            session.execute(update(Unanswered).where(Unanswered.id == row_id).values(reading=_dump(reading)))

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from bot import unanswered_store
 from bot.senders import refuse_wechat_senders
+from bot.unanswered import reading_of
 
 from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
 
@@ -160,16 +161,19 @@ def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
             raise HTTPException(status_code=404, detail=f"没有编号为 {body.faq_id} 的问题，请重新提问。") from None
     decision = engine.answer(body.question, context_question=body.context_question)
     if body.sender and (decision.kind != "answer" or any(p.kind != "answer" for p in decision.parts)):
-        _record_unanswered(request, body, "decline")
+        _record_unanswered(request, body, "decline", decision)
     return _answer_out(decision, engine)
 
 
-def _record_unanswered(request: Request, body: AnswerRequest, kind: str) -> None:
-    """Best effort: a database hiccup must not cost the user their reply."""
+def _record_unanswered(request: Request, body: AnswerRequest, kind: str, decision: Decision) -> None:
+    """Best effort: a database hiccup must not cost the user their reply. The decision's best
+    entries go with the question, so staff see it grouped by meaning; a follow-up read with the
+    previous question is stored without them (the console reads it on its own)."""
     settings = request.app.state.settings
     bounds = unanswered_store.Bounds(settings.unanswered_max_rows, settings.unanswered_max_per_sender)
+    reading = None if decision.used_context else reading_of(decision.hits)
     try:
         unanswered_store.record(request.app.state.db, bounds, question=body.question, sender=body.sender,
-                                channel=body.channel, decision=kind)
+                                channel=body.channel, decision=kind, reading=reading)
     except Exception as exc:  # noqa: BLE001 - logged, and the answer still goes out
         log.warning("could not record an unanswered question: %s", exc.__class__.__name__)

@@ -1,24 +1,21 @@
-"""The staff console (/staff) and the 客服 APIs: feedback, unanswered questions, transcripts.
+"""The staff console (/staff) and the 客服 APIs: feedback, transcripts.
 Logins and accounts: routes/accounts.py; hand-offs: routes/handoffs.py; enrollments and leads:
-routes/pipeline.py."""
+routes/pipeline.py; unanswered questions: routes/unanswered.py."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import yaml
-
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot import audit
 from bot.auth import StaffPrincipal, require_support
-from bot.models import Feedback, Unanswered
+from bot.models import Feedback
 from bot.rasa_client import RasaUnavailable
 from bot.transcripts import transcript
-from bot.unanswered import group_questions
 from masking import mask_pii
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -47,38 +44,6 @@ def list_feedback(request: Request, limit: int = Query(200, ge=1, le=1000)) -> d
             {"id": f.id, "sender": f.sender, "channel": f.channel, "rating": f.rating, "question": f.question,
              "answer": f.answer, "faq_id": f.faq_id, "comment": f.comment, "created_at": _iso(f.created_at)}
             for f in rows]}
-
-
-def _unanswered_groups(request: Request, limit: int):
-    # One row per distinct question, with its count and tokens (bot/unanswered_store.py): `limit`
-    # distinct questions, most recently asked first, grouped without normalising them again.
-    with request.app.state.db.transaction(write=False) as session:
-        rows = session.execute(select(Unanswered.question, Unanswered.last_seen, Unanswered.sender,
-                                      Unanswered.asks, Unanswered.tokens)
-                               .order_by(Unanswered.last_seen.desc(), Unanswered.id.desc()).limit(limit)).all()
-    return group_questions([tuple(r) for r in rows])
-
-
-@router.get("/api/staff/unanswered", dependencies=[Depends(require_support)])
-def list_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)) -> dict:
-    """Declined or only-suggested questions, similar ones grouped, most frequent first (`limit`: how
-    many distinct questions, the most recently asked)."""
-    return {"groups": [
-        {"questions": g.questions, "count": g.count, "last_seen": _iso(g.last_seen), "sender": g.sender}
-        for g in _unanswered_groups(request, limit)]}
-
-
-@router.get("/api/staff/unanswered/export", dependencies=[Depends(require_support)], response_class=PlainTextResponse)
-def export_unanswered(request: Request, limit: int = Query(2000, ge=1, le=20000)) -> PlainTextResponse:
-    """Candidate FAQ variants as YAML: staff pick the FAQ item (or write a new one) for each group."""
-    candidates = [{"count": g.count, "variants": g.questions, "faq_id": None}
-                  for g in _unanswered_groups(request, limit)]
-    text = ("# Candidate FAQ variants from questions the assistant could not answer.\n"
-            "# For each group set faq_id to an existing item of data/faq/ (or write a new item),\n"
-            "# copy the variants there, then run `make train`.\n"
-            + yaml.safe_dump({"candidates": candidates}, allow_unicode=True, sort_keys=False))
-    return PlainTextResponse(text, media_type="text/yaml; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="candidate_variants.yml"'})
 
 
 # `:path`: a sender may contain "/" (the console sends it percent-encoded), and it is still one id.

@@ -1,14 +1,10 @@
 """Feedback, hand-offs, unanswered questions and transcripts, as staff see them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import httpx
-import yaml
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.models import Unanswered
 
 
 def test_feedback_from_the_widget_shows_up_for_staff(client, staff_headers):
@@ -36,19 +32,6 @@ def test_staff_lists_need_the_token(client):
     for path in ("/api/staff/feedback", "/api/staff/handoffs", "/api/staff/unanswered", "/api/staff/me"):
         assert client.get(path).status_code == 401
         assert client.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
-
-
-def test_unanswered_questions_are_grouped_by_similarity_with_counts(client, staff_headers):
-    now = datetime.now(timezone.utc)
-    with client.app.state.db.transaction() as session:
-        for i, q in enumerate(["广东二建怎么注册", "广东的二建怎么注册呢", "广东二建怎么注册？", "明天天气怎么样"]):
-            session.add(Unanswered(sender=f"s{i}", channel="web", question=q, decision="decline",
-                                   created_at=now - timedelta(minutes=i), last_seen=now - timedelta(minutes=i)))
-    groups = client.get("/api/staff/unanswered", headers=staff_headers).json()["groups"]
-    assert [g["count"] for g in groups] == [3, 1]
-    assert groups[0]["sender"] == "s0" and "广东二建怎么注册" in groups[0]["questions"]
-    exported = yaml.safe_load(client.get("/api/staff/unanswered/export", headers=staff_headers).text)
-    assert exported["candidates"][0]["count"] == 3 and exported["candidates"][0]["faq_id"] is None
 
 
 def test_transcript_comes_from_rasa_tracker(app_settings, staff_headers):
