@@ -14,7 +14,6 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.models import Unanswered
 from knowledge.corpus import load_documents, load_faq
-from knowledge.engine import reset_shared_engines
 from knowledge.textnorm import ROOT
 from tests.knowledge.index_builder import built_index
 
@@ -25,7 +24,6 @@ REFUND = ["课程不想上了可以退款吗"]
 
 @pytest.fixture
 def api(app_settings):
-    reset_shared_engines()
     settings = app_settings.model_copy(update={"index_dir": built_index()})
     with TestClient(create_app(settings)) as client:
         yield client
@@ -150,7 +148,6 @@ def test_questions_stored_without_a_reading_are_read_once_and_grouped(api, staff
 
 def test_without_the_index_questions_are_grouped_by_words_and_show_no_nearest_item(app_settings, staff_headers,
                                                                                    tmp_path):
-    reset_shared_engines()
     settings = app_settings.model_copy(update={"index_dir": tmp_path / "no-index"})
     now = datetime.now(timezone.utc)
     with TestClient(create_app(settings)) as client:
