@@ -87,7 +87,7 @@ def export_unanswered(
     if not wanted:
         raise HTTPException(422, detail="请用 ids 指定要导出的问题组（多个用逗号分隔）。")
     source = None
-    if faq_id is not None:
+    if faq_id and faq_id.strip():  # the console sends an empty field when no item is chosen
         source = faq_export.find_item(faq_id.strip())
         if source is None:
             raise HTTPException(404, detail=f"没有编号为 {faq_id} 的 FAQ 条目，请从 data/faq/ 里选一个已有条目。")
