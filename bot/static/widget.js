@@ -35,6 +35,8 @@
     ".jzs-user{margin-left:auto;background:#1a73e8;color:#fff}",
     ".jzs-bot{background:#fff;border:1px solid #e3e5e8}",
     ".jzs-bot a{color:#1a73e8}",
+    ".jzs-staff{border-color:#f2c46d;background:#fffaf0}",
+    ".jzs-staff-label{display:block;font-size:12px;color:#b06000;margin-bottom:2px}",
     ".jzs-quick{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 8px}",
     ".jzs-quick button{border:1px solid #1a73e8;color:#1a73e8;background:#fff;border-radius:14px;padding:4px 10px;cursor:pointer;font-size:13px}",
     ".jzs-fb{display:flex;gap:6px;margin:-2px 0 6px 4px;font-size:12px;color:#888}",
@@ -101,13 +103,17 @@
     panel.classList.toggle("jzs-open", open);
     if (open) { input.focus(); logBox.scrollTop = logBox.scrollHeight; }
   }
-  launch.onclick = function () { setOpen(!panel.classList.contains("jzs-open")); };
+  launch.onclick = function () { launch.textContent = "💬 咨询建造师助手"; setOpen(!panel.classList.contains("jzs-open")); };
 
   function scroll() { logBox.scrollTop = logBox.scrollHeight; }
 
   // One entry of the transcript: {who: "user"|"bot", text, buttons, custom, question, rated}
   function renderEntry(entry, index) {
     if (entry.who === "user") { logBox.appendChild(el("div", "jzs-msg jzs-user", entry.text)); return; }
+    if (entry.who === "staff") {  // a person, after a hand-off (fetched below)
+      var said = el("div", "jzs-msg jzs-bot jzs-staff"); said.appendChild(el("span", "jzs-staff-label", "人工客服"));
+      renderText(said, entry.text); logBox.appendChild(said); return;
+    }
     if (entry.text) {
       var bubble = el("div", "jzs-msg jzs-bot"); renderText(bubble, entry.text); logBox.appendChild(bubble);
     }
@@ -161,6 +167,8 @@
         msgs.forEach(function (m) {
           // An {"type":"answer"} custom payload belongs to the text answer just before it: it enables 👍/👎.
           if (m.custom && m.custom.type === "answer" && pending) { pending.feedback = { faq_id: m.custom.faq_id }; return; }
+          // The hand-off was recorded: watch for the person who takes it.
+          if (m.custom && m.custom.type === "handoff") { watchHandoff(true); return; }
           // A comparison comes as a text table plus the same data as a payload: draw a real table
           // instead of the text, keeping the text's closing line (what to do next).
           if (m.custom && m.custom.type === "comparison" && pending) {
@@ -177,6 +185,33 @@
       .then(function () { typing.remove(); busy = false; });
   }
 
+  // After a hand-off: ask every few seconds whether a person took it and what they said, until it
+  // is closed. The state survives reloads like the transcript does.
+  var POLL_MS = 5000, watchTimer = null, quietPolls = 0;
+  function watchHandoff(fresh) {
+    state.handoff = { after: (state.handoff && state.handoff.after) || 0, watching: true }; save();
+    if (fresh) quietPolls = 0;
+    if (!watchTimer) watchTimer = setTimeout(pollHandoff, fresh ? 1500 : 0);
+  }
+  function pollHandoff() {
+    watchTimer = null;
+    var h = state.handoff; if (!h || !h.watching) return;
+    fetch(BASE + "/api/handoffs/updates?sender=" + encodeURIComponent(state.sender) + "&after=" + (h.after || 0))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        (data.messages || []).forEach(function (m) {
+          h.after = Math.max(h.after || 0, m.id); addEntry({ who: "staff", text: String(m.text || "") });
+          if (!panel.classList.contains("jzs-open")) launch.textContent = "💬 人工客服回复了您";
+        });
+        quietPolls = data.status ? 0 : quietPolls + 1;
+        if (data.status === "closed" || quietPolls > 3) h.watching = false;  // over, or never recorded
+        save();
+      })
+      .catch(function () { /* offline for a moment: try again */ })
+      .then(function () { if (state.handoff && state.handoff.watching) watchTimer = setTimeout(pollHandoff, POLL_MS); });
+  }
+
   human.onclick = function () { sendMessage("转人工"); };
   form.onsubmit = function (e) { e.preventDefault(); var v = input.value; input.value = ""; sendMessage(v); };
   input.addEventListener("keydown", function (e) {
@@ -189,4 +224,5 @@
   state.log.forEach(renderEntry);
   if (!state.log.length) addEntry({ who: "bot", text: "您好！我是建造师助手，可以解答二级建造师注册问题、梳理办理步骤，也可以帮您选课报名。请问有什么可以帮您？" });
   setOpen(!!state.open);
+  if (state.handoff && state.handoff.watching) watchHandoff(false);
 })();

@@ -1,4 +1,5 @@
-"""The chat widget and the staff console in real headless Chromium (Debian's, driven by Playwright)."""
+"""The chat widget in real headless Chromium (Debian's, driven by Playwright); the staff console's
+browser tests are in test_console_browser.py."""
 from __future__ import annotations
 
 import shutil
@@ -113,22 +114,3 @@ def test_widget_fits_a_phone_screen(stack, browser):
     box = page.locator(".jzs-panel").bounding_box()
     assert box["width"] <= 375 and box["x"] >= 0
     context.close()
-
-
-def test_staff_console_search_and_lists(stack, page):
-    page.goto(stack.bot_url + "/staff")
-    page.fill("#token", "wrong-token")
-    page.click("#login-btn")
-    page.wait_for_selector("#login-err >> text=令牌无效")
-    page.fill("#token", STAFF_TOKEN)
-    page.click("#login-btn")
-    page.wait_for_selector("#app:not([hidden])")
-    page.fill("#q", "资格库里没有我的数据")
-    page.click("#search-form button")
-    page.wait_for_selector(".hit")
-    first = page.locator(".hit").first.inner_text()
-    assert "来源" in first and "福建省" in first
-    page.click("nav button[data-tab=feedback]")
-    page.wait_for_selector("#feedback tr")
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(REPORTS / "staff-console.png"))
