@@ -92,8 +92,9 @@
   function download(path, filename) {
     return fetch(path, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) return r.json().catch(function () { return {}; }).then(function (d) { toast(d.detail || "导出没有成功。"); });
+      var named = /filename="([^"]+)"/.exec(r.headers.get("content-disposition") || "");  // the server's name first
       return r.blob().then(function (blob) {
-        var a = el("a", { href: URL.createObjectURL(blob), download: filename }); document.body.appendChild(a); a.click(); a.remove();
+        var a = el("a", { href: URL.createObjectURL(blob), download: named ? named[1] : filename }); document.body.appendChild(a); a.click(); a.remove();
       });
     });
   }
@@ -229,6 +230,7 @@
   $("unanswered-export").onclick = function () {
     var ids = Array.prototype.map.call(document.querySelectorAll("#unanswered input:checked"), function (x) { return x.dataset.id; })
       .filter(function (x) { return x; });
+    if (!ids.length) { toast("请先勾选要导出的问题组。"); return; }
     download("/api/staff/unanswered/export" + query({ ids: ids.join(","), faq_id: $("unanswered-faq").value.trim() }), "faq_draft.yml");
   };
   function loadFeedback() {
