@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, inspect, select, text, update
+from sqlalchemy import Engine, and_, delete, func, inspect, or_, select, text, update
 from sqlalchemy.engine import make_url
 
 from bot import unanswered_store
 from bot.db import Database, create_db_engine
-from bot.models import Enrollment, Feedback, Handoff, Lead
+from bot.models import Enrollment, Feedback, Handoff, Lead, StaffNote, StaffSession
 from bot.settings import get_settings
 
 ANONYMISED_NAME = "（已匿名）"
@@ -80,6 +80,15 @@ def _purge_backend(session, cutoff: datetime, report: Report) -> None:
     report.add("cancelled enrollments anonymised", anonymised)
     kept = session.scalar(select(func.count()).select_from(Enrollment).where(old, Enrollment.status != "cancelled"))
     report.add("old open or paid enrollments kept as they are (still served)", kept)
+    # What consultants noted about a person goes with the person: notes of deleted leads and of
+    # anonymised enrollments (the audit log keeps who did what, without the notes' text).
+    gone = or_(and_(StaffNote.subject_kind == "lead", StaffNote.subject_id.not_in(select(Lead.id))),
+               and_(StaffNote.subject_kind == "enrollment",
+                    StaffNote.subject_id.in_(select(Enrollment.id).where(Enrollment.name == ANONYMISED_NAME))))
+    report.add("staff notes of deleted or anonymised people deleted",
+               session.execute(delete(StaffNote).where(gone).execution_options(synchronize_session=False)).rowcount)
+    report.add("expired staff sessions deleted", session.execute(
+        delete(StaffSession).where(StaffSession.expires_at < datetime.now(timezone.utc))).rowcount)
 
 
 def purge_trackers(engine: Engine, cutoff: datetime, report: Report, dry_run: bool = False) -> None:

@@ -109,7 +109,7 @@ async def _act(request: Request, principal: StaffPrincipal, handoff_id: int, act
             except QueueConflict as exc:
                 raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail)
             audit.record(session, principal, action, "handoff", handoff.id,
-                         (text or "")[:80] if action == "handoff_reply" else f"会话 {handoff.sender or '-'}")
+                         f"{len(text or '')} 字" if action == "handoff_reply" else f"会话 {handoff.sender or '-'}")
             session.flush()
             taker = session.get(StaffAccount, handoff.taken_by_id) if handoff.taken_by_id else None
             out = handoff_out(handoff, taker.display_name if taker else None, utcnow())

@@ -217,7 +217,7 @@ async def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueD
             out = _shown(enrollment_out(cat, enrollment, staff=True), enrollment, principal,
                          _names(session, [enrollment.assignee_id]))
             out["notes"] = _notes_out(sales.notes_of(session, "enrollment", enrollment.id))
-            audit.record(session, principal, "enrollment_read", "enrollment", enrollment.number, enrollment.name)
+            audit.record(session, principal, "enrollment_read", "enrollment", enrollment.number)
             return out
 
     return await run_in_threadpool(read)
@@ -255,7 +255,7 @@ def _add_note(session, principal: StaffPrincipal, kind: str, subject_id: int, ke
         note = sales.add_note(session, kind, subject_id, text, principal.account_id, principal.display_name)
     except ValueError as exc:
         raise reject("text", str(exc))
-    audit.record(session, principal, "note_added", kind, key, note.text[:80])
+    audit.record(session, principal, "note_added", kind, key, f"{len(note.text)} 字")  # the text stays in the note
     return _notes_out([note])[0]
 
 
@@ -303,7 +303,7 @@ def get_lead(lead_id: LeadId, request: Request, cat: CatalogueDep, principal: Sa
         lead = _lead(session, lead_id)
         out = _shown(lead_out(cat, lead), lead, principal, _names(session, [lead.assignee_id]))
         out["notes"] = _notes_out(sales.notes_of(session, "lead", lead.id))
-        audit.record(session, principal, "lead_read", "lead", lead.id, lead.name)
+        audit.record(session, principal, "lead_read", "lead", lead.id)
         return out
 
 

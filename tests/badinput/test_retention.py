@@ -78,6 +78,7 @@ def test_retention_purge_deletes_or_anonymises_what_is_older(tmp_path, capsys):
                 "unanswered questions deleted": 1, "leads deleted": 1, "feedback entries deleted": 1,
                 "hand-offs deleted": 1, "cancelled enrollments anonymised": 1,
                 "old open or paid enrollments kept as they are (still served)": 2,
+                "staff notes of deleted or anonymised people deleted": 0, "expired staff sessions deleted": 0,
                 "conversations deleted (Rasa trackers and their staff transcripts)": 1,
                 "events of those conversations deleted": 5,
                 "events of ended sessions of conversations still in use deleted": 5,

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from bot.models import AuditEntry, Enrollment, Lead
+from bot.models import AuditEntry, Enrollment, Lead, StaffNote
 
+from scripts import purge
 from staff_helpers import audit_actions, logged_in, make_account
 
 FULL = ["施工管理", "法规", "建筑实务"]
@@ -176,3 +177,19 @@ def test_pages_of_one_day_keep_their_order_when_times_tie(client, team):
         session.execute(update(Enrollment).values(created_at=same))
     pages = [team["sales"].get("/api/enrollments", params={"limit": 2, "offset": o}).json()["items"] for o in (0, 2)]
     assert sorted(e["number"] for page in pages for e in page) == sorted(numbers)
+
+
+def test_make_purge_takes_the_notes_about_a_person_with_the_person(client, team):
+    lead_id = call_back(client)
+    number = enroll(client)
+    team["sales"].post(f"/api/leads/{lead_id}/notes", json={"text": "客户说下周再联系"})
+    team["sales"].patch(f"/api/enrollments/{number}", json={"status": "cancelled"})
+    team["sales"].post(f"/api/enrollments/{number}/notes", json={"text": "客户说报了别家"})
+    kept = enroll(client, mobile="13600001111")
+    team["sales"].post(f"/api/enrollments/{kept}/notes", json={"text": "周末付款"})
+    later = datetime.now(timezone.utc) + timedelta(days=1)  # everything is older than this cutoff
+    report = purge.Report(later)
+    purge.purge_backend(client.app.state.db, later, report)
+    assert report.counts["leads deleted"] == 1 and report.counts["staff notes of deleted or anonymised people deleted"] == 2
+    with client.app.state.db.transaction(write=False) as session:
+        assert [n.text for n in session.scalars(select(StaffNote))] == ["周末付款"]  # an open enrollment's note stays
