@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,7 @@ from bot.accounts import ADMIN, ROLE_LABELS, AccountError
 from bot.auth import SESSION_COOKIE, StaffPrincipal, require_admin, require_login, staff_of
 from bot.models import StaffAccount
 from bot.ratelimit import FAILED_LOGIN, client_ip, too_many
+from bot.routes.courses import _no_control
 
 router = APIRouter(tags=["staff accounts"])
 
@@ -45,16 +46,22 @@ class LoginRequest(BaseModel):
     username: str = Field(..., max_length=64)
     password: str = Field(..., max_length=256)
 
+    _text = field_validator("username", "password")(_no_control)
+
 
 class PasswordChange(BaseModel):
     current: str = Field(..., max_length=256)
     new: str = Field(..., max_length=256)
+
+    _text = field_validator("current", "new")(_no_control)
 
 
 class NewAccount(BaseModel):
     username: str = Field(..., max_length=64)
     display_name: str = Field(..., max_length=60)
     role: str = Field(..., max_length=16)
+
+    _text = field_validator("username", "display_name", "role")(_no_control)
 
 
 class AccountChange(BaseModel):

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +28,7 @@ from bot.auth import StaffPrincipal, require_support
 from bot.handoffs import QueueConflict, Who
 from bot.models import Handoff, HandoffMessage, StaffAccount, utcnow
 from bot.routes.chat import SENDER_PATTERN
+from bot.routes.courses import _no_control
 from bot.senders import is_wechat_sender
 from bot.wechat.conversation import SENDER_PREFIX
 from bot.wechat.delivery import DeliveryError
@@ -42,6 +43,8 @@ Support = Annotated[StaffPrincipal, Depends(require_support)]
 
 class ReplyRequest(BaseModel):
     text: str = Field(..., max_length=2000)
+
+    _text = field_validator("text")(_no_control)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -38,7 +38,7 @@ from bot.catalogue import Catalogue
 from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead, StaffAccount
 from bot.routes.chat import SENDER_PATTERN
 from bot.routes.courses import (LEAD_NOT_FOUND, LOOKUP_MOVED, NOT_FOUND, CatalogueDep, EnrollmentNo, LeadId,
-                                _bounded_dates, _conversation, enrollment_out, lead_out, reject)
+                                _bounded_dates, _conversation, _no_control, enrollment_out, lead_out, reject)
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["sales pipeline"])
@@ -62,6 +62,8 @@ class Change(BaseModel):
 
 class NoteRequest(BaseModel):
     text: str = Field(..., max_length=sales.NOTE_MAX_CHARS + 100)
+
+    _text = field_validator("text")(_no_control)
 
 
 @dataclass(frozen=True)

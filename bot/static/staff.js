@@ -363,9 +363,11 @@
     var mine = ++openRecord.seq;  // only the latest request draws: an older answer may arrive last
     api(path).then(function (r) {
       if (mine !== openRecord.seq) return;
-      var open = $("drawer"), draft = "";
-      if (!open.hidden && open.getAttribute("data-key") === String(key)) {  // re-drawn after a change: keep a note being typed
+      var open = $("drawer"), draft = "", shown = null;
+      if (!open.hidden && open.getAttribute("data-key") === String(key)) {
+        // Re-drawn after a change: keep a note being typed, and the conversation already read.
         var typing = open.querySelector("textarea"); draft = typing ? typing.value : "";
+        shown = open.querySelector("[data-role=transcript]");
       }
       var d = openDrawer(enrollments ? "报名 " + r.number : "回访线索 #" + r.id);
       d.setAttribute("data-key", key);
@@ -404,7 +406,7 @@
       if (!(r.notes || []).length) notes.appendChild(el("li", { className: "meta", text: "还没有备注" }));
       d.appendChild(notes);
       d.appendChild(el("h4", { text: "会话记录" }));
-      d.appendChild(conversationBox(r.sender ? path + "/conversation" : null, r.sender));
+      d.appendChild(shown || conversationBox(r.sender ? path + "/conversation" : null, r.sender));
     });
   }
 

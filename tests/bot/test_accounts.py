@@ -196,3 +196,12 @@ def test_the_admin_command_creates_the_first_admin_once_and_prints_its_one_time_
         assert me["role"] == "admin" and me["must_change_password"] is True
         assert [(a, act) for a, act, _ in audit_actions(client.app)][:2] == [
             ("命令行 python -m bot.admin", "account_created"), ("命令行 python -m bot.admin", "account_created")]
+
+
+def test_control_characters_in_a_login_or_an_account_are_a_422_in_chinese(app):
+    make_account(app, "boss", "admin")
+    boss = logged_in(app, "boss")
+    for path, body, client in (("/api/staff/login", {"username": "boss\x00", "password": PASSWORD}, TestClient(app)),
+                               ("/api/staff/accounts", {"username": "x1", "display_name": "王\x00芳", "role": "sales"}, boss)):
+        response = client.post(path, json=body)
+        assert response.status_code == 422 and "控制字符" in response.json()["detail"], path

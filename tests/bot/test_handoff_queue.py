@@ -78,6 +78,7 @@ def test_a_reply_needs_the_request_taken_and_some_text(client, staff):
     assert refused.status_code == 409 and "请先接手" in refused.json()["detail"]
     lisi.post(f"/api/staff/handoffs/{handoff}/take")
     assert lisi.post(f"/api/staff/handoffs/{handoff}/reply", json={"text": "  "}).status_code == 409
+    assert lisi.post(f"/api/staff/handoffs/{handoff}/reply", json={"text": "你好\x00"}).status_code == 422
     assert lisi.post("/api/staff/handoffs/9999/take").status_code == 404
 
 

@@ -63,6 +63,7 @@ def test_assignee_and_notes_are_kept_with_who_wrote_them(client, team):
     note = sales.post(f"/api/enrollments/{number}/notes", json={"text": "电话沟通：周末付款，想要发票"})
     assert note.status_code == 201 and note.json()["author"] == "王芳"
     assert sales.post(f"/api/enrollments/{number}/notes", json={"text": "   "}).status_code == 422
+    assert sales.post(f"/api/enrollments/{number}/notes", json={"text": "备注\x00"}).status_code == 422
     detail = sales.get(f"/api/enrollments/{number}").json()
     assert [n["text"] for n in detail["notes"]] == ["电话沟通：周末付款，想要发票"]
     # Only active consultants and admins can be assignees; null is nobody.
