@@ -188,17 +188,37 @@ def start_session(session: Session, account: StaffAccount, lifetime: timedelta, 
     return token
 
 
+def _live(session: Session, token: str, idle: timedelta, now: datetime):
+    """(session row or None, its account if the session is live)."""
+    row = session.get(StaffSession, token_id(token))
+    if row is None:
+        return None, None
+    account = session.get(StaffAccount, row.account_id)
+    if account is None or not account.active or row.expires_at <= now or row.last_seen_at + idle <= now:
+        return row, None
+    return row, account
+
+
+def peek_session(session: Session, token: str, idle: timedelta,
+                 now: datetime | None = None) -> tuple[StaffAccount, StaffSession] | None:
+    """A live session that needs no write (its last request recorded recently), read only; None
+    otherwise: then `session_account` in a write transaction decides."""
+    now = now or utcnow()
+    row, account = _live(session, token, idle, now)
+    if account is None or now - row.last_seen_at >= TOUCH_EVERY:
+        return None
+    return account, row
+
+
 def session_account(session: Session, token: str, idle: timedelta,
                     now: datetime | None = None) -> tuple[StaffAccount, StaffSession] | None:
     """The account of a live session (touching its last request), or None: unknown, expired, idle
-    too long, or the account deactivated."""
+    too long, or the account deactivated (an ended session's row is deleted)."""
     now = now or utcnow()
-    row = session.get(StaffSession, token_id(token))
-    if row is None:
-        return None
-    account = session.get(StaffAccount, row.account_id)
-    if account is None or not account.active or row.expires_at <= now or row.last_seen_at + idle <= now:
-        session.delete(row)
+    row, account = _live(session, token, idle, now)
+    if account is None:
+        if row is not None:
+            session.delete(row)
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now

@@ -95,15 +95,19 @@ def _integration(request: Request) -> StaffPrincipal:
 
 
 def _session_principal(request: Request, token: str) -> StaffPrincipal | None:
-    settings = request.app.state.settings
-    with request.app.state.db.transaction() as session:
-        found = accounts.session_account(session, token, timedelta(minutes=settings.staff_session_idle_minutes))
-        if found is None:
-            return None
-        account, row = found
-        return StaffPrincipal(account_id=account.id, username=account.username, display_name=account.display_name,
-                              role=account.role, ip=client_ip(request),
-                              must_change_password=account.must_change_password, session_id=row.id)
+    idle = timedelta(minutes=request.app.state.settings.staff_session_idle_minutes)
+    db = request.app.state.db
+    with db.transaction(write=False) as session:  # most requests: a live session, nothing to write
+        found = accounts.peek_session(session, token, idle)
+    if found is None:
+        with db.transaction() as session:
+            found = accounts.session_account(session, token, idle)
+    if found is None:
+        return None
+    account, row = found
+    return StaffPrincipal(account_id=account.id, username=account.username, display_name=account.display_name,
+                          role=account.role, ip=client_ip(request),
+                          must_change_password=account.must_change_password, session_id=row.id)
 
 
 async def identify(request: Request) -> Caller:
