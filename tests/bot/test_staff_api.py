@@ -54,4 +54,4 @@ def test_transcript_when_rasa_is_down_is_503_in_chinese(client, staff_headers):
 
 def test_console_page_is_served(client):
     page = client.get("/staff")
-    assert page.status_code == 200 and "客服工作台" in page.text and client.get("/staff.js").status_code == 200
+    assert page.status_code == 200 and "员工工作台" in page.text and client.get("/staff.js").status_code == 200
