@@ -4,8 +4,9 @@ Starts the real stack on free loopback ports, warms it with every message once, 
 users (default 4, concurrently) each hold one conversation of 40 turns: a cycle of ten ordinary
 messages (knowledge questions, a follow-up, a price, small talk; no form), so every block of ten
 turns asks the same things. Prints the median latency of turns 1-10, 11-20, 21-30 and 31-40, the
-ratio of the last block to the first (the target: at most 1.5), the events the tracker store held
-for a conversation at the end, and Rasa's CPU time per message in the first and the last block.
+ratio of the last block to the first (the target: at most 1.5), Rasa's CPU time per message in
+each block (all instances; users move in step, so a block's CPU time is its own), and the events
+the tracker store held for a conversation at the end.
 Bounded in messages (users x turns) and in time (--seconds); writes var/reports/bench_long.json.
 """
 from __future__ import annotations
@@ -57,60 +58,52 @@ def ratio_last_to_first(block_stats: list[dict]) -> float:
     return block_stats[-1]["p50_ms"] / block_stats[0]["p50_ms"]
 
 
-async def hold_conversation(client: httpx.AsyncClient, url: str, sender: str, turns: int, deadline: float,
-                            latencies: dict[int, list[float]], errors: list[dict], turn_done, progress) -> None:
-    for turn in range(1, turns + 1):
-        if time.monotonic() > deadline:
-            return
-        text = CYCLE[(turn - 1) % len(CYCLE)]
-        started = time.perf_counter()
-        try:
-            response = await client.post(url, json={"sender": sender, "message": text})
-            ok = response.status_code == 200 and response.json().get("messages")
-            error = "" if ok else f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            ok, error = False, exc.__class__.__name__
-        latencies.setdefault(turn, []).append(time.perf_counter() - started)
-        if not ok:
-            errors.append({"turn": turn, "text": text, "error": error})
-        turn_done(turn)
-        progress.update(1)
+async def say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> tuple[float, str]:
+    """One message; its latency and an error ("" when answered)."""
+    started = time.perf_counter()
+    try:
+        response = await client.post(url, json={"sender": sender, "message": text})
+        error = "" if response.status_code == 200 and response.json().get("messages") else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        error = exc.__class__.__name__
+    return time.perf_counter() - started, error
 
 
-async def run(base: str, users: int, turns: int, seconds: float, cpu_mark) -> dict:
+async def run(base: str, users: int, turns: int, seconds: float, cpu_seconds) -> dict:
+    """Every user says turn t at the same time, and turn t+1 once all have their answer: so each
+    block of ten turns holds exactly users x 10 messages, and Rasa's CPU time read at its ends is
+    that block's alone."""
+    url = base + "/api/chat"
     latencies: dict[int, list[float]] = {}
     errors: list[dict] = []
+    cpu_at: dict[int, dict[str, float]] = {}
     senders = [f"long-{u}-{uuid.uuid4().hex[:6]}" for u in range(users)]
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=users + 2)) as client:
         # Warm-up: every message once, by another user, so caches are as warm for turn 1 as for turn 40.
         for text in CYCLE:
-            await client.post(base + "/api/chat", json={"sender": f"warm-{uuid.uuid4().hex[:6]}", "message": text})
-        # Rasa's CPU time is read when every user has finished turn 10 and when the first reaches turn 31.
-        finished: dict[int, int] = {}
-        marks: dict[str, dict] = {}
-
-        def turn_done(turn: int) -> None:
-            finished[turn] = finished.get(turn, 0) + 1
-            if turn == BLOCK and finished[turn] == users:
-                marks["first_end"] = cpu_mark()
-            if turn == turns - BLOCK and "last_start" not in marks:
-                marks["last_start"] = cpu_mark()
-
-        marks["first_start"] = cpu_mark()
+            await say(client, url, f"warm-{uuid.uuid4().hex[:6]}", text)
         deadline = time.monotonic() + seconds
+        cpu_at[0] = cpu_seconds()
         with bar(users * turns, "long conversations") as progress:
-            await asyncio.gather(*(hold_conversation(client, base + "/api/chat", s, turns, deadline, latencies,
-                                                     errors, turn_done, progress) for s in senders))
-        marks["last_end"] = cpu_mark()
-    return {"latencies": latencies, "errors": errors, "senders": senders, "marks": marks}
+            for turn in range(1, turns + 1):
+                if time.monotonic() > deadline:
+                    break
+                text = CYCLE[(turn - 1) % len(CYCLE)]
+                for latency, error in await asyncio.gather(*(say(client, url, s, text) for s in senders)):
+                    latencies.setdefault(turn, []).append(latency)
+                    if error:
+                        errors.append({"turn": turn, "text": text, "error": error})
+                progress.update(users)
+                if turn % BLOCK == 0:
+                    cpu_at[turn] = cpu_seconds()
+    return {"latencies": latencies, "errors": errors, "senders": senders, "cpu_at": cpu_at}
 
 
-def rasa_cpu_ms_per_message(marks: dict, names: list[str], messages: int) -> dict[str, float]:
-    def spent(start: str, end: str) -> float:
-        if start not in marks or end not in marks:
-            return float("nan")
-        return sum(marks[end][n] - marks[start][n] for n in names) * 1000 / max(1, messages)
-    return {"turns 1-10": spent("first_start", "first_end"), "last 10 turns": spent("last_start", "last_end")}
+def cpu_ms_per_message(cpu_at: dict[int, dict[str, float]], names: list[str], users: int) -> dict[str, float]:
+    """Rasa's CPU time (all instances) per message in each block of ten turns that was completed."""
+    marks = sorted(cpu_at)
+    return {f"{a + 1}-{b}": sum(cpu_at[b][n] - cpu_at[a][n] for n in names) * 1000 / (users * (b - a))
+            for a, b in zip(marks, marks[1:])}
 
 
 def main() -> int:
@@ -119,12 +112,14 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=40, help="turns per conversation (bounded)")
     parser.add_argument("--seconds", type=float, default=240, help="hard time cap of the measured phase")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
+    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml",
+                        help="Rasa's endpoints file (e.g. one with Rasa's own `type: SQL` store, to compare)")
     args = parser.parse_args()
     args.turns = max(2 * BLOCK, min(args.turns, 200))
     args.out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-long-") as tmp:
-        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
+        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1", endpoints=args.endpoints.resolve(),
                       env={"ENVIRONMENT": "test", "RATE_LIMIT_PER_MINUTE": "100000",
                            "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
         print("[bench-long] starting the stack on free loopback ports ...", flush=True)
@@ -136,18 +131,23 @@ def main() -> int:
                                 params={"token": stack.rasa_token}, timeout=30).json()
     block_stats = blocks(result["latencies"], args.turns)
     ratio = ratio_last_to_first(block_stats)
-    cpu = rasa_cpu_ms_per_message(result["marks"], stack.rasa_names, args.users * BLOCK)
+    cpu = cpu_ms_per_message(result["cpu_at"], stack.rasa_names, args.users)
+    for block in block_stats:
+        block["rasa_cpu_ms"] = cpu.get(block["turns"], float("nan"))
     report = {"users": args.users, "turns": args.turns, "rasa_instances": len(stack.rasa_names),
+              "endpoints": str(args.endpoints),
               "blocks": block_stats, "ratio_last_to_first": ratio, "target_ratio": TARGET_RATIO,
-              "tracker_events_at_end": len(tracker.get("events") or []), "rasa_cpu_ms_per_message": cpu,
+              "tracker_events_at_end": len(tracker.get("events") or []),
+              "rasa_cpu_ratio_last_to_first": block_stats[-1]["rasa_cpu_ms"] / block_stats[0]["rasa_cpu_ms"],
               "errors": result["errors"]}
     (args.out / "bench_long.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
     print(f"\n{args.users} users x {args.turns} turns, {len(stack.rasa_names)} Rasa instance(s); "
           f"errors {len(result['errors'])}")
     for block in block_stats:
-        print(f"  turns {block['turns']:>7}  n={block['n']:<4} median {block['p50_ms']:7.1f} ms")
-    print(f"  Rasa CPU per message: turns 1-10 {cpu['turns 1-10']:.1f} ms, last 10 turns {cpu['last 10 turns']:.1f} ms")
+        print(f"  turns {block['turns']:>7}  n={block['n']:<4} median {block['p50_ms']:7.1f} ms   "
+              f"Rasa CPU {block['rasa_cpu_ms']:6.1f} ms per message")
+    print(f"  Rasa CPU per message, last block / first: {report['rasa_cpu_ratio_last_to_first']:.2f}x")
     print(f"  tracker events of one conversation at the end: {report['tracker_events_at_end']}")
     met = ratio <= TARGET_RATIO and not result["errors"]
     print(f"{'met   ' if met else 'MISSED'} median turns {block_stats[-1]['turns']} / turns {block_stats[0]['turns']} = "

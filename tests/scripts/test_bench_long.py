@@ -21,3 +21,12 @@ def test_a_block_with_no_answer_is_not_a_number_not_zero():
 def test_every_block_asks_the_same_ordinary_things():
     assert len(CYCLE) == BLOCK
     assert not any(word in text for text in CYCLE for word in ("报名", "推荐", "电话", "梳理")), "no form starts"
+
+
+def test_rasas_cpu_time_is_split_by_block_over_every_instance():
+    from scripts.bench_long import cpu_ms_per_message
+
+    cpu_at = {0: {"rasa": 1.0, "rasa-2": 2.0, "bot": 0.0}, 10: {"rasa": 1.2, "rasa-2": 2.2, "bot": 9.0},
+              20: {"rasa": 1.5, "rasa-2": 2.5, "bot": 9.0}}
+    per_message = cpu_ms_per_message(cpu_at, ["rasa", "rasa-2"], users=4)
+    assert {k: round(v, 3) for k, v in per_message.items()} == {"1-10": 10.0, "11-20": 15.0}
