@@ -13,7 +13,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
-.PHONY: help setup browser services compose-cli train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-knowledge purge lock clean
+.PHONY: help setup browser services compose-cli train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-long bench-knowledge purge lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,7 +57,7 @@ models/.trained: $(TRAIN_INPUTS) knowledge/export_nlu.py
 	@echo "[train] generating NLU examples from the FAQ ..."
 	@$(PY) -m knowledge.export_nlu --out $(GEN_NLU)
 	@echo "[train] training the Rasa model (3-7 minutes on 2 cores; only when its data changed) ..."
-	@$(RASA_ENV) $(RASA) train --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --out models --fixed-model-name assistant --quiet
+	@$(PY) -m scripts.train_rasa -- --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --out models --fixed-model-name assistant
 	@touch $@
 
 run: train ## set up, train, then run Rasa + action server + bot/ in the foreground (Ctrl-C stops)
@@ -91,6 +91,9 @@ bench-knowledge: train ## in-process search latency and the 100,000-passage scal
 
 bench: train ## load benchmark through /api/chat (loopback, bounded), report under var/reports/
 	@$(PY) -m scripts.bench
+
+bench-long: train ## long conversations: median latency of turns 1-10 ... 31-40 of 40-turn conversations (target: last/first <= 1.5); var/reports/bench_long.json
+	@$(PY) -m scripts.bench_long
 
 purge: setup ## delete or anonymise personal data older than RETENTION_DAYS (default 180): trackers, transcripts, unanswered, leads (--dry-run: ARGS=--dry-run)
 	@$(PY) -m scripts.purge $(ARGS)
