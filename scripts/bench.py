@@ -154,20 +154,21 @@ async def single_user(base: str, rasa: str, repeats: int, rasa_token: str = "") 
     """Median latencies of one user: the full path vs Rasa directly vs Rasa's bare round trip."""
     full, direct, bare = {}, {}, []
     token = {"token": rasa_token} if rasa_token else None  # Rasa's REST channel wants the stack's token
-    async with httpx.AsyncClient(timeout=30) as client, bar(repeats, "single user", unit="round") as progress:
-        for i in range(repeats):
-            for kind, text in CONVERSATION[:5]:
-                for target, bucket, path, params in ((base, full, "/api/chat", None),
-                                                     (rasa, direct, "/webhooks/rest/webhook", token)):
-                    sender = f"single-{i}-{uuid.uuid4().hex[:6]}"
-                    started = time.perf_counter()
-                    await client.post(target + path, json={"sender": sender, "message": text}, params=params)
-                    bucket.setdefault(kind, []).append(time.perf_counter() - started)
-            started = time.perf_counter()
-            await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"},
-                              params=token)
-            bare.append(time.perf_counter() - started)
-            progress.update(1)
+    with bar(repeats, "single user", unit="round") as progress:
+        async with httpx.AsyncClient(timeout=30) as client:
+            for i in range(repeats):
+                for kind, text in CONVERSATION[:5]:
+                    for target, bucket, path, params in ((base, full, "/api/chat", None),
+                                                         (rasa, direct, "/webhooks/rest/webhook", token)):
+                        sender = f"single-{i}-{uuid.uuid4().hex[:6]}"
+                        started = time.perf_counter()
+                        await client.post(target + path, json={"sender": sender, "message": text}, params=params)
+                        bucket.setdefault(kind, []).append(time.perf_counter() - started)
+                started = time.perf_counter()
+                await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"},
+                                  params=token)
+                bare.append(time.perf_counter() - started)
+                progress.update(1)
     return {"full": summarise(full), "rasa_direct": summarise(direct),
             "rasa_bare_p50_ms": statistics.median(bare) * 1000}
 
@@ -177,12 +178,12 @@ async def load(base: str, users: int, turns: int, seconds: float, conversations:
     errors: list[dict] = []
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=users + 5)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client, \
-            bar(users * turns * conversations, f"{users} users") as progress:
-        started = time.perf_counter()
-        await asyncio.gather(*(converse(client, base + "/api/chat", u, samples, errors, deadline, turns, conversations,
-                                        progress) for u in range(users)))
-        wall = time.perf_counter() - started
+    with bar(users * turns * conversations, f"{users} users") as progress:
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            started = time.perf_counter()
+            await asyncio.gather(*(converse(client, base + "/api/chat", u, samples, errors, deadline, turns,
+                                            conversations, progress) for u in range(users)))
+            wall = time.perf_counter() - started
     count = sum(len(v) for v in samples.values())
     every = [x for v in samples.values() for x in v]
     return {"users": users, "messages": count, "seconds": wall, "throughput_msg_s": count / wall,

@@ -21,3 +21,24 @@ def test_percentiles_are_nearest_rank():
     assert percentile(values, 50) in (0.5, 0.51)
     assert percentile(values, 95) in (0.95, 0.96)
     assert percentile([], 50) != percentile([], 50)  # NaN when nothing was measured
+
+
+# -- the phases, against a stand-in assistant on loopback ------------------------------------------
+
+import asyncio
+
+from scripts.bench import CONVERSATION, load, single_user
+
+
+def test_the_single_user_phase_times_every_message_type_and_the_bare_round_trip(assistant_url):
+    single = asyncio.run(single_user(assistant_url, assistant_url, repeats=2, rasa_token="t"))
+    kinds = {kind for kind, _ in CONVERSATION[:5]}
+    assert set(single["full"]) == set(single["rasa_direct"]) == kinds
+    assert sum(stats["n"] for stats in single["full"].values()) == 2 * 5
+    assert single["rasa_bare_p50_ms"] > 0
+
+
+def test_the_load_phase_counts_every_message_of_every_user(assistant_url):
+    loaded = asyncio.run(load(assistant_url, users=3, turns=4, seconds=30, conversations=2))
+    assert loaded["messages"] == 3 * 4 * 2 and loaded["errors"] == []
+    assert loaded["throughput_msg_s"] > 0

@@ -30,3 +30,17 @@ def test_rasas_cpu_time_is_split_by_block_over_every_instance():
               20: {"rasa": 1.5, "rasa-2": 2.5, "bot": 9.0}}
     per_message = cpu_ms_per_message(cpu_at, ["rasa", "rasa-2"], users=4)
     assert {k: round(v, 3) for k, v in per_message.items()} == {"1-10": 10.0, "11-20": 15.0}
+
+
+def test_users_move_in_step_and_each_block_gets_its_cpu_reading(assistant_url):
+    import asyncio
+
+    from scripts.bench_long import run
+
+    readings = iter(range(100))
+    result = asyncio.run(run(assistant_url, users=3, turns=20, seconds=30,
+                             cpu_seconds=lambda: {"rasa": float(next(readings))}))
+    assert result["errors"] == []
+    assert sorted(result["latencies"]) == list(range(1, 21))
+    assert all(len(v) == 3 for v in result["latencies"].values())
+    assert sorted(result["cpu_at"]) == [0, 10, 20]

@@ -1,0 +1,33 @@
+"""A stand-in assistant on loopback for the benchmarks' own tests: /api/chat echoes, Rasa greets."""
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+
+@pytest.fixture(scope="module")
+def assistant_url():
+    app = FastAPI()
+
+    @app.post("/api/chat")
+    async def chat(body: dict):
+        return {"messages": [{"text": f"回答：{body['message']}"}]}
+
+    @app.post("/webhooks/rest/webhook")
+    async def rasa(body: dict):
+        return [{"text": "你好"}]
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
