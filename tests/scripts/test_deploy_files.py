@@ -69,7 +69,7 @@ def test_compose_runs_every_process_of_the_production_layout(resolved):
 def test_processes_restart_on_their_own_and_the_migration_runs_once_before_bot(resolved):
     services = resolved["services"]
     for name in ("rasa-1", "rasa-2", "actions", "bot"):
-        # Restarted with Docker's growing delay, and left down after 5 failed restarts (not forever).
+        # Restarted with Docker's growing delay, and left down after 5 restarts (not forever).
         assert services[name]["restart"] == "on-failure:5", name
     assert services["postgres"]["restart"] == services["redis"]["restart"] == "unless-stopped"
     assert services["migrate"]["restart"] == "no"
