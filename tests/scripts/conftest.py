@@ -1,4 +1,5 @@
-"""A stand-in assistant on loopback for the benchmarks' own tests: /api/chat echoes, Rasa greets."""
+"""A stand-in assistant on loopback for the benchmarks' own tests: /api/chat echoes (and /seen lists
+who said what, in order), Rasa greets."""
 import socket
 import threading
 import time
@@ -11,10 +12,16 @@ from fastapi import FastAPI
 @pytest.fixture(scope="module")
 def assistant_url():
     app = FastAPI()
+    seen: list[tuple[str, str]] = []
 
     @app.post("/api/chat")
     async def chat(body: dict):
+        seen.append((body["sender"], body["message"]))
         return {"messages": [{"text": f"回答：{body['message']}"}]}
+
+    @app.get("/seen")
+    async def said():
+        return seen
 
     @app.post("/webhooks/rest/webhook")
     async def rasa(body: dict):

@@ -23,24 +23,23 @@ def test_every_block_asks_the_same_ordinary_things():
     assert not any(word in text for text in CYCLE for word in ("报名", "推荐", "电话", "梳理")), "no form starts"
 
 
-def test_rasas_cpu_time_is_split_by_block_over_every_instance():
-    from scripts.bench_long import cpu_ms_per_message
-
-    cpu_at = {0: {"rasa": 1.0, "rasa-2": 2.0, "bot": 0.0}, 10: {"rasa": 1.2, "rasa-2": 2.2, "bot": 9.0},
-              20: {"rasa": 1.5, "rasa-2": 2.5, "bot": 9.0}}
-    per_message = cpu_ms_per_message(cpu_at, ["rasa", "rasa-2"], users=4)
-    assert {k: round(v, 3) for k, v in per_message.items()} == {"1-10": 10.0, "11-20": 15.0}
-
-
-def test_users_move_in_step_and_each_block_gets_its_cpu_reading(assistant_url):
+def test_users_start_ten_turns_apart_and_each_message_gets_its_own_cpu_reading(assistant_url):
     import asyncio
+
+    import httpx
 
     from scripts.bench_long import run
 
-    readings = iter(range(100))
+    readings = iter(range(0, 10_000, 2))  # each message "costs" 2 s between its two readings
     result = asyncio.run(run(assistant_url, users=3, turns=20, seconds=30,
-                             cpu_seconds=lambda: {"rasa": float(next(readings))}))
+                             rasa_cpu_seconds=lambda: float(next(readings))))
     assert result["errors"] == []
-    assert sorted(result["latencies"]) == list(range(1, 21))
+    assert sorted(result["latencies"]) == sorted(result["cpu"]) == list(range(1, 21))
     assert all(len(v) == 3 for v in result["latencies"].values())
-    assert sorted(result["cpu_at"]) == [0, 10, 20]
+    assert all(v == [2.0, 2.0, 2.0] for v in result["cpu"].values())
+    order = [sender for sender, _ in httpx.get(assistant_url + "/seen").json() if sender.startswith("long-")]
+    first, second, third = result["senders"]
+    assert order[:10] == [first] * 10, "the second user starts when the first is at turn 11"
+    # Then both take turns until the first has said its 20 turns; the third starts with the second's 11th.
+    assert order[10:30] == [first, second] * 10
+    assert order[30:32] == [second, third]
