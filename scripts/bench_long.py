@@ -7,7 +7,7 @@ things. The users start ten turns apart and take turns, one message at a time: s
 one user is early in a conversation while another is late, and whatever else runs on the machine
 weighs on early and late turns alike; and each message's Rasa CPU time (all instances, read just
 before and after it) is its own. Prints, per block of ten turns (1-10, ..., 31-40), the median
-latency and the median Rasa CPU time per message, and the last block's over the first (the target:
+latency and the mean Rasa CPU time per message, and the last block's over the first (the target:
 both at most 1.5), with the events the tracker store held for a conversation at the end.
 Bounded in messages (users x turns) and in time (--seconds); writes var/reports/bench_long.json.
 """
@@ -128,8 +128,11 @@ def main() -> int:
             tracker = httpx.get(f"{stack.rasa_url}/conversations/{result['senders'][0]}/tracker",
                                 params={"token": stack.rasa_token}, timeout=30).json()
     block_stats = blocks(result["latencies"], args.turns)
-    for block, cpu_block in zip(block_stats, blocks(result["cpu"], args.turns)):
-        block["rasa_cpu_ms"] = cpu_block["p50_ms"]
+    for block in block_stats:
+        # The mean: CPU times come in clock ticks (10 ms), too coarse for a median of a few ticks.
+        first, last = (int(t) for t in block["turns"].split("-"))
+        values = [v for turn in range(first, last + 1) for v in result["cpu"].get(turn, [])]
+        block["rasa_cpu_ms"] = statistics.fmean(values) * 1000 if values else float("nan")
     ratio = ratio_last_to_first(block_stats)
     cpu_ratio = block_stats[-1]["rasa_cpu_ms"] / block_stats[0]["rasa_cpu_ms"]
     report = {"users": args.users, "turns": args.turns, "rasa_instances": len(stack.rasa_names),
@@ -144,11 +147,11 @@ def main() -> int:
           f"errors {len(result['errors'])}")
     for block in block_stats:
         print(f"  turns {block['turns']:>7}  n={block['n']:<4} median latency {block['p50_ms']:7.1f} ms   "
-              f"median Rasa CPU {block['rasa_cpu_ms']:6.1f} ms per message")
+              f"mean Rasa CPU {block['rasa_cpu_ms']:6.1f} ms per message")
     print(f"  tracker events of one conversation at the end: {report['tracker_events_at_end']}")
     met = ratio <= TARGET_RATIO and cpu_ratio <= TARGET_RATIO and not result["errors"]
     print(f"{'met   ' if met else 'MISSED'} turns {block_stats[-1]['turns']} / turns {block_stats[0]['turns']}: "
-          f"median latency {ratio:.2f}x, median Rasa CPU {cpu_ratio:.2f}x (target: both <= {TARGET_RATIO}x, no errors)")
+          f"median latency {ratio:.2f}x, mean Rasa CPU {cpu_ratio:.2f}x (target: both <= {TARGET_RATIO}x, no errors)")
     print(f"report: {args.out / 'bench_long.json'}")
     return 0 if met else 1
 
