@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import AuditEntry
-from bot.sales import CHINA, china_day_range
+from bot.sales import CHINA, newest_first_page, within_china_days
 from masking import mask_pii
 
 # action -> what the console shows
@@ -83,14 +83,8 @@ def entries(session: Session, *, actor: str | None = None, action: str | None = 
         query = query.where(AuditEntry.target_kind == target_kind)
     if target_id:
         query = query.where(AuditEntry.target_id == target_id)
-    start, end = china_day_range(date_from, date_to)
-    if start:
-        query = query.where(AuditEntry.created_at >= start)
-    if end:
-        query = query.where(AuditEntry.created_at < end)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    query = within_china_days(query, AuditEntry.created_at, date_from, date_to)
+    return newest_first_page(session, query, AuditEntry, limit, offset)
 
 
 def entry_out(entry: AuditEntry) -> dict:

@@ -194,6 +194,23 @@ def china_day_range(date_from: date | None, date_to: date | None) -> tuple[datet
     return start, end
 
 
+def within_china_days(query, column, date_from: date | None, date_to: date | None):
+    """`query` limited to the rows whose `column` falls on those calendar days in China time."""
+    start, end = china_day_range(date_from, date_to)
+    if start:
+        query = query.where(column >= start)
+    if end:
+        query = query.where(column < end)
+    return query
+
+
+def newest_first_page(session: Session, query, model, limit: int, offset: int) -> tuple[list, int]:
+    """One page of `query`'s rows, newest first, and how many rows there are in all."""
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
 # -- the staff pipeline: search, assignee, notes ---------------------------------------------------
 
 UNASSIGNED = 0  # assignee filter: nobody yet
@@ -271,14 +288,8 @@ def list_enrollments(session: Session, *, status: str | None = None, package_id:
         query = query.where(Enrollment.mobile == mobile)
     if sender:
         query = query.where(Enrollment.sender == sender)
-    start, end = china_day_range(date_from, date_to)
-    if start:
-        query = query.where(Enrollment.created_at >= start)
-    if end:
-        query = query.where(Enrollment.created_at < end)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Enrollment.created_at.desc(), Enrollment.id.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    query = within_china_days(query, Enrollment.created_at, date_from, date_to)
+    return newest_first_page(session, query, Enrollment, limit, offset)
 
 
 def change_enrollment_status(enrollment: Enrollment, status: str) -> None:
@@ -365,14 +376,8 @@ def list_leads(session: Session, *, status: str | None = None, date_from: date |
     query = _filtered(select(Lead), Lead, assignee_id, search, with_number=False)
     if status:
         query = query.where(Lead.status == status)
-    start, end = china_day_range(date_from, date_to)
-    if start:
-        query = query.where(Lead.created_at >= start)
-    if end:
-        query = query.where(Lead.created_at < end)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    query = within_china_days(query, Lead.created_at, date_from, date_to)
+    return newest_first_page(session, query, Lead, limit, offset)
 
 
 def change_lead_status(lead: Lead, status: str) -> None:
