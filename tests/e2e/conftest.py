@@ -5,7 +5,9 @@ a test fails. Each test uses its own sender id, so conversations do not interfer
 """
 from __future__ import annotations
 
+import shutil
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -49,3 +51,21 @@ class Chat:
 @pytest.fixture
 def chat(stack, sender) -> Chat:
     return Chat(stack.bot_url, sender)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, and no connections of its own: this machine refuses them (many at a time) otherwise.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run `make browser` (Debian's chromium package)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -25,13 +24,8 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.models import AuditEntry, Enrollment, Handoff, Lead, StaffAccount, StaffNote
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPORTS = ROOT / "var" / "reports"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 UNREADABLE = ("[object Object]", "undefined", "NaN")
 SUPPORT_SECTIONS = ["知识检索", "未解答问题", "用户反馈", "转人工队列"]
 SALES_SECTIONS = ["报名", "回访线索"]
@@ -40,16 +34,6 @@ RUN = uuid.uuid4().hex[:4]  # account names of this run (the e2e stack's databas
 
 
 # -- fixtures -----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make browser` (Debian's chromium package)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
 
 @pytest.fixture(scope="module")
 def database_url(stack) -> str:
