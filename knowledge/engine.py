@@ -531,30 +531,32 @@ class Engine:
     def _answer_one(self, query: str, context_question: str | None, mode: str, k: int) -> Decision:
         # After an answer to two questions ("延续注册多久审批？ 证件照有什么要求？"), a follow-up leans on
         # one of them ("增项也是这么快吗"): each is tried as the context, the surest answer that used it wins.
+        reading = self.read(query, mode)  # the message alone: read and decided once, whatever context is tried
+        alone = self._decide(reading, mode, k)
         contexts = split_questions(context_question) if context_question else []
         if len(contexts) > 1:
-            tried = [self._answer_in_context(query, c, mode, k) for c in contexts]
+            tried = [self._answer_in_context(query, reading, alone, c, mode, k) for c in contexts]
             leaning = [d for d in tried if d.used_context and d.kind == "answer"]
             if leaning:
                 return max(leaning, key=lambda d: d.confidence)
             return tried[-1]
-        return self._answer_in_context(query, context_question, mode, k)
+        return self._answer_in_context(query, reading, alone, context_question, mode, k)
 
-    def _answer_in_context(self, query: str, context_question: str | None, mode: str, k: int) -> Decision:
-        if context_question and context_question.strip():
-            other = self._the_other(context_question, query)
-            if other is not None:  # "那另一个呢" after a question about one of a pair
-                decided = self._decide(self.read(other, mode), mode, k)
-                decided.used_context = True
-                return decided
-        alone = self._decide(self.read(query, mode), mode, k)
+    def _answer_in_context(self, query: str, reading: Scores, alone: Decision, context_question: str | None,
+                           mode: str, k: int) -> Decision:
+        """`reading` and `alone`: the message read and decided without the context."""
         if not context_question or not context_question.strip():
             return alone
+        other = self._the_other(context_question, query)
+        if other is not None:  # "那另一个呢" after a question about one of a pair
+            decided = self._decide(self.read(other, mode), mode, k)
+            decided.used_context = True
+            return decided
         scores = self._follow_up_scores(context_question, query, mode) if self.is_follow_up(query) else None
         if scores is None and alone.kind != "answer" and self._continues_topic(context_question, alone, mode):
             # "手机号确实不一样 闽政通那个是我老号": more about the situation just answered; read alone it
             # points at the same item, and it is about the material whatever its words sound like
-            scores = self.read(query, mode)
+            scores = reading
         elif scores is None:
             where = alone.kind != "answer" and len(query) <= 15 and bool(_WHERE.search(basic_normalize(query)))
             if not where and (alone.kind == "answer" or len(query) > 15 or not self._leans_on_context(query)):
