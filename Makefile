@@ -13,7 +13,7 @@ RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
-.PHONY: help setup browser services compose-cli train run test test-unit test-rasa test-e2e eval eval-nlu bench bench-long bench-knowledge purge lock clean
+.PHONY: help setup browser services compose-cli train run test lint test-unit test-rasa test-e2e eval eval-nlu bench bench-long bench-knowledge purge lock clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,7 +74,11 @@ test: ## set up, train and run every test suite
 	@$(MAKE) --no-print-directory -j2 --output-sync=target models/.trained test-unit
 	@$(MAKE) --no-print-directory test-rasa test-e2e
 
-test-unit: setup compose-cli ## unit tests (no running services needed; the deployment files checked statically)
+lint: setup ## ruff: lint and formatting (settings in pyproject.toml; `.venv/bin/ruff format .` fixes the format)
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+
+test-unit: setup compose-cli lint ## lint, then unit tests (no running services needed; the deployment files checked statically)
 	@$(PY) -m pytest -q tests/bot tests/knowledge tests/scripts tests/badinput
 	@$(RASA_ENV) .venv-rasa/bin/python -m pytest -q -p no:cacheprovider tests/actions tests/rasa_runtime
 

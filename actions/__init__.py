@@ -1,4 +1,5 @@
 """Rasa custom actions. Thin: each calls bot/'s HTTP API through a client in actions/api/."""
+
 from masking import mask_every_handler
 
 # rasa_sdk configures its logging (a coloured handler on the root logger) before it imports this

@@ -11,6 +11,7 @@ Shared behaviour lives in two abstract base classes (rasa-sdk does not register 
   used by all three forms.
 Phone numbers never go to a log line from here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,17 +34,23 @@ log = logging.getLogger(__name__)
 # -- what the assistant says when something is not right ---------------------------------------------
 
 UNAVAILABLE = "抱歉，课程系统暂时无法访问，请稍后再试；也可以回复“转人工”联系客服。"
-ENROLL_UNAVAILABLE = ("抱歉，报名系统暂时无法访问，您的报名还没有提交成功。您填写的信息我先保留着，"
-                      "请稍后回复“我要报名”再试一次（不会重复报名）；也可以回复“转人工”联系客服。")
-LEAD_UNAVAILABLE = ("抱歉，系统暂时无法登记回电请求，您的请求还没有提交成功。"
-                    "请稍后再说一次“让顾问打电话给我”，或回复“转人工”联系客服。")
-FORM_PAUSED = ("抱歉，课程系统暂时无法访问，这一步先暂停，您已填写的信息我先保留着。"
-               "请稍后再说一次刚才的请求（如“我要报名”）继续；也可以回复“转人工”联系客服。")
+ENROLL_UNAVAILABLE = (
+    "抱歉，报名系统暂时无法访问，您的报名还没有提交成功。您填写的信息我先保留着，"
+    "请稍后回复“我要报名”再试一次（不会重复报名）；也可以回复“转人工”联系客服。"
+)
+LEAD_UNAVAILABLE = (
+    "抱歉，系统暂时无法登记回电请求，您的请求还没有提交成功。请稍后再说一次“让顾问打电话给我”，或回复“转人工”联系客服。"
+)
+FORM_PAUSED = (
+    "抱歉，课程系统暂时无法访问，这一步先暂停，您已填写的信息我先保留着。"
+    "请稍后再说一次刚才的请求（如“我要报名”）继续；也可以回复“转人工”联系客服。"
+)
 QUOTE_UNAVAILABLE = "（报价系统暂时无法访问，价格稍后以报名结果为准。）"
 NAME_INVALID = "这个姓名好像不对：请填写2-30个字的中文或英文名（可以有空格、“·”或“-”），不要包含数字或其他符号。"
 MOBILE_EXAMPLE = "请重新输入11位中国大陆手机号，例如 138 1234 5678。"
-CONFIRM_DECLINED = ("好的，先不提交。需要修改的话直接告诉我，比如“手机号填错了”“套餐换成另一个”“科目改一下”；"
-                    "不想报了可以说“不报了”。")
+CONFIRM_DECLINED = (
+    "好的，先不提交。需要修改的话直接告诉我，比如“手机号填错了”“套餐换成另一个”“科目改一下”；不想报了可以说“不报了”。"
+)
 WHAT_TO_CORRECT = "请问要修改哪一项？可以说“手机号填错了”“名字写错了”“套餐换成另一个”或“科目改一下”。"
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
 CONFIRM_BUTTONS = [
@@ -53,29 +60,57 @@ CONFIRM_BUTTONS = [
 ]
 
 # Messages that are about something else: nothing is read from them into a form.
-DIGRESSION_INTENTS = ("ask_knowledge", "compare_packages", "correct_info", "stop", "request_callback",
-                      "human_handoff", "nlu_fallback", "out_of_scope")
-ENROLLMENT_SLOTS = ("course_package", "course_subjects", "pending_subjects", "student_name", "student_mobile",
-                    "enroll_confirmed")
-RECOMMENDATION_SLOTS = ("rec_zero_basis", "rec_failed_before", "rec_busy", "rec_site_experience",
-                        "rec_subjects_skipped", "pending_subjects")
+DIGRESSION_INTENTS = (
+    "ask_knowledge",
+    "compare_packages",
+    "correct_info",
+    "stop",
+    "request_callback",
+    "human_handoff",
+    "nlu_fallback",
+    "out_of_scope",
+)
+ENROLLMENT_SLOTS = (
+    "course_package",
+    "course_subjects",
+    "pending_subjects",
+    "student_name",
+    "student_mobile",
+    "enroll_confirmed",
+)
+RECOMMENDATION_SLOTS = (
+    "rec_zero_basis",
+    "rec_failed_before",
+    "rec_busy",
+    "rec_site_experience",
+    "rec_subjects_skipped",
+    "pending_subjects",
+)
 
 # -- reading what a user typed ---------------------------------------------------------------------------
 
-_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$")
+_NAME = re.compile(
+    r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$"
+)
 _NAME_PREFIX = re.compile(r"^(?:我的?(?:姓名|名字)(?:是|叫)?|(?:姓名|名字)(?:是|叫|:|：)?|我叫|我是|叫我|本人)\s*")
 _NAME_SUFFIX = re.compile(r"[。.!！~～]+$|(?:吧|呀|哈|啊)$")
-_MOBILE_WITH_LABEL = re.compile(r"(?:手机号?码?|电话号?码?|联系方式|号码)?\s*[:：]?\s*(?:\+?86[\s-]*)?1[3-9]\d(?:[\s-]?\d){8}")
+_MOBILE_WITH_LABEL = re.compile(
+    r"(?:手机号?码?|电话号?码?|联系方式|号码)?\s*[:：]?\s*(?:\+?86[\s-]*)?1[3-9]\d(?:[\s-]?\d){8}"
+)
 # Words of the catalogue: "全科 建筑 13912345678" names no person.
 _COURSE_WORDS = re.compile(r"建筑|市政|机电|公路|水利|全科|单科|施工|法规|管理|实务|无忧|私塾|套餐|报名|课程")
 # Replies to a question that are never a name.
-NOT_NAMES = frozenset("确认 确定 好的 好 可以 没问题 是的 是 对 对的 行 提交 嗯嗯 不知道 不用 不要 算了 不报了 报名 是我 本人".split())
+NOT_NAMES = frozenset(
+    "确认 确定 好的 好 可以 没问题 是的 是 对 对的 行 提交 嗯嗯 不知道 不用 不要 算了 不报了 报名 是我 本人".split()
+)
 _MOBILE_CANDIDATE = re.compile(r"(?:\+?\s*86[\s-]*)?\d(?:[\s-]*\d)*")
 # Volunteered in a sentence: "手机13912345678", "我叫王磊" (not "我是零基础": only explicit name words).
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
-_NAME_IN_TEXT = re.compile(r"(?:我叫|名字(?:是|叫|:|：)?|姓名(?:是|叫|:|：)?|本人姓|(?<![\u4e00-\u9fff])叫)\s*([\u4e00-\u9fff·]{2,5}?)"
-                           r"(?=[\s,，。;；!！]|手机|电话|$)"
-                           r"|(?:^|[\s,，])([\u4e00-\u9fff]{2,3})[\s,，]*(?:手机|电话)?[:：]?\s*1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+_NAME_IN_TEXT = re.compile(
+    r"(?:我叫|名字(?:是|叫|:|：)?|姓名(?:是|叫|:|：)?|本人姓|(?<![\u4e00-\u9fff])叫)\s*([\u4e00-\u9fff·]{2,5}?)"
+    r"(?=[\s,，。;；!！]|手机|电话|$)"
+    r"|(?:^|[\s,，])([\u4e00-\u9fff]{2,3})[\s,，]*(?:手机|电话)?[:：]?\s*1[3-9]\d(?:[\s-]?\d){8}(?!\d)"
+)
 
 
 def parse_mobile(text: str) -> tuple[str | None, str | None]:
@@ -171,6 +206,7 @@ def quote_lines(quote: dict[str, Any]) -> list[str]:
 
 # -- base classes ------------------------------------------------------------------------------------------
 
+
 class CourseAction(Action, ABC):
     """An action that talks to the course API."""
 
@@ -233,15 +269,17 @@ class CourseFormValidation(FormValidationAction, ABC):
         except BackendUnavailable:
             return None
 
-    async def extract_course_package(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
+    async def extract_course_package(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         found = self._matched(tracker)
         if found and len(found["packages"]) == 1 and found["packages"][0]["id"] != tracker.get_slot("course_package"):
             return {"course_package": found["packages"][0]["id"]}
         return {}
 
-    async def extract_course_subjects(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> dict[str, Any]:
+    async def extract_course_subjects(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         found = self._matched(tracker)
         if found and found["subjects"] and tracker.get_slot("requested_slot") != "course_subjects":
             # Named before being asked ("报无忧取证班全科建筑"): validated like an answer. "全科" alone
@@ -266,17 +304,20 @@ class CourseFormValidation(FormValidationAction, ABC):
             return {}
         return {slot: value}  # checked by validate_<slot> like an answer
 
-    async def extract_student_mobile(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
+    async def extract_student_mobile(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._volunteered(tracker, "student_mobile", _MOBILE_IN_TEXT)
 
-    async def extract_student_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    async def extract_student_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._volunteered(tracker, "student_name", _NAME_IN_TEXT)
 
     # package ------------------------------------------------------------------------------------------
-    def validate_course_package(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def validate_course_package(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         try:
             packages = self.api.packages()
             known = {p["id"] for p in packages}
@@ -299,8 +340,9 @@ class CourseFormValidation(FormValidationAction, ABC):
         """Whether "不知道/还没想好" may leave the subjects open (only the recommendation allows it)."""
         return False
 
-    def validate_course_subjects(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    def validate_course_subjects(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = _latest_text(tracker)
         pending = _as_list(tracker.get_slot("pending_subjects"))
         try:
@@ -328,15 +370,17 @@ class CourseFormValidation(FormValidationAction, ABC):
         return {"course_subjects": sorted(set(ids), key=order.index), "pending_subjects": None}
 
     # name and mobile ----------------------------------------------------------------------------------
-    def validate_student_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
+    def validate_student_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         name, reason = parse_name(str(value or ""))
         if reason:
             dispatcher.utter_message(text=reason)
         return {"student_name": name}
 
-    def validate_student_mobile(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def validate_student_mobile(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         mobile, reason = parse_mobile(str(value or ""))
         if reason:
             dispatcher.utter_message(text=reason)
@@ -345,37 +389,46 @@ class CourseFormValidation(FormValidationAction, ABC):
 
 # -- forms ---------------------------------------------------------------------------------------------------
 
+
 class ValidateEnrollmentForm(CourseFormValidation):
     def name(self) -> str:
         return "validate_enrollment_form"
 
-    def validate_enroll_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    def validate_enroll_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is True:
             return {"enroll_confirmed": True}
         dispatcher.utter_message(text=CONFIRM_DECLINED)
         return {"enroll_confirmed": None}
 
 
-_TIME_IN_TEXT = re.compile(r"(?:工作日|周末|周[一二三四五六日天]|星期[一二三四五六日天]|明天|今天|后天|早上|上午|中午|下午|傍晚|晚上|"
-                           r"\d{1,2}\s*点)[^，,。；;!！\n]*")
+_TIME_IN_TEXT = re.compile(
+    r"(?:工作日|周末|周[一二三四五六日天]|星期[一二三四五六日天]|明天|今天|后天|早上|上午|中午|下午|傍晚|晚上|"
+    r"\d{1,2}\s*点)[^，,。；;!！\n]*"
+)
 
 
 class ValidateCallbackForm(CourseFormValidation):
     def name(self) -> str:
         return "validate_callback_form"
 
-    async def extract_callback_time(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict[str, Any]:
+    async def extract_callback_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """A time said before being asked ("15906012233 晚上7点后都行")."""
-        if tracker.get_slot("requested_slot") == "callback_time" or tracker.get_slot("callback_time") \
-                or (_latest_intent(tracker) != "request_callback" and _is_digression(tracker)):
+        if (
+            tracker.get_slot("requested_slot") == "callback_time"
+            or tracker.get_slot("callback_time")
+            or (_latest_intent(tracker) != "request_callback" and _is_digression(tracker))
+        ):
             return {}
         found = _TIME_IN_TEXT.search(_MOBILE_IN_TEXT.sub(" ", _latest_text(tracker)))
         return {"callback_time": found.group(0).strip()} if found else {}
 
-    def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_callback_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = re.sub(r"\s+", " ", str(value or "")).strip()
         if not text:
             return {"callback_time": None}
@@ -397,8 +450,10 @@ REC_QUESTIONS = {
 _ANSWER_PATTERNS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "rec_zero_basis": (
         re.compile(r"有(一定|点|些)?基础|基础(还行|还可以|不错|挺好|可以)|不是零基础|学过一些|不是小白"),
-        re.compile(r"零基础|0基础|没(有)?(任何|什么|啥)?基础|小白|基础(差|薄弱|不好|很弱|一般)|外行|门外汉|刚入行|完全不懂|"
-                   r"(啥|什么)都不懂|一窍不通|没学过|理论(不行|差|薄弱|不好)"),
+        re.compile(
+            r"零基础|0基础|没(有)?(任何|什么|啥)?基础|小白|基础(差|薄弱|不好|很弱|一般)|外行|门外汉|刚入行|完全不懂|"
+            r"(啥|什么)都不懂|一窍不通|没学过|理论(不行|差|薄弱|不好)"
+        ),
     ),
     "rec_failed_before": (
         re.compile(r"第一次|头一次|首次|没考过|还没考|没参加过|没报过|一次都没考"),
@@ -409,14 +464,23 @@ _ANSWER_PATTERNS: dict[str, tuple[re.Pattern, re.Pattern]] = {
         re.compile(r"(?<![帮不])忙|没(有)?时间|没空|加班|出差|时间(少|紧|不够)|抽不出"),
     ),
     "rec_site_experience": (
-        re.compile(r"没(有)?(什么|啥)?(现场|施工|工地|实操|项目)?经验|经验.{0,4}(没有|不足|很少|不多)|经验不足|"
-                   r"没(下过|去过|干过|做过)|不在(现场|工地)|坐办公室|没实操"),
-        re.compile(r"有(现场|施工|工地|实操|项目)?经验|在(工地|现场|项目)|干(过|了)|做(过|了)(施工|项目)|施工员|项目经理|技术员|当过"),
+        re.compile(
+            r"没(有)?(什么|啥)?(现场|施工|工地|实操|项目)?经验|经验.{0,4}(没有|不足|很少|不多)|经验不足|"
+            r"没(下过|去过|干过|做过)|不在(现场|工地)|坐办公室|没实操"
+        ),
+        re.compile(
+            r"有(现场|施工|工地|实操|项目)?经验|在(工地|现场|项目)|干(过|了)|做(过|了)(施工|项目)|施工员|项目经理|技术员|当过"
+        ),
     ),
 }
 # The recommendation's open questions (bot/recommend.py) as a user reads them.
-OPEN_QUESTION_WORDS = {"zero_basis": "是不是零基础", "failed_before": "之前有没有多次没考过", "busy": "平时忙不忙",
-                       "site_experience": "有没有施工现场经验", "all_subjects": "打算报全科还是单科"}
+OPEN_QUESTION_WORDS = {
+    "zero_basis": "是不是零基础",
+    "failed_before": "之前有没有多次没考过",
+    "busy": "平时忙不忙",
+    "site_experience": "有没有施工现场经验",
+    "all_subjects": "打算报全科还是单科",
+}
 _YES = re.compile(r"^(是|是的|对|对的|嗯+|有|有的|忙|很忙|挺忙|yes|y)[啊呀的吧。!！]*$", re.I)
 _NO = re.compile(r"^(不是|不|否|没有|没|没呢|不忙|no|n)[啊呀的吧。!！]*$", re.I)
 _SKIP = re.compile(r"不知道|没想好|不确定|还没定|没定|随便|都行|不清楚|再说")
@@ -469,15 +533,21 @@ class ValidateRecommendationForm(CourseFormValidation):
         scores = sorted((p["score"] for p in result["packages"]), reverse=True)
         return len(result["recommended"]) == 1 and scores[0] > (scores[1] if len(scores) > 1 else 0)
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         answers = {field: tracker.get_slot(slot) for slot, field in REC_QUESTIONS.items()}
         if self._one_ahead(answers):  # only what is known, so that it is kept; nothing more is asked
-            return [s for s in domain_slots if s in REC_QUESTIONS and tracker.get_slot(s) is not None] + \
-                (["course_subjects"] if tracker.get_slot("course_subjects") else [])
+            return [s for s in domain_slots if s in REC_QUESTIONS and tracker.get_slot(s) is not None] + (
+                ["course_subjects"] if tracker.get_slot("course_subjects") else []
+            )
         open_questions = self._open_questions(answers)
-        slots = [s for s in domain_slots if s in REC_QUESTIONS and
-                 (open_questions is None or REC_QUESTIONS[s] in open_questions or tracker.get_slot(s) is not None)]
+        slots = [
+            s
+            for s in domain_slots
+            if s in REC_QUESTIONS
+            and (open_questions is None or REC_QUESTIONS[s] in open_questions or tracker.get_slot(s) is not None)
+        ]
         if "course_subjects" in domain_slots and not tracker.get_slot("rec_subjects_skipped"):
             slots.append("course_subjects")  # the quote needs them; they also tell 全科 from 单科
         return slots
@@ -498,8 +568,12 @@ class ValidateRecommendationForm(CourseFormValidation):
             if intent == "deny" or _NO.match(text.strip()):
                 return {slot: False}
             answered_another = any(p.search(text) for pair in _ANSWER_PATTERNS.values() for p in pair)
-            if dispatcher is not None and text and not answered_another \
-                    and intent not in DIGRESSION_INTENTS + ("enroll",):
+            if (
+                dispatcher is not None
+                and text
+                and not answered_another
+                and intent not in DIGRESSION_INTENTS + ("enroll",)
+            ):
                 # An answer that is neither yes nor no: say so and ask again, instead of leaving the form.
                 dispatcher.utter_message(text="没太明白，请回答“是”或“不是”，也可以直接点下面的选项。")
                 return {slot: None}
@@ -536,6 +610,7 @@ class ValidateRecommendationForm(CourseFormValidation):
 
 # -- asking ------------------------------------------------------------------------------------------------
 
+
 class ActionAskCoursePackage(CourseAction):
     def name(self) -> str:
         return "action_ask_course_package"
@@ -554,8 +629,11 @@ class ActionAskCoursePackage(CourseAction):
             if p["id"] == recommended:
                 label += "·推荐"
             buttons.append({"title": label, "payload": p["name"]})
-        dispatcher.utter_message(text=f"好的，帮您报名。请问报哪个套餐？可选：{_names(packages)}。"
-                                      "拿不准可以先说“帮我推荐一下”或“对比一下两个班”。", buttons=buttons)
+        dispatcher.utter_message(
+            text=f"好的，帮您报名。请问报哪个套餐？可选：{_names(packages)}。"
+            "拿不准可以先说“帮我推荐一下”或“对比一下两个班”。",
+            buttons=buttons,
+        )
         return []
 
 
@@ -572,14 +650,19 @@ class ActionAskCourseSubjects(CourseAction):
         publics = [s for s in subjects if s["kind"] == "公共"]
         practices = [s for s in subjects if s["kind"] == "实务"]
         if tracker.get_slot("pending_subjects"):  # "全科" was said without the specialty
-            dispatcher.utter_message(text=f"全科包含{_names(publics)}和一门实务。请问实务报哪个专业？",
-                                     buttons=[{"title": s["name"], "payload": s["name"]} for s in practices])
+            dispatcher.utter_message(
+                text=f"全科包含{_names(publics)}和一门实务。请问实务报哪个专业？",
+                buttons=[{"title": s["name"], "payload": s["name"]} for s in practices],
+            )
             return []
         buttons = [{"title": f"全科（{s['name']}）", "payload": f"全科 {s['name']}"} for s in practices]
         dispatcher.utter_message(
-            text=(f"请问您报哪几科？全科是{_names(publics)}{len(publics)}门公共课加一门实务；也可以单报某几科。\n"
-                  f"实务专业：{_names(practices)}。"),
-            buttons=buttons)
+            text=(
+                f"请问您报哪几科？全科是{_names(publics)}{len(publics)}门公共课加一门实务；也可以单报某几科。\n"
+                f"实务专业：{_names(practices)}。"
+            ),
+            buttons=buttons,
+        )
         return []
 
 
@@ -617,6 +700,7 @@ class ActionAskEnrollConfirmed(CourseAction):
 
 # -- recommending and comparing ---------------------------------------------------------------------------
 
+
 class ActionRecommendPackage(CourseAction):
     def name(self) -> str:
         return "action_recommend_package"
@@ -629,8 +713,10 @@ class ActionRecommendPackage(CourseAction):
             result = self.api.recommend(answers, subjects)
         except (BackendUnavailable, BackendRejected) as exc:
             log.warning("recommendation failed: %s", exc)
-            dispatcher.utter_message(text="抱歉，暂时无法给出推荐，请稍后再试；也可以说“对比一下两个班”或回复“转人工”。",
-                                     buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text="抱歉，暂时无法给出推荐，请稍后再试；也可以说“对比一下两个班”或回复“转人工”。",
+                buttons=[HANDOFF_BUTTON],
+            )
             return reset
         fits = {p["id"]: p for p in result["packages"]}
         chosen = [fits[pid] for pid in result["recommended"]]
@@ -653,20 +739,31 @@ class ActionRecommendPackage(CourseAction):
         if still_open:  # recommended from what the user said at once: say what else could matter
             lines.append(f"如果方便，再告诉我{'、'.join(still_open)}，我可以帮您再确认一下。")
         buttons = enroll_buttons(chosen)
-        buttons += [{"title": "对比两个班", "payload": "/compare_packages"},
-                    {"title": "请顾问回电", "payload": "/request_callback"}]
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons,
-                                 json_message={"type": "recommendation", "recommended": result["recommended"]})
+        buttons += [
+            {"title": "对比两个班", "payload": "/compare_packages"},
+            {"title": "请顾问回电", "payload": "/request_callback"},
+        ]
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=buttons,
+            json_message={"type": "recommendation", "recommended": result["recommended"]},
+        )
         recommended = result["recommended"][0] if len(result["recommended"]) == 1 else None
         # Keep the subjects: if the user goes on to enroll, they are not asked again. The package is
         # what a follow-up ("全科多少钱", "有效期呢") asks about.
         context = [SlotSet("last_question", chosen[0]["name"])] if recommended else []
-        return reset + [SlotSet("recommended_package", recommended),
-                        SlotSet("recommendation_reasons", list(chosen[0]["reasons"]) if recommended else None)] + context
+        return (
+            reset
+            + [
+                SlotSet("recommended_package", recommended),
+                SlotSet("recommendation_reasons", list(chosen[0]["reasons"]) if recommended else None),
+            ]
+            + context
+        )
 
 
 class ActionExplainRecommendation(CourseAction):
-    """"为啥推荐这个", "为什么不推荐无忧的": the reasons the recommendation quoted, and who the other
+    """ "为啥推荐这个", "为什么不推荐无忧的": the reasons the recommendation quoted, and who the other
     package suits in the catalogue's words, so the user can judge the difference themselves."""
 
     def name(self) -> str:
@@ -681,16 +778,23 @@ class ActionExplainRecommendation(CourseAction):
             lines = ["我还没有按您的情况推荐过套餐。课程介绍里写的适合人群是："]
             lines += [f"· {p['name']}：" + "；".join(p.get("suitable_for") or ["（未写明）"]) for p in packages]
             lines.append("告诉我您的基础、是否考过、工作忙不忙，我可以帮您推荐。")
-            dispatcher.utter_message(text="\n".join(lines), buttons=[{"title": "帮我推荐", "payload": "/ask_recommendation"}])
+            dispatcher.utter_message(
+                text="\n".join(lines), buttons=[{"title": "帮我推荐", "payload": "/ask_recommendation"}]
+            )
             return []
         reasons = _as_list(tracker.get_slot("recommendation_reasons"))
-        lines = [f"推荐【{recommended['name']}】，是因为您说的情况和课程介绍里写的它的适合人群对得上："
-                 if reasons else f"推荐【{recommended['name']}】：您说的情况里没有哪一条更偏向另一个班，两个班都可以考虑。"]
+        lines = [
+            f"推荐【{recommended['name']}】，是因为您说的情况和课程介绍里写的它的适合人群对得上："
+            if reasons
+            else f"推荐【{recommended['name']}】：您说的情况里没有哪一条更偏向另一个班，两个班都可以考虑。"
+        ]
         lines += [f"· {reason}" for reason in reasons]
         for other in packages:
             if other["id"] != recommended["id"] and other.get("suitable_for"):
                 lines.append(f"【{other['name']}】课程介绍里写它适合：" + "；".join(other["suitable_for"]) + "。")
-        lines.append("如果您的情况更接近另一个班，也可以直接报它；想看价格、有效期和保障的完整对比，可以点“对比两个班”。")
+        lines.append(
+            "如果您的情况更接近另一个班，也可以直接报它；想看价格、有效期和保障的完整对比，可以点“对比两个班”。"
+        )
         buttons = enroll_buttons(packages)
         buttons.append({"title": "对比两个班", "payload": "/compare_packages"})
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
@@ -727,12 +831,16 @@ class ActionComparePackages(CourseAction):
         text.append("以上是课程页面上两个套餐分别列出的内容。想让我按您的情况推荐，可以说“帮我推荐一下”。")
         buttons = enroll_buttons(packages)
         buttons.append({"title": "帮我推荐", "payload": "/ask_recommendation"})
-        dispatcher.utter_message(text="\n".join(text), buttons=buttons,
-                                 json_message={"type": "comparison", "title": "套餐对比", "columns": columns, "rows": rows})
+        dispatcher.utter_message(
+            text="\n".join(text),
+            buttons=buttons,
+            json_message={"type": "comparison", "title": "套餐对比", "columns": columns, "rows": rows},
+        )
         return []
 
 
 # -- submitting ----------------------------------------------------------------------------------------------
+
 
 class ActionSubmitEnrollment(CourseAction):
     def name(self) -> str:
@@ -747,9 +855,15 @@ class ActionSubmitEnrollment(CourseAction):
             # The form was paused before the user confirmed (it said why): nothing is sent or claimed.
             return [SlotSet("enroll_confirmed", None)]
         try:
-            result = self.api.enroll(name=name, mobile=mobile, package=package, subjects=subjects,
-                                     sender=tracker.sender_id, channel=channel_of(tracker),
-                                     idempotency_key=enrollment_key(tracker.sender_id, package, subjects, name, mobile))
+            result = self.api.enroll(
+                name=name,
+                mobile=mobile,
+                package=package,
+                subjects=subjects,
+                sender=tracker.sender_id,
+                channel=channel_of(tracker),
+                idempotency_key=enrollment_key(tracker.sender_id, package, subjects, name, mobile),
+            )
         except BackendUnavailable as exc:
             log.warning("enrollment not submitted, backend unavailable: %s", exc)
             dispatcher.utter_message(text=ENROLL_UNAVAILABLE, buttons=[HANDOFF_BUTTON])
@@ -773,16 +887,29 @@ class ActionSubmitEnrollment(CourseAction):
         if result.get("created"):
             lines.append(f"报名成功！报名号：{number}")
         elif result.get("status") == "cancelled":
-            lines.append(f"您之前提交的这份报名（报名号：{number}）已经取消。如需重新报名，请说“让顾问打电话给我”，由顾问为您办理。")
+            lines.append(
+                f"您之前提交的这份报名（报名号：{number}）已经取消。如需重新报名，请说“让顾问打电话给我”，由顾问为您办理。"
+            )
         else:
             lines.append(f"您已经提交过这份报名，报名号：{number}（不会重复报名）。")
         lines.append(f"套餐：{result['package']['name']}；科目：{_names(result['subjects'])}")
         lines.append(f"应付：¥{result['price']}")
         lines.append("课程顾问会通过您留的手机号与您联系。查询报名请提供报名号和手机号。")
-        dispatcher.utter_message(text="\n".join(lines), json_message={
-            "type": "enrollment", "number": number, "price": result["price"], "created": bool(result.get("created"))})
-        log.info("enrollment %s for sender %s (%s)", number, tracker.sender_id,
-                 "created" if result.get("created") else "existing")
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            json_message={
+                "type": "enrollment",
+                "number": number,
+                "price": result["price"],
+                "created": bool(result.get("created")),
+            },
+        )
+        log.info(
+            "enrollment %s for sender %s (%s)",
+            number,
+            tracker.sender_id,
+            "created" if result.get("created") else "existing",
+        )
         return [SlotSet(slot, None) for slot in ENROLLMENT_SLOTS] + [SlotSet("enrollment_number", number)]
 
 
@@ -797,10 +924,16 @@ class ActionSubmitLead(CourseAction):
             return []  # the form was paused before it was complete (it said why): nothing to register
         package = tracker.get_slot("course_package") or tracker.get_slot("recommended_package")
         try:
-            self.api.create_lead(name=name, mobile=mobile, preferred_time=when,
-                                 question=tracker.get_slot("last_question"), package=package,
-                                 subjects=_as_list(tracker.get_slot("course_subjects")) or None,
-                                 sender=tracker.sender_id, channel=channel_of(tracker))
+            self.api.create_lead(
+                name=name,
+                mobile=mobile,
+                preferred_time=when,
+                question=tracker.get_slot("last_question"),
+                package=package,
+                subjects=_as_list(tracker.get_slot("course_subjects")) or None,
+                sender=tracker.sender_id,
+                channel=channel_of(tracker),
+            )
         except BackendUnavailable as exc:
             log.warning("lead not submitted, backend unavailable: %s", exc)
             dispatcher.utter_message(text=LEAD_UNAVAILABLE, buttons=[HANDOFF_BUTTON])
@@ -814,8 +947,9 @@ class ActionSubmitLead(CourseAction):
                 events.append(SlotSet("student_name", None))
             return events + [FollowupAction("callback_form")]
         time_text = f"，{when}" if when else ""
-        dispatcher.utter_message(text=f"好的，已为您登记回电：{name}，{mask_mobile(mobile)}{time_text}。"
-                                      "课程顾问会按您方便的时间给您打电话。")
+        dispatcher.utter_message(
+            text=f"好的，已为您登记回电：{name}，{mask_mobile(mobile)}{time_text}。课程顾问会按您方便的时间给您打电话。"
+        )
         return [SlotSet("callback_time", None), SlotSet("student_name", None), SlotSet("student_mobile", None)]
 
 
@@ -834,7 +968,7 @@ _CHANGE_TO = re.compile(r"换成|改成|改为|换为|换")
 
 
 class ActionCorrectEnrollment(CourseAction):
-    """"手机号填错了", "换成AI私塾班": take the new value if it is in the message, else ask again."""
+    """ "手机号填错了", "换成AI私塾班": take the new value if it is in the message, else ask again."""
 
     def name(self) -> str:
         return "action_correct_enrollment"
@@ -850,8 +984,13 @@ class ActionCorrectEnrollment(CourseAction):
             if slot not in targets and words.search(fields or text):
                 targets.append(slot)
         # "班" in "换成AI私塾班" names the package already found; "号" alone in a name is no phone.
-        if "course_package" in targets and found and found["packages"] and "course_subjects" in targets \
-                and not found["subjects"]:
+        if (
+            "course_package" in targets
+            and found
+            and found["packages"]
+            and "course_subjects" in targets
+            and not found["subjects"]
+        ):
             targets.remove("course_subjects")
         return targets
 
@@ -863,8 +1002,9 @@ class ActionCorrectEnrollment(CourseAction):
         if form not in ("enrollment_form", "callback_form"):
             number = tracker.get_slot("enrollment_number")
             if number:
-                dispatcher.utter_message(text=f"报名已经提交了（报名号：{number}）。如需修改，请说“让顾问打电话给我”，"
-                                              "课程顾问会帮您更正。")
+                dispatcher.utter_message(
+                    text=f"报名已经提交了（报名号：{number}）。如需修改，请说“让顾问打电话给我”，课程顾问会帮您更正。"
+                )
             else:
                 dispatcher.utter_message(text="现在没有正在填写的报名。想报名请说“我要报名”。")
             return []
@@ -874,8 +1014,10 @@ class ActionCorrectEnrollment(CourseAction):
                 found = self.api.match(text)
             except BackendUnavailable:
                 found = None
-        allowed = {"enrollment_form": ("course_package", "course_subjects", "student_name", "student_mobile"),
-                   "callback_form": ("student_name", "student_mobile", "callback_time")}[form]
+        allowed = {
+            "enrollment_form": ("course_package", "course_subjects", "student_name", "student_mobile"),
+            "callback_form": ("student_name", "student_mobile", "callback_time"),
+        }[form]
         targets = [t for t in self._targets(tracker, text, found) if t in allowed]
         events: list[EventType] = [SlotSet("enroll_confirmed", None)] if form == "enrollment_form" else []
         if not targets:
@@ -905,7 +1047,7 @@ class ActionCorrectEnrollment(CourseAction):
         return events
 
     def _keep_public_subjects(self, new: list[str], current: list[str]) -> list[str]:
-        """"科目改成机电实务" with 全科 chosen: the 实务 changes, the 公共 subjects stay."""
+        """ "科目改成机电实务" with 全科 chosen: the 实务 changes, the 公共 subjects stay."""
         try:
             subjects = self.api.subjects()
         except BackendUnavailable:
@@ -948,7 +1090,7 @@ class ActionCorrectEnrollment(CourseAction):
 
 
 class ActionStopForm(Action):
-    """"不报了": stop whichever course form is running, politely, and forget what it collected."""
+    """ "不报了": stop whichever course form is running, politely, and forget what it collected."""
 
     STOPS = {
         "enrollment_form": ("utter_enrollment_stopped", ENROLLMENT_SLOTS),

@@ -1,4 +1,5 @@
 """action_answer_question: answer or decline, from the knowledge base."""
+
 from __future__ import annotations
 
 import logging
@@ -15,21 +16,26 @@ from actions.api.knowledge import KnowledgeApi
 log = logging.getLogger(__name__)
 
 ALSO_INTRO = "您可能还想问："
-DECLINE = ("抱歉，这个问题我在现有资料里没有找到答案，不想给您不准确的信息。"
-           "您可以换个说法再问，或者转人工客服帮您处理。")
+DECLINE = "抱歉，这个问题我在现有资料里没有找到答案，不想给您不准确的信息。您可以换个说法再问，或者转人工客服帮您处理。"
 # Declined, with the nearest questions of the material: it still says plainly that there is no answer.
-DECLINE_WITH_RELATED = ("抱歉，这个问题我在现有资料里没有找到确切的答案，不想给您不准确的信息。"
-                        "资料里相关的问题有下面这些，如果有您要找的可以点开看看；也可以转人工客服。")
+DECLINE_WITH_RELATED = (
+    "抱歉，这个问题我在现有资料里没有找到确切的答案，不想给您不准确的信息。"
+    "资料里相关的问题有下面这些，如果有您要找的可以点开看看；也可以转人工客服。"
+)
 # An answer overrides NLU's out_of_scope only when the knowledge base is this sure of it (the surest
 # answer it gave an out-of-scope message of the calibration half: 0.55).
 OUT_OF_SCOPE_OVERRIDE = 0.9
 # NLU read the message as being about something else, and the knowledge base is not sure either.
-OUT_OF_SCOPE = ("抱歉，这个我帮不上忙。我是建造师助手，只能解答福建省二级建造师注册办理的问题，"
-                "介绍二建课程并帮您报名。有这方面的问题可以直接问我，其他事情可以回复“转人工”。")
+OUT_OF_SCOPE = (
+    "抱歉，这个我帮不上忙。我是建造师助手，只能解答福建省二级建造师注册办理的问题，"
+    "介绍二建课程并帮您报名。有这方面的问题可以直接问我，其他事情可以回复“转人工”。"
+)
 UNAVAILABLE = "抱歉，知识库暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
 # Words that make a message a question (the course and registration forms read the others as answers).
-QUESTION_MARKERS = re.compile(r"[吗嘛呢？?]|怎么|咋|多久|多少|什么|啥|哪|如何|能不能|可不可以|是否|是不是|有没有|要不要|几")
+QUESTION_MARKERS = re.compile(
+    r"[吗嘛呢？?]|怎么|咋|多久|多少|什么|啥|哪|如何|能不能|可不可以|是否|是不是|有没有|要不要|几"
+)
 FORMS = ("enrollment_form", "recommendation_form", "callback_form", "registration_plan_form")
 
 
@@ -58,9 +64,14 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
             return [SlotSet("faq_id", None)]
 
-        if len(result.get("parts") or ()) > 1 and ((tracker.latest_message.get("intent") or {}).get("name") != "out_of_scope"
-                                                   or any(p.get("confidence", 0) >= OUT_OF_SCOPE_OVERRIDE
-                                                          for p in result["parts"] if p.get("decision") == "answer")):
+        if len(result.get("parts") or ()) > 1 and (
+            (tracker.latest_message.get("intent") or {}).get("name") != "out_of_scope"
+            or any(
+                p.get("confidence", 0) >= OUT_OF_SCOPE_OVERRIDE
+                for p in result["parts"]
+                if p.get("decision") == "answer"
+            )
+        ):
             return self._several(dispatcher, result["parts"])
         buttons = _suggestion_buttons(result.get("suggestions"))
         about_else = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
@@ -69,8 +80,11 @@ class ActionAnswerQuestion(Action):
             # About something else: the nearest FAQ item would be an answer to another question (a
             # price for "驾校报名多少钱"). A gap's reason still says what the material lacks, and a
             # question the knowledge base is very sure of ("签名照要多大") is answered.
-            dispatcher.utter_message(text=OUT_OF_SCOPE, buttons=[HANDOFF_BUTTON],
-                                     json_message={"type": "declined", "question": text, "gap": None})
+            dispatcher.utter_message(
+                text=OUT_OF_SCOPE,
+                buttons=[HANDOFF_BUTTON],
+                json_message={"type": "declined", "question": text, "gap": None},
+            )
             return [SlotSet("faq_id", None)]
         if result.get("decision") == "answer":
             dispatcher.utter_message(text=_with_source(result), json_message=_custom(result))
@@ -82,10 +96,12 @@ class ActionAnswerQuestion(Action):
             decline = result.get("answer") or DECLINE
         else:  # the nearest questions of the material may come with the refusal
             decline = DECLINE_WITH_RELATED if buttons else DECLINE
-        dispatcher.utter_message(text=decline, buttons=buttons + [HANDOFF_BUTTON],
-                                 json_message={"type": "declined", "question": text, "gap": result.get("gap")})
+        dispatcher.utter_message(
+            text=decline,
+            buttons=buttons + [HANDOFF_BUTTON],
+            json_message={"type": "declined", "question": text, "gap": result.get("gap")},
+        )
         return [SlotSet("faq_id", None)]
-
 
     @staticmethod
     def _several(dispatcher: CollectingDispatcher, parts: list[dict[str, Any]]):

@@ -5,12 +5,14 @@ What to ask next and every answer come from bot/'s plan API (the rules live ther
 bot/registration/rules.yml); these actions only turn what the user typed into field values,
 call the API and word the result as chat messages.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -30,8 +32,11 @@ OWN_INTENTS = {"reg_plan_request", "reg_ask_ce", "reg_ask_eligibility", "reg_inf
 # Messages that are never read as an answer to the form's question.
 NOT_AN_ANSWER = {"human_handoff", "stop", "goodbye", "greet", "thanks", "ask_capabilities", "out_of_scope"}
 # "下一步", "然后呢", "好了 接下来呢": asking for the next step of a plan and nothing else.
-BARE_NEXT = re.compile(r"^(好的?|嗯+|ok|行|这步弄完了|弄完了|好了)?[，,。 ]*(下一步|下一布|然后|接下来|接着|继续|往下|再往后|下一个步骤|next)"
-                       r"(呢|是什么|说|往下|要干嘛|吧)?[。？?!！ ]*$", re.I)
+BARE_NEXT = re.compile(
+    r"^(好的?|嗯+|ok|行|这步弄完了|弄完了|好了)?[，,。 ]*(下一步|下一布|然后|接下来|接着|继续|往下|再往后|下一个步骤|next)"
+    r"(呢|是什么|说|往下|要干嘛|吧)?[。？?!！ ]*$",
+    re.I,
+)
 
 # API field -> form slot. The API's `questions` name fields; the form asks for slots.
 SLOT_FOR_FIELD = {
@@ -48,7 +53,10 @@ GOAL_PART = {"ce": "continuing_education", "eligibility": "eligibility"}
 # How users name the choices (after NLU synonyms, values are usually the codes already).
 # Order matters: the first keyword found in a sentence wins.
 BUSINESS_WORDS = [
-    ("change_employer", ("换单位", "换个单位", "换公司", "变更单位", "变更聘用单位", "变更注册", "转注册", "跳槽", "调单位")),
+    (
+        "change_employer",
+        ("换单位", "换个单位", "换公司", "变更单位", "变更聘用单位", "变更注册", "转注册", "跳槽", "调单位"),
+    ),
     ("info_change", ("个人信息修改", "修改个人信息", "信息修改", "改个人信息", "个人信息变更")),
     ("re_registration", ("重新注册", "从新注册", "重注册", "重新注侧", "再次注册")),
     ("initial", ("初始注册", "首次注册", "第一次注册", "初次注册", "初使注册", "首注")),
@@ -63,8 +71,29 @@ EMPLOYER_WORDS = [
     ("design", ("设计",)),
     ("supervision", ("监理",)),
     ("construction", ("施工", "建筑公司", "工程公司", "建设公司", "建筑企业")),
-    ("none", ("没有单位", "无单位", "没单位", "没有工作", "没工作", "待业", "没有受聘", "未受聘", "辞职了", "离职了",
-              "没入职", "未入职", "还没入职", "找工作", "没上班", "无业", "没找到单位", "没签单位")),
+    (
+        "none",
+        (
+            "没有单位",
+            "无单位",
+            "没单位",
+            "没有工作",
+            "没工作",
+            "待业",
+            "没有受聘",
+            "未受聘",
+            "辞职了",
+            "离职了",
+            "没入职",
+            "未入职",
+            "还没入职",
+            "找工作",
+            "没上班",
+            "无业",
+            "没找到单位",
+            "没签单位",
+        ),
+    ),
     ("other", ("其他", "其它", "别的")),
 ]
 ROLE_WORDS = [
@@ -79,8 +108,12 @@ INFO_WORDS = [
 ]
 ROLE_NAMES = {"main": "主项", "added": "增项", "added_to_main": "增项转主项"}
 SLOT_LABELS = {
-    "reg_business_type": "业务类型", "reg_age": "年龄", "reg_employer_type": "受聘单位",
-    "reg_issue_date": "证书签发日期", "reg_specialty_role": "主项/增项", "reg_info_kind": "要修改的信息",
+    "reg_business_type": "业务类型",
+    "reg_age": "年龄",
+    "reg_employer_type": "受聘单位",
+    "reg_issue_date": "证书签发日期",
+    "reg_specialty_role": "主项/增项",
+    "reg_info_kind": "要修改的信息",
 }
 
 UNAVAILABLE = "抱歉，注册方案服务暂时无法访问，请稍后再试，或回复“转人工”联系客服。"
@@ -97,7 +130,20 @@ def beijing_today() -> date:
 # ---- reading what the user typed ---------------------------------------------------------------
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－／", "0123456789.-/")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUMBER_BEFORE_UNIT = re.compile(r"([零〇一二两三四五六七八九十百]+)(?=周岁|岁|年|月|日|号)")
 
 
@@ -126,8 +172,9 @@ def chinese_number(text: str) -> int | None:
 
 def normalise(text: str) -> str:
     text = (text or "").translate(_FULL_WIDTH)
-    return _CN_NUMBER_BEFORE_UNIT.sub(lambda m: str(chinese_number(m.group(1)) if chinese_number(m.group(1)) is not None
-                                                   else m.group(1)), text)
+    return _CN_NUMBER_BEFORE_UNIT.sub(
+        lambda m: str(chinese_number(m.group(1)) if chinese_number(m.group(1)) is not None else m.group(1)), text
+    )
 
 
 _DATE_PATTERNS = [
@@ -140,7 +187,9 @@ _DATE_PATTERNS = [
 
 _RELATIVE_YEAR = {"今年": 0, "去年": 1, "前年": 2, "大前年": 3}
 # "今年3月发的", "去年拿的证": a month, or a word of issuing, must follow ("我今年45" is an age).
-_RELATIVE = re.compile(r"(大前年|前年|去年|今年)(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?|(?=\s*(?:才|刚|就)?(?:签发|发|拿|考|取得|下证|出证)))")
+_RELATIVE = re.compile(
+    r"(大前年|前年|去年|今年)(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?|(?=\s*(?:才|刚|就)?(?:签发|发|拿|考|取得|下证|出证)))"
+)
 
 
 def parse_issue_date(text: str, today: date, bare: bool = False) -> str | None:
@@ -154,8 +203,13 @@ def parse_issue_date(text: str, today: date, bare: bool = False) -> str | None:
     relative = _RELATIVE.search(text)
     if relative:  # "今年3月", "去年": counted from today
         year = today.year - _RELATIVE_YEAR[relative.group(1)]
-        text = text[:relative.start()] + f"{year}年" + (f"{relative.group(2)}月" if relative.group(2) else "") + \
-            (f"{relative.group(3)}日" if relative.group(3) else "") + text[relative.end():]
+        text = (
+            text[: relative.start()]
+            + f"{year}年"
+            + (f"{relative.group(2)}月" if relative.group(2) else "")
+            + (f"{relative.group(3)}日" if relative.group(3) else "")
+            + text[relative.end() :]
+        )
     for pattern in _DATE_PATTERNS:
         m = pattern.search(text)
         if m:
@@ -212,8 +266,9 @@ def parse_choice(text: str, words: list[tuple[str, tuple[str, ...]]], skip: tupl
 
 def display_name(slot: str, code: str) -> str:
     """How a confirmation names a choice: 施工, 重新注册, 主项 ..."""
-    table = {"reg_business_type": BUSINESS_WORDS, "reg_employer_type": EMPLOYER_WORDS,
-             "reg_info_kind": INFO_WORDS}.get(slot)
+    table = {"reg_business_type": BUSINESS_WORDS, "reg_employer_type": EMPLOYER_WORDS, "reg_info_kind": INFO_WORDS}.get(
+        slot
+    )
     if slot == "reg_specialty_role":
         return ROLE_NAMES.get(code, code)
     return dict(table).get(code, (code,))[0] if table else code
@@ -234,9 +289,13 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 _FIRST_CLASS = re.compile(r"一建|一级建造师|一级")
-_FIRST_CLASS_NO = re.compile(r"(一建|一级建造师|一级).{0,6}(没|未|不曾)(有)?(考|实名|认证|办|做|弄|注册)|没(有)?(考|办|做|弄)过一(建|级)|"
-                             r"(一建|一级建造师)(没有|没)$")
-_FIRST_CLASS_YES = re.compile(r"(一建|一级建造师|一级).{0,6}(实名|认证).{0,3}(过|了|完)|(办|做|弄)过一(建|级).{0,4}(实名|认证)")
+_FIRST_CLASS_NO = re.compile(
+    r"(一建|一级建造师|一级).{0,6}(没|未|不曾)(有)?(考|实名|认证|办|做|弄|注册)|没(有)?(考|办|做|弄)过一(建|级)|"
+    r"(一建|一级建造师)(没有|没)$"
+)
+_FIRST_CLASS_YES = re.compile(
+    r"(一建|一级建造师|一级).{0,6}(实名|认证).{0,3}(过|了|完)|(办|做|弄)过一(建|级).{0,4}(实名|认证)"
+)
 
 
 def parse_first_class_auth(text: str) -> bool | None:
@@ -253,6 +312,7 @@ def parse_first_class_auth(text: str) -> bool | None:
 def facts_from_slots(slots: dict[str, Any], today: date) -> dict[str, Any]:
     """The API request for what the conversation knows (slot values normalised again: a value
     may have been filled while another form was running and never validated)."""
+
     def text(slot: str) -> str | None:
         value = slots.get(slot)
         return None if value is None else str(value)
@@ -288,6 +348,7 @@ def _previous_value(tracker: Tracker, slot: str) -> Any:
 
 # ---- the form ----------------------------------------------------------------------------------
 
+
 class ValidateRegistrationPlanForm(FormValidationAction):
     """Reads the facts from the user's words; asks the API which one to ask for next."""
 
@@ -298,8 +359,9 @@ class ValidateRegistrationPlanForm(FormValidationAction):
     def name(self) -> str:
         return "validate_registration_plan_form"
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> EventType | None:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
         goal = tracker.get_slot("reg_goal") or "plan"
         try:
             plan = self.api.plan(facts_from_slots(tracker.slots, self.today()))
@@ -349,17 +411,26 @@ class ValidateRegistrationPlanForm(FormValidationAction):
         return self._from_text(tracker, "reg_business_type", lambda t, bare: parse_choice(t, BUSINESS_WORDS))
 
     def extract_reg_employer_type(self, dispatcher, tracker, domain):
-        return self._from_text(tracker, "reg_employer_type",
-                               lambda t, bare: parse_choice(t, EMPLOYER_WORDS, skip=() if bare else ("other",)))
+        return self._from_text(
+            tracker,
+            "reg_employer_type",
+            lambda t, bare: parse_choice(t, EMPLOYER_WORDS, skip=() if bare else ("other",)),
+        )
 
     def extract_reg_specialty_role(self, dispatcher, tracker, domain):
         # In a whole sentence "增项注册" names the business, not the specialty's role.
-        return self._from_text(tracker, "reg_specialty_role",
-                               lambda t, bare: parse_choice(t if bare else t.replace("增项注册", ""), ROLE_WORDS))
+        return self._from_text(
+            tracker,
+            "reg_specialty_role",
+            lambda t, bare: parse_choice(t if bare else t.replace("增项注册", ""), ROLE_WORDS),
+        )
 
     def extract_reg_first_class_auth(self, dispatcher, tracker, domain):
         # The buttons send /affirm or /deny; a typed "没有" may be classified as anything.
-        if "reg_first_class_auth" in tracker.slots_to_validate() or tracker.get_slot("reg_first_class_auth") is not None:
+        if (
+            "reg_first_class_auth" in tracker.slots_to_validate()
+            or tracker.get_slot("reg_first_class_auth") is not None
+        ):
             return {}
         if tracker.get_slot(REQUESTED_SLOT) != "reg_first_class_auth":
             # said before being asked: "一建没考过也没实名过", "一建实名认证办过了"
@@ -368,12 +439,12 @@ class ValidateRegistrationPlanForm(FormValidationAction):
 
     def extract_reg_info_kind(self, dispatcher, tracker, domain):
         # Only as the answer to its own question: "电话" or "名字" in other sentences mean other things.
-        return self._from_text(tracker, "reg_info_kind",
-                               lambda t, bare: parse_choice(t, INFO_WORDS) if bare else None)
+        return self._from_text(tracker, "reg_info_kind", lambda t, bare: parse_choice(t, INFO_WORDS) if bare else None)
 
     # -- validation: normalise, refuse the impossible, confirm corrections ---------------------------
-    def _validated(self, slot: str, value: Any, shown: str | None, dispatcher: CollectingDispatcher,
-                   tracker: Tracker) -> dict[str, Any]:
+    def _validated(
+        self, slot: str, value: Any, shown: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         if value is None:
             return {slot: None}
         previous = _previous_value(tracker, slot)
@@ -424,6 +495,7 @@ class ValidateRegistrationPlanForm(FormValidationAction):
 
 
 # ---- answers -----------------------------------------------------------------------------------
+
 
 def _situation_line(plan: dict[str, Any]) -> str:
     s = plan.get("situation") or {}
@@ -505,19 +577,25 @@ class ActionRegistrationPlan(Action):
         lines = [f"{situation}，办理要点：" if situation else "办理要点："]
         if plan.get("eligible") is True:
             lines.append("· 申报条件：符合。")
-        elif plan.get("eligible") is None and plan.get("eligibility_reasons") and \
-                (plan.get("situation") or {}).get("business_type") not in ("cancellation", "info_change"):
+        elif (
+            plan.get("eligible") is None
+            and plan.get("eligibility_reasons")
+            and (plan.get("situation") or {}).get("business_type") not in ("cancellation", "info_change")
+        ):
             lines.append("· 申报条件：" + "".join(plan["eligibility_reasons"]))
         ce = _ce_text(plan)
         if ce and plan.get("continuing_education") is not None:
             lines.append("· 继续教育：" + ce)
         approval = plan.get("approval")
         if approval:
-            lines.append("· 审批：" + approval["summary"] + "".join(n for n in approval.get("notes", ())
-                                                                    if "估算" in n))
+            lines.append(
+                "· 审批：" + approval["summary"] + "".join(n for n in approval.get("notes", ()) if "估算" in n)
+            )
         dispatcher.utter_message(text="\n".join(lines))
-        steps = [{"title": s["title"], "detail": s["detail"], "sections": s.get("sections", [])}
-                 for s in plan.get("steps") or ()]
+        steps = [
+            {"title": s["title"], "detail": s["detail"], "sections": s.get("sections", [])}
+            for s in plan.get("steps") or ()
+        ]
         if not steps:
             return [SlotSet("reg_steps", None), SlotSet("reg_step_index", None)]
         _utter_step(dispatcher, steps, 0)
@@ -528,8 +606,9 @@ def _utter_step(dispatcher: CollectingDispatcher, steps: list[dict[str, Any]], i
     last = index == len(steps) - 1
     buttons = [DETAIL_BUTTON] + ([] if last else [NEXT_BUTTON])
     suffix = "（最后一步）" if last else ""
-    dispatcher.utter_message(text=f"第{index + 1}步（共{len(steps)}步）：{steps[index]['title']}{suffix}",
-                             buttons=buttons)
+    dispatcher.utter_message(
+        text=f"第{index + 1}步（共{len(steps)}步）：{steps[index]['title']}{suffix}", buttons=buttons
+    )
 
 
 def _current(tracker: Tracker) -> tuple[list[dict[str, Any]], int | None]:
@@ -589,14 +668,18 @@ ASK_FOR = {
 
 
 class ActionRegistrationQuestion(Action):
-    """"我66岁了还能注册吗", "我证书2019年发的，重新注册要学多少学时": a question about the user's own
+    """ "我66岁了还能注册吗", "我证书2019年发的，重新注册要学多少学时": a question about the user's own
     case. When the message holds every fact the answer needs (or one that settles it), the answer
     for their case; otherwise the general rule from the knowledge base at once, with what to tell
     for their own case. The user is answered, never questioned first: the facts they give next
     (reg_inform) re-run the plan form with this goal."""
 
-    def __init__(self, api: RegistrationApi | None = None, knowledge: ActionAnswerQuestion | None = None,
-                 today: Callable[[], date] = beijing_today):
+    def __init__(
+        self,
+        api: RegistrationApi | None = None,
+        knowledge: ActionAnswerQuestion | None = None,
+        today: Callable[[], date] = beijing_today,
+    ):
         self.api = api or RegistrationApi()
         self.knowledge = knowledge or ActionAnswerQuestion()
         self.today = today
@@ -629,16 +712,23 @@ class ActionRegistrationQuestion(Action):
         missing = []
         if plan is not None and plan.get("eligible") is not False:
             part = GOAL_PART[goal]
-            missing = [SLOT_FOR_FIELD[q["field"]] for q in plan.get("questions") or ()
-                       if part in q.get("needed_for", ()) and q.get("field") in SLOT_FOR_FIELD
-                       and slots.get(SLOT_FOR_FIELD[q["field"]]) is None]
+            missing = [
+                SLOT_FOR_FIELD[q["field"]]
+                for q in plan.get("questions") or ()
+                if part in q.get("needed_for", ())
+                and q.get("field") in SLOT_FOR_FIELD
+                and slots.get(SLOT_FOR_FIELD[q["field"]]) is None
+            ]
         if plan is not None and not missing:  # their own case is settled by what they said
             answer = ActionRegistrationPlan._answer_ce if goal == "ce" else ActionRegistrationPlan._answer_eligibility
             return events + answer(dispatcher, plan)
         before = len(dispatcher.messages)
         events += self.knowledge.run(dispatcher, tracker, domain)
-        answered = any(m.get("custom", {}).get("type") == "answer" for m in dispatcher.messages[before:]
-                       if isinstance(m.get("custom"), dict))
+        answered = any(
+            m.get("custom", {}).get("type") == "answer"
+            for m in dispatcher.messages[before:]
+            if isinstance(m.get("custom"), dict)
+        )
         asks = [ASK_FOR[slot] for slot in missing if slot in ASK_FOR]
         if asks and answered:  # after a general answer, what would settle their own case
             dispatcher.utter_message(text="想按您本人的情况判断的话，告诉我" + "、".join(asks[:2]) + "就可以。")

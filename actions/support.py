@@ -3,6 +3,7 @@
 Only a recorded request is announced: when bot/ cannot record it (down, or refusing it), the user is
 told so and asked to try again, instead of waiting for a person who was never told.
 """
+
 from __future__ import annotations
 
 import logging

@@ -13,6 +13,7 @@ database opens no session. It ends `staff_session_hours` after login, or after
 
 No HTTP here and no commit: the caller owns the transaction (bot/routes/accounts.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -111,8 +112,9 @@ def find(session: Session, username: str) -> StaffAccount | None:
     return session.scalar(select(StaffAccount).where(StaffAccount.username == str(username or "").strip().lower()))
 
 
-def create_account(session: Session, username: str, display_name: str, role: str,
-                   password: str | None = None) -> tuple[StaffAccount, str]:
+def create_account(
+    session: Session, username: str, display_name: str, role: str, password: str | None = None
+) -> tuple[StaffAccount, str]:
     """(account, its password). Without `password`, a one-time password the person must replace
     at first login; with one (at least MIN_PASSWORD_CHARS), the person keeps it."""
     username = normalize_username(username)
@@ -122,8 +124,14 @@ def create_account(session: Session, username: str, display_name: str, role: str
     one_time = password is None
     password = one_time_password() if one_time else password
     _check_new_password(password, username)
-    account = StaffAccount(username=username, display_name=display_name, role=role,
-                           password_hash=hash_password(password), active=True, must_change_password=one_time)
+    account = StaffAccount(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        active=True,
+        must_change_password=one_time,
+    )
     session.add(account)
     session.flush()
     return account, password
@@ -173,6 +181,7 @@ def set_active(session: Session, account: StaffAccount, active: bool) -> None:
 
 # -- sessions -----------------------------------------------------------------------------------
 
+
 def token_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -182,8 +191,11 @@ def start_session(session: Session, account: StaffAccount, lifetime: timedelta, 
     now = now or utcnow()
     session.execute(delete(StaffSession).where(StaffSession.account_id == account.id, StaffSession.expires_at <= now))
     token = secrets.token_urlsafe(32)
-    session.add(StaffSession(id=token_id(token), account_id=account.id, created_at=now, expires_at=now + lifetime,
-                             last_seen_at=now))
+    session.add(
+        StaffSession(
+            id=token_id(token), account_id=account.id, created_at=now, expires_at=now + lifetime, last_seen_at=now
+        )
+    )
     account.last_login_at = now
     return token
 
@@ -199,8 +211,9 @@ def _live(session: Session, token: str, idle: timedelta, now: datetime):
     return row, account
 
 
-def peek_session(session: Session, token: str, idle: timedelta,
-                 now: datetime | None = None) -> tuple[StaffAccount, StaffSession] | None:
+def peek_session(
+    session: Session, token: str, idle: timedelta, now: datetime | None = None
+) -> tuple[StaffAccount, StaffSession] | None:
     """A live session that needs no write (its last request recorded recently), read only; None
     otherwise: then `session_account` in a write transaction decides."""
     now = now or utcnow()
@@ -210,8 +223,9 @@ def peek_session(session: Session, token: str, idle: timedelta,
     return account, row
 
 
-def session_account(session: Session, token: str, idle: timedelta,
-                    now: datetime | None = None) -> tuple[StaffAccount, StaffSession] | None:
+def session_account(
+    session: Session, token: str, idle: timedelta, now: datetime | None = None
+) -> tuple[StaffAccount, StaffSession] | None:
     """The account of a live session (touching its last request), or None: unknown, expired, idle
     too long, or the account deactivated (an ended session's row is deleted)."""
     now = now or utcnow()

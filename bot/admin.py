@@ -8,6 +8,7 @@
 A one-time password is printed once and must be replaced at the first login. After the first admin,
 accounts are usually made in the console (账号管理), where the audit log records who made them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,7 @@ from bot.models import StaffAccount
 
 class _Console:
     """The actor of the audit entries written from the command line."""
+
     account_id = None
     username = "命令行 python -m bot.admin"
     ip = None
@@ -54,16 +56,24 @@ def main(argv: list[str] | None = None) -> int:
             if args.command is None:
                 admins = session.scalars(select(StaffAccount).where(StaffAccount.role == ADMIN)).all()
                 if admins:
-                    print(f"已有管理员账号：{'、'.join(a.username for a in admins)}。忘记密码时请运行 "
-                          "python -m bot.admin reset-password <用户名>。")
+                    print(
+                        f"已有管理员账号：{'、'.join(a.username for a in admins)}。忘记密码时请运行 "
+                        "python -m bot.admin reset-password <用户名>。"
+                    )
                     return 0
                 account, password = accounts.create_account(session, "admin", "管理员", ADMIN)
                 audit.record(session, _Console(), "account_created", "account", account.username, "第一个管理员")
                 _print_password(account, password)
             elif args.command == "create":
                 account, password = accounts.create_account(session, args.username, args.display_name, args.role)
-                audit.record(session, _Console(), "account_created", "account", account.username,
-                             f"{account.display_name}，{ROLE_LABELS[account.role]}")
+                audit.record(
+                    session,
+                    _Console(),
+                    "account_created",
+                    "account",
+                    account.username,
+                    f"{account.display_name}，{ROLE_LABELS[account.role]}",
+                )
                 _print_password(account, password)
             elif args.command == "reset-password":
                 account = accounts.find(session, args.username)

@@ -1,4 +1,5 @@
 """The FastAPI app factory: wires settings, clients and routers. Run with `python -m bot`."""
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -15,8 +16,20 @@ from bot.logging_setup import configure_logging
 from bot.lookup_throttle import LookupThrottle
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter, limit_request
-from bot.routes import (accounts, chat, courses, feedback, handoffs, health, knowledge, pipeline, registration, staff,
-                        unanswered, wechat)
+from bot.routes import (
+    accounts,
+    chat,
+    courses,
+    feedback,
+    handoffs,
+    health,
+    knowledge,
+    pipeline,
+    registration,
+    staff,
+    unanswered,
+    wechat,
+)
 from bot.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,20 +56,38 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     )
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter.from_settings(settings)
-    app.state.lookup_throttle = LookupThrottle(settings.enrollment_lookup_max_failures,
-                                               settings.enrollment_lookup_window_seconds, settings.redis_url)
-    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport,
-                                token=settings.rasa_token)
+    app.state.lookup_throttle = LookupThrottle(
+        settings.enrollment_lookup_max_failures, settings.enrollment_lookup_window_seconds, settings.redis_url
+    )
+    app.state.rasa = RasaClient(
+        settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport, token=settings.rasa_token
+    )
     install_error_handlers(app)
     # Body size and JSON nesting limits, before any endpoint reads a body (inside CORS, so a 413 is readable).
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth)
     # The widget is embedded on other sites: its fetches to /api/* are cross-origin. No cookies used.
-    app.add_middleware(CORSMiddleware, allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
-                       allow_methods=["GET", "POST"], allow_headers=["Content-Type"], allow_credentials=False)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        allow_credentials=False,
+    )
     # Every endpoint has a budget per caller (bot/ratelimit.py); WeChat limits per OpenID itself.
     limited = [Depends(limit_request)]
-    for module in (health, chat, knowledge, courses, pipeline, registration, feedback, handoffs, accounts, staff,
-                   unanswered):
+    for module in (
+        health,
+        chat,
+        knowledge,
+        courses,
+        pipeline,
+        registration,
+        feedback,
+        handoffs,
+        accounts,
+        staff,
+        unanswered,
+    ):
         app.include_router(module.router, dependencies=limited)
     app.include_router(wechat.router)
 
@@ -67,7 +98,10 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
     @app.get("/widget.js", include_in_schema=False)
     async def widget():
         # Embeddable from any site: one <script> tag, no build step, no third-party CDN.
-        return FileResponse(STATIC_DIR / "widget.js", media_type="application/javascript; charset=utf-8",
-                            headers={"Cache-Control": "public, max-age=300"})
+        return FileResponse(
+            STATIC_DIR / "widget.js",
+            media_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     return app

@@ -5,6 +5,7 @@ changes something (statuses, assignees, notes, hand-offs, accounts, logins) writ
 same transaction as its work: a change is never stored without its entry, nor an entry without it.
 Details are short words for a person; phone and ID numbers in them are masked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,15 @@ ACTIONS = {
     "handoff_closed": "结束转人工",
     "handoff_reply": "回复用户",
 }
-TARGETS = {"enrollment": "报名", "lead": "线索", "conversation": "会话", "account": "账号", "handoff": "转人工",
-           "enrollments": "报名列表", "leads": "线索列表"}
+TARGETS = {
+    "enrollment": "报名",
+    "lead": "线索",
+    "conversation": "会话",
+    "account": "账号",
+    "handoff": "转人工",
+    "enrollments": "报名列表",
+    "leads": "线索列表",
+}
 DETAIL_CHARS = 500
 
 
@@ -54,25 +62,47 @@ class Actor(Protocol):
 @dataclass(frozen=True)
 class Anonymous:
     """Someone not logged in (a failed login): the name they typed, cut short."""
+
     username: str
     ip: str | None = None
     account_id: int | None = None
 
 
-def record(session: Session, actor: Actor, action: str, target_kind: str | None = None,
-           target_id: object = None, detail: str | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target_kind: str | None = None,
+    target_id: object = None,
+    detail: str | None = None,
+) -> AuditEntry:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    entry = AuditEntry(account_id=actor.account_id, actor=actor.username[:64], action=action, target_kind=target_kind,
-                       target_id=None if target_id is None else str(target_id)[:64],
-                       detail=mask_pii(detail)[:DETAIL_CHARS] if detail else None, ip=(actor.ip or None))
+    entry = AuditEntry(
+        account_id=actor.account_id,
+        actor=actor.username[:64],
+        action=action,
+        target_kind=target_kind,
+        target_id=None if target_id is None else str(target_id)[:64],
+        detail=mask_pii(detail)[:DETAIL_CHARS] if detail else None,
+        ip=(actor.ip or None),
+    )
     session.add(entry)
     return entry
 
 
-def entries(session: Session, *, actor: str | None = None, action: str | None = None,
-            target_kind: str | None = None, target_id: str | None = None, date_from: date | None = None,
-            date_to: date | None = None, limit: int = 50, offset: int = 0) -> tuple[list[AuditEntry], int]:
+def entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_kind: str | None = None,
+    target_id: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
     """Newest first, with the total for paging."""
     query = select(AuditEntry)
     if actor:
@@ -89,8 +119,14 @@ def entries(session: Session, *, actor: str | None = None, action: str | None = 
 
 def entry_out(entry: AuditEntry) -> dict:
     return {
-        "id": entry.id, "at": entry.created_at.astimezone(CHINA).isoformat(timespec="seconds"), "actor": entry.actor,
-        "action": entry.action, "action_label": ACTIONS.get(entry.action, entry.action),
-        "target_kind": entry.target_kind, "target_label": TARGETS.get(entry.target_kind or "", entry.target_kind or ""),
-        "target_id": entry.target_id, "detail": entry.detail or "", "ip": entry.ip or "",
+        "id": entry.id,
+        "at": entry.created_at.astimezone(CHINA).isoformat(timespec="seconds"),
+        "actor": entry.actor,
+        "action": entry.action,
+        "action_label": ACTIONS.get(entry.action, entry.action),
+        "target_kind": entry.target_kind,
+        "target_label": TARGETS.get(entry.target_kind or "", entry.target_kind or ""),
+        "target_id": entry.target_id,
+        "detail": entry.detail or "",
+        "ip": entry.ip or "",
     }

@@ -14,6 +14,7 @@ Tokens are compared in constant time (digests of equal length); they are never l
 Staff endpoints declare the area they belong to (`require(SUPPORT)`, ...); bot/accounts.py says
 which roles may use which area. The dependency returns the `StaffPrincipal`, for the audit log.
 """
+
 from __future__ import annotations
 
 import enum
@@ -34,16 +35,32 @@ log = logging.getLogger(__name__)
 
 ACTION_SERVER_HEADER = "X-Action-Server-Token"
 SESSION_COOKIE = "jzs_staff_session"
-STAFF_ONLY = "此操作仅限工作人员：请登录员工后台（/staff），或在请求头中提供有效的 Authorization: Bearer <STAFF_TOKEN>。"
-STAFF_DISABLED = ("员工后台未启用：服务器既没有配置 STAFF_TOKEN（至少24个字符），也还没有员工账号。"
-                  "请运行 make admin（python -m bot.admin）创建第一个管理员账号。")
+STAFF_ONLY = (
+    "此操作仅限工作人员：请登录员工后台（/staff），或在请求头中提供有效的 Authorization: Bearer <STAFF_TOKEN>。"
+)
+STAFF_DISABLED = (
+    "员工后台未启用：服务器既没有配置 STAFF_TOKEN（至少24个字符），也还没有员工账号。"
+    "请运行 make admin（python -m bot.admin）创建第一个管理员账号。"
+)
 ACTION_SERVER_ONLY = "动作服务器凭证 X-Action-Server-Token 无效。"
 TOO_MANY_FAILURES = "登录失败次数过多，请在 {minutes} 分钟后再试。"
 WRONG_AREA = "您的角色（{role}）不能使用这部分功能。"
 CHANGE_PASSWORD_FIRST = "请先修改初始密码，再使用员工后台。"
 
-__all__ = ["ADMIN", "SALES", "SUPPORT", "Caller", "StaffPrincipal", "identify", "require", "require_staff",
-           "require_support", "require_sales", "require_admin", "staff_of"]
+__all__ = [
+    "ADMIN",
+    "SALES",
+    "SUPPORT",
+    "Caller",
+    "StaffPrincipal",
+    "identify",
+    "require",
+    "require_staff",
+    "require_support",
+    "require_sales",
+    "require_admin",
+    "staff_of",
+]
 
 
 class Caller(enum.Enum):
@@ -55,6 +72,7 @@ class Caller(enum.Enum):
 @dataclass(frozen=True)
 class StaffPrincipal:
     """A staff caller: a person's account, or the integration token (account_id None)."""
+
     account_id: int | None
     username: str
     display_name: str
@@ -85,13 +103,15 @@ def _bearer_token(request: Request) -> str | None:
 
 def _same(given: str, expected: str) -> bool:
     """Constant time, also in the length: the digests compared always have 32 bytes."""
-    return bool(expected) and hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                                                  hashlib.sha256(expected.encode()).digest())
+    return bool(expected) and hmac.compare_digest(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
 
 
 def _integration(request: Request) -> StaffPrincipal:
-    return StaffPrincipal(account_id=None, username="STAFF_TOKEN", display_name="集成令牌", role=INTEGRATION,
-                          ip=client_ip(request))
+    return StaffPrincipal(
+        account_id=None, username="STAFF_TOKEN", display_name="集成令牌", role=INTEGRATION, ip=client_ip(request)
+    )
 
 
 def _session_principal(request: Request, token: str) -> StaffPrincipal | None:
@@ -105,9 +125,15 @@ def _session_principal(request: Request, token: str) -> StaffPrincipal | None:
     if found is None:
         return None
     account, row = found
-    return StaffPrincipal(account_id=account.id, username=account.username, display_name=account.display_name,
-                          role=account.role, ip=client_ip(request),
-                          must_change_password=account.must_change_password, session_id=row.id)
+    return StaffPrincipal(
+        account_id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        role=account.role,
+        ip=client_ip(request),
+        must_change_password=account.must_change_password,
+        session_id=row.id,
+    )
 
 
 async def identify(request: Request) -> Caller:
@@ -177,11 +203,13 @@ async def _logged_in(request: Request, allow_initial_password: bool = False) -> 
 
 def require(area: str | None):
     """A dependency for the staff endpoints of `area` (None: any staff caller); returns the caller."""
+
     async def dependency(request: Request) -> StaffPrincipal:
         principal = await _logged_in(request)
         if area is not None and not principal.can(area):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=WRONG_AREA.format(role=principal.role_label))
         return principal
+
     return dependency
 
 

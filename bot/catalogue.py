@@ -6,6 +6,7 @@ the backend loads it, checks its shape, and serves it. `Catalogue.match` turns a
 normalisation the knowledge search uses (knowledge.textnorm, data/dictionary/synonyms.yml), so an
 alias is written down once.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,7 +93,7 @@ class Catalogue(_Open):
     source_notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Catalogue":
+    def _consistent(self) -> Catalogue:
         for kind, items in (("class", self.classes), ("subject", self.subjects), ("package", self.packages)):
             ids = [item.id for item in items]
             if len(ids) != len(set(ids)):
@@ -145,7 +146,7 @@ class Catalogue(_Open):
         found = self.match(value).subjects
         return self.subject(found[0]) if len(found) == 1 else None
 
-    def match(self, text: str) -> "Match":
+    def match(self, text: str) -> Match:
         """Packages and subjects named in free text, and whether the user asked for 全科."""
         from knowledge.textnorm import normalize_text  # loads jieba and the lexicon on first use
 

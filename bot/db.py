@@ -11,6 +11,7 @@ SAVEPOINTs and lets a read-then-write race). A write transaction takes the write
 
 Command line: `python -m bot.db upgrade` (or `current`, `history`), with the same settings.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Error responses a client can act on: Chinese text, no stack traces, 4xx for a client's mistake."""
+
 from __future__ import annotations
 
 import logging
@@ -44,7 +45,11 @@ def _chinese_detail(exc: RequestValidationError) -> str:
         loc = [str(part) for part in error.get("loc", ())]
         field = loc[-1] if loc else ""
         hint = error.get("ctx", {}).get("reason") if isinstance(error.get("ctx"), dict) else None
-        hints.append(hint or _FIELD_HINTS.get(field) or (f"字段 {field} 不正确。" if field and field != "body" else replies.INVALID_REQUEST))
+        hints.append(
+            hint
+            or _FIELD_HINTS.get(field)
+            or (f"字段 {field} 不正确。" if field and field != "body" else replies.INVALID_REQUEST)
+        )
     # Keep order, drop repeats.
     return " ".join(dict.fromkeys(hints)) or replies.INVALID_REQUEST
 
@@ -60,16 +65,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        return JSONResponse(status_code=exc.status_code, content={"detail": http_detail(exc.status_code, exc.detail)},
-                            headers=exc.headers)
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": http_detail(exc.status_code, exc.detail)},
+            headers=exc.headers,
+        )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def _database_down(request: Request, exc: Exception):
         # The transaction was rolled back: nothing was saved, and the client may safely retry.
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)
-        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
-                            content={"detail": "系统繁忙，数据暂时无法保存，请稍后再试（您这次提交的内容未保存，可放心重新提交）。"})
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "5"},
+            content={"detail": "系统繁忙，数据暂时无法保存，请稍后再试（您这次提交的内容未保存，可放心重新提交）。"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -5,6 +5,7 @@ customer-service message API (routes/handoffs.py sends it).
 
 No HTTP here and no commit: the caller owns the transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,21 +42,32 @@ def counts(session: Session) -> dict[str, int]:
     return {status: found.get(status, 0) for status in HANDOFF_STATUSES}
 
 
-def queue(session: Session, status: str | None, limit: int, offset: int) -> tuple[list[tuple[Handoff, str | None]], int]:
+def queue(
+    session: Session, status: str | None, limit: int, offset: int
+) -> tuple[list[tuple[Handoff, str | None]], int]:
     """(hand-off, who took it) rows: the waiting ones oldest first (who waits longest is next),
     the others newest first."""
     query = select(Handoff, StaffAccount.display_name).outerjoin(StaffAccount, Handoff.taken_by_id == StaffAccount.id)
     if status:
         query = query.where(Handoff.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    order = (Handoff.created_at.asc(), Handoff.id.asc()) if status == "open" else (Handoff.created_at.desc(), Handoff.id.desc())
+    order = (
+        (Handoff.created_at.asc(), Handoff.id.asc())
+        if status == "open"
+        else (Handoff.created_at.desc(), Handoff.id.desc())
+    )
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     return [(h, name) for h, name in rows], int(total or 0)
 
 
 def _say(session: Session, handoff: Handoff, text: str, who: Who | None) -> HandoffMessage:
-    message = HandoffMessage(handoff_id=handoff.id, sender=handoff.sender or "", text=text,
-                             author_id=who.account_id if who else None, delivered=False)
+    message = HandoffMessage(
+        handoff_id=handoff.id,
+        sender=handoff.sender or "",
+        text=text,
+        author_id=who.account_id if who else None,
+        delivered=False,
+    )
     session.add(message)
     session.flush()
     return message
@@ -92,15 +104,24 @@ def reply(session: Session, handoff: Handoff, who: Who, text: str) -> HandoffMes
     if len(text) > MAX_REPLY_CHARS:
         raise QueueConflict(f"回复太长了（超过{MAX_REPLY_CHARS}字），请分成几条发送。")
     if handoff.status != "taken":
-        raise QueueConflict("请先接手这个请求，再回复用户。" if handoff.status == "open" else "这个转人工请求已经结束。")
+        raise QueueConflict(
+            "请先接手这个请求，再回复用户。" if handoff.status == "open" else "这个转人工请求已经结束。"
+        )
     return _say(session, handoff, text, who)
 
 
 def latest_for(session: Session, sender: str) -> Handoff | None:
-    return session.scalar(select(Handoff).where(Handoff.sender == sender)
-                          .order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(1))
+    return session.scalar(
+        select(Handoff).where(Handoff.sender == sender).order_by(Handoff.created_at.desc(), Handoff.id.desc()).limit(1)
+    )
 
 
 def messages_for(session: Session, sender: str, after: int, limit: int = 50) -> list[HandoffMessage]:
-    return list(session.scalars(select(HandoffMessage).where(HandoffMessage.sender == sender, HandoffMessage.id > after)
-                                .order_by(HandoffMessage.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(HandoffMessage)
+            .where(HandoffMessage.sender == sender, HandoffMessage.id > after)
+            .order_by(HandoffMessage.id)
+            .limit(limit)
+        )
+    )

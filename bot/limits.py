@@ -12,6 +12,7 @@ FastAPI's own `max_body_size` is not used: in some paths it answers a plain-text
 and it cannot look at nesting. The answers here are JSON with a Chinese `detail`, like every
 other error of bot/ (bot/errors.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -83,8 +84,9 @@ class RequestLimits:
         body = b"".join(chunks)
 
         if body and _is_json(headers.get("content-type", "")) and json_too_deep(body, self.max_json_depth):
-            response = JSONResponse({"detail": replies.JSON_TOO_DEEP.format(depth=self.max_json_depth)},
-                                    status_code=422)
+            response = JSONResponse(
+                {"detail": replies.JSON_TOO_DEEP.format(depth=self.max_json_depth)}, status_code=422
+            )
             await response(scope, receive, send)
             return
 
@@ -101,6 +103,7 @@ class RequestLimits:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         kb = max(1, self.max_body_bytes // 1024)
-        response = JSONResponse({"detail": replies.BODY_TOO_LARGE.format(kb=kb)}, status_code=413,
-                                headers={"Connection": "close"})
+        response = JSONResponse(
+            {"detail": replies.BODY_TOO_LARGE.format(kb=kb)}, status_code=413, headers={"Connection": "close"}
+        )
         await response(scope, receive, send)

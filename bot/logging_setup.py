@@ -1,4 +1,5 @@
 """Logging with personal data masked: no phone or ID number, nor a WeChat OpenID, ever reaches a log line."""
+
 from __future__ import annotations
 
 import logging

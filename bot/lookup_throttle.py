@@ -12,13 +12,14 @@ EX starts a window, INCR counts in it). The lookup is a plain `def` endpoint, ru
 pool, so the synchronous Redis client never blocks the event loop. A Redis outage lets lookups
 through (the per-IP limit still holds), with a warning in the log.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class RedisCounters:
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str) -> "RedisCounters":
+    def from_url(cls, url: str) -> RedisCounters:
         import redis
 
         return cls(redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5))

@@ -6,13 +6,25 @@ that these models and the migrations agree.
 Enrollments and leads are written by the course-consultation conversation; feedback, handoffs
 and unanswered are written by the channels (WeChat, web widget, staff console).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
-                        TypeDecorator)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ENROLLMENT_STATUSES = ("new", "contacted", "paid", "cancelled")
@@ -243,9 +255,7 @@ class StaffAccount(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (
-        CheckConstraint(_in("role", STAFF_ROLES), name="role"),
-    )
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="role"),)
 
 
 class StaffSession(Base):

@@ -28,6 +28,7 @@ What the quote tells the user
   全科 (plus any extra 实务 they chose) would cost instead, including the subjects it would add.
 Prices are whole yuan (the page gives no cents).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -89,8 +90,11 @@ def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
 
     lines: list[QuoteLine] = []
     if bundle:
-        lines.append(QuoteLine("full", f"全科（{'+'.join(s.name for s in bundle)}）",
-                               tuple(s.id for s in bundle), package.prices.full))
+        lines.append(
+            QuoteLine(
+                "full", f"全科（{'+'.join(s.name for s in bundle)}）", tuple(s.id for s in bundle), package.prices.full
+            )
+        )
     in_bundle = {s.id for s in bundle}
     for s in subjects:
         if s.id not in in_bundle:
@@ -103,9 +107,11 @@ def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
         replaced = sum(single_price(package, s) for s in bundle)
         if replaced > package.prices.full:
             parts = "+".join(str(single_price(package, s)) for s in bundle)
-            notes.append(f"{'、'.join(s.name for s in bundle)}这{len(bundle)}科如果按单科分别报，需要"
-                         f"{parts}={_yuan(replaced)}；按全科价{_yuan(package.prices.full)}，"
-                         f"省{_yuan(replaced - package.prices.full)}。")
+            notes.append(
+                f"{'、'.join(s.name for s in bundle)}这{len(bundle)}科如果按单科分别报，需要"
+                f"{parts}={_yuan(replaced)}；按全科价{_yuan(package.prices.full)}，"
+                f"省{_yuan(replaced - package.prices.full)}。"
+            )
     elif singles_total > package.prices.full:
         extra_practices = max(len(practices) - 1, 0)
         alternative = package.prices.full + extra_practices * package.prices.single_practice
@@ -113,8 +119,10 @@ def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
         if not practices:
             missing.append("一门实务")
         public_names = "、".join(s.name for s in catalogue.public_subjects)
-        note = (f"您选的{len(subjects)}科按单科合计{_yuan(singles_total)}，比{package.name}全科价"
-                f"{_yuan(package.prices.full)}还高。全科包含{public_names}和一门实务；")
+        note = (
+            f"您选的{len(subjects)}科按单科合计{_yuan(singles_total)}，比{package.name}全科价"
+            f"{_yuan(package.prices.full)}还高。全科包含{public_names}和一门实务；"
+        )
         if extra_practices:
             note += f"改报全科再加报其余{extra_practices}门实务，共{_yuan(alternative)}"
         else:
@@ -126,6 +134,13 @@ def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
         note += f"，还能多学{'、'.join(missing)}。" if missing else "。"
         notes.append(note)
 
-    return Quote(package=package, subjects=subjects, lines=tuple(lines), total=total,
-                 singles_total=singles_total, full_applied=bool(bundle), notes=tuple(notes),
-                 full_alternative_total=alternative)
+    return Quote(
+        package=package,
+        subjects=subjects,
+        lines=tuple(lines),
+        total=total,
+        singles_total=singles_total,
+        full_applied=bool(bundle),
+        notes=tuple(notes),
+        full_alternative_total=alternative,
+    )

@@ -1,4 +1,5 @@
 """The one place bot/ talks to Rasa: its REST webhook and its status endpoints, on one or more instances."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,13 @@ class RasaClient:
     # An instance that refused a connection is tried last for this long, not first by every message.
     SKIP_UNREACHABLE_SECONDS = 5.0
 
-    def __init__(self, base_urls: str | list[str], timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None, token: str = ""):
+    def __init__(
+        self,
+        base_urls: str | list[str],
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        token: str = "",
+    ):
         urls = [u.strip().rstrip("/") for u in (base_urls.split(",") if isinstance(base_urls, str) else base_urls)]
         urls = [u for u in urls if u]
         if not urls:
@@ -49,8 +55,9 @@ class RasaClient:
         self._timeout = timeout
         # Rasa's HTTP API and its REST channel (rasa_runtime/channels.py) want the token as ?token=.
         params = {"token": token} if token else None
-        self._instances = {url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport, params=params)
-                           for url in urls}
+        self._instances = {
+            url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport, params=params) for url in urls
+        }
         self._in_flight = dict.fromkeys(urls, 0)
         self._conversations: dict[str, _Turn] = {}
         self._pinned: dict[str, tuple[str, float]] = {}  # sender -> (instance, until) after a timeout
@@ -63,8 +70,9 @@ class RasaClient:
     def route(self, sender: str) -> list[str]:
         """The instances in the order this sender's next message tries them."""
         now = time.monotonic()
-        ordered = sorted(route(self.urls, sender),
-                         key=lambda url: (self._unreachable_until[url] > now, self._in_flight[url]))
+        ordered = sorted(
+            route(self.urls, sender), key=lambda url: (self._unreachable_until[url] > now, self._in_flight[url])
+        )
         pinned = self._pinned.get(sender)
         if pinned and pinned[1] > now:
             ordered.remove(pinned[0])
@@ -147,6 +155,7 @@ class RasaClient:
 
     async def instances_up(self) -> dict[str, bool]:
         """Each instance's health: its /status answers (with the token; 409 while no model is loaded)."""
+
         async def up(client: httpx.AsyncClient) -> bool:
             try:
                 return (await client.get("/status", timeout=2.0)).is_success

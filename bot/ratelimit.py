@@ -14,6 +14,7 @@ the budget across a minute boundary. Windows live in process memory, or in Redis
 set so that every bot/ worker shares them, through Redis's asyncio client: a check never blocks the
 event loop. A storage outage lets requests through (logged): the limiter must not take the chat down.
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,8 +64,13 @@ def make_storage(redis_url: str) -> Storage | None:
         return None
     # redis-py's asyncio client (limits' default would be coredis); short timeouts: an outage costs
     # a request half a second, then it goes through.
-    return RedisStorage("async+" + redis_url, implementation="redispy", key_prefix="jzs-ratelimit",
-                        socket_timeout=0.5, socket_connect_timeout=0.5)
+    return RedisStorage(
+        "async+" + redis_url,
+        implementation="redispy",
+        key_prefix="jzs-ratelimit",
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+    )
 
 
 class RateLimiter:
@@ -76,13 +82,18 @@ class RateLimiter:
         self._windows = MovingWindowRateLimiter(storage) if storage is not None else InMemoryWindows()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RateLimiter":
-        return cls({
-            IP: RateLimitItemPerMinute(settings.rate_limit_per_ip_per_minute),
-            SENDER: RateLimitItemPerMinute(settings.rate_limit_per_minute),
-            CONVERSATION: RateLimitItemPerMinute(settings.rate_limit_per_minute),
-            FAILED_LOGIN: RateLimitItemPerSecond(settings.staff_login_max_failures, settings.staff_login_window_seconds),
-        }, make_storage(settings.redis_url))
+    def from_settings(cls, settings: Settings) -> RateLimiter:
+        return cls(
+            {
+                IP: RateLimitItemPerMinute(settings.rate_limit_per_ip_per_minute),
+                SENDER: RateLimitItemPerMinute(settings.rate_limit_per_minute),
+                CONVERSATION: RateLimitItemPerMinute(settings.rate_limit_per_minute),
+                FAILED_LOGIN: RateLimitItemPerSecond(
+                    settings.staff_login_max_failures, settings.staff_login_window_seconds
+                ),
+            },
+            make_storage(settings.redis_url),
+        )
 
     async def spend(self, budget: str, key: str) -> int | None:
         """None when the request may go on; else the seconds until the window has room again."""

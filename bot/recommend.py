@@ -11,6 +11,7 @@ still occurs in the catalogue, so a catalogue edit cannot silently switch a ques
 change the result. Once the leading package is ahead by more than any other package could
 still gain, nothing more is asked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,8 +77,10 @@ def recommend(catalogue: Catalogue, answers: dict[str, bool | None]) -> Recommen
     best = fits[0].score
     recommended = tuple(f.package.id for f in fits if f.score == best)
     unanswered = tuple(q for q in QUESTION_ORDER if answers.get(q) is None)
-    decided = len(recommended) == 1 and all(
-        f.score + potential[f.package.id] < best for f in fits[1:]
+    decided = len(recommended) == 1 and all(f.score + potential[f.package.id] < best for f in fits[1:])
+    return Recommendation(
+        recommended=recommended,
+        fits=tuple(fits),
+        decided=decided or not unanswered,
+        open_questions=() if decided else unanswered,
     )
-    return Recommendation(recommended=recommended, fits=tuple(fits), decided=decided or not unanswered,
-                          open_questions=() if decided else unanswered)

@@ -16,6 +16,7 @@ INSERT fails inside a SAVEPOINT and it returns the winner's row.
 Leads follow the same key rule. A sender asking again for a call-back on the same number while
 the first request is open replaces that request with the new one (never another sender's).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,7 +41,9 @@ NAME_HINT = "姓名请填写2-30个字的中文或英文（可以有空格、“
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()（）]")
-_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$")
+_NAME = re.compile(
+    r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$"
+)
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 # 8 of 32 characters: 2^40 numbers a day, so that numbers cannot be swept even with a known phone
 # (the owner lookup is also throttled, bot/lookup_throttle.py). Numbers of 4 written before stay valid.
@@ -73,12 +76,13 @@ class StatusChangeRefused(Exception):
 
 # -- what a user typed ------------------------------------------------------------------------
 
+
 def normalize_mobile(value: str) -> str:
     """'+86 138-1234-5678' -> '13812345678'; ValueError(MOBILE_HINT) when it is not a mainland mobile."""
     digits = _MOBILE_SEPARATORS.sub("", str(value or ""))
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
             break
     if not _MOBILE.match(digits):
         raise ValueError(MOBILE_HINT)
@@ -98,6 +102,7 @@ def mask_mobile(mobile: str) -> str:
 
 # -- enrollments --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class EnrollmentInput:
     name: str
@@ -113,8 +118,14 @@ def _digest(*parts: object) -> str:
 
 def _fingerprint(data: EnrollmentInput) -> str:
     """What an Idempotency-Key is bound to: who sent it and everything they typed or chose."""
-    return _digest("enrollment/2", data.sender, data.name, data.mobile, data.quote.package.id,
-                   sorted(s.id for s in data.quote.subjects))
+    return _digest(
+        "enrollment/2",
+        data.sender,
+        data.name,
+        data.mobile,
+        data.quote.package.id,
+        sorted(s.id for s in data.quote.subjects),
+    )
 
 
 def _same_request(existing: Enrollment, data: EnrollmentInput) -> bool:
@@ -128,7 +139,9 @@ def _same_request(existing: Enrollment, data: EnrollmentInput) -> bool:
 def _dedup_key(data: EnrollmentInput) -> str | None:
     if not data.sender:
         return None
-    return _digest("enrollment", data.sender, data.mobile, data.quote.package.id, sorted(s.id for s in data.quote.subjects))
+    return _digest(
+        "enrollment", data.sender, data.mobile, data.quote.package.id, sorted(s.id for s in data.quote.subjects)
+    )
 
 
 def new_enrollment_number(now: datetime | None = None) -> str:
@@ -139,8 +152,10 @@ def new_enrollment_number(now: datetime | None = None) -> str:
 def quote_record(quote: Quote) -> dict:
     """The quote as stored with the enrollment and shown back to owner and staff."""
     return {
-        "lines": [{"kind": line.kind, "label": line.label, "subjects": list(line.subject_ids), "price": line.price}
-                  for line in quote.lines],
+        "lines": [
+            {"kind": line.kind, "label": line.label, "subjects": list(line.subject_ids), "price": line.price}
+            for line in quote.lines
+        ],
         "total": quote.total,
         "singles_total": quote.singles_total,
         "full_applied": quote.full_applied,
@@ -168,10 +183,19 @@ def create_enrollment(session: Session, data: EnrollmentInput, idempotency_key: 
                 raise IdempotencyConflict(idempotency_key)
             return existing, False
         enrollment = Enrollment(
-            number=new_enrollment_number(), name=data.name, mobile=data.mobile,
-            package_id=data.quote.package.id, subject_ids=[s.id for s in data.quote.subjects],
-            price=data.quote.total, quote=quote_record(data.quote), sender=data.sender, channel=data.channel,
-            status="new", idempotency_key=idempotency_key, fingerprint=fingerprint, dedup_key=dedup,
+            number=new_enrollment_number(),
+            name=data.name,
+            mobile=data.mobile,
+            package_id=data.quote.package.id,
+            subject_ids=[s.id for s in data.quote.subjects],
+            price=data.quote.total,
+            quote=quote_record(data.quote),
+            sender=data.sender,
+            channel=data.channel,
+            status="new",
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            dedup_key=dedup,
         )
         try:
             with session.begin_nested():
@@ -260,25 +284,43 @@ def add_note(session: Session, kind: str, subject_id: int, text: str, author_id:
 
 
 def notes_of(session: Session, kind: str, subject_id: int) -> list[StaffNote]:
-    return list(session.scalars(select(StaffNote).where(StaffNote.subject_kind == kind, StaffNote.subject_id == subject_id)
-                                .order_by(StaffNote.created_at.desc(), StaffNote.id.desc())))
+    return list(
+        session.scalars(
+            select(StaffNote)
+            .where(StaffNote.subject_kind == kind, StaffNote.subject_id == subject_id)
+            .order_by(StaffNote.created_at.desc(), StaffNote.id.desc())
+        )
+    )
 
 
 def notes_by_subject(session: Session, kind: str, subject_ids: list[int]) -> dict[int, list[StaffNote]]:
     """The notes of many records at once (for exports), newest first per record."""
     found: dict[int, list[StaffNote]] = {}
     for start in range(0, len(subject_ids), 500):  # bounded IN lists
-        chunk = subject_ids[start:start + 500]
-        for note in session.scalars(select(StaffNote).where(StaffNote.subject_kind == kind, StaffNote.subject_id.in_(chunk))
-                                    .order_by(StaffNote.created_at.desc(), StaffNote.id.desc())):
+        chunk = subject_ids[start : start + 500]
+        for note in session.scalars(
+            select(StaffNote)
+            .where(StaffNote.subject_kind == kind, StaffNote.subject_id.in_(chunk))
+            .order_by(StaffNote.created_at.desc(), StaffNote.id.desc())
+        ):
             found.setdefault(note.subject_id, []).append(note)
     return found
 
 
-def list_enrollments(session: Session, *, status: str | None = None, package_id: str | None = None,
-                     date_from: date | None = None, date_to: date | None = None, mobile: str | None = None,
-                     sender: str | None = None, assignee_id: int | None = None, search: str | None = None,
-                     limit: int = 50, offset: int = 0) -> tuple[list[Enrollment], int]:
+def list_enrollments(
+    session: Session,
+    *,
+    status: str | None = None,
+    package_id: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    mobile: str | None = None,
+    sender: str | None = None,
+    assignee_id: int | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Enrollment], int]:
     query = _filtered(select(Enrollment), Enrollment, assignee_id, search, with_number=True)
     if status:
         query = query.where(Enrollment.status == status)
@@ -305,6 +347,7 @@ def change_enrollment_status(enrollment: Enrollment, status: str) -> None:
 
 
 # -- leads ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LeadInput:
@@ -347,18 +390,29 @@ def create_lead(session: Session, data: LeadInput, idempotency_key: str | None) 
             return _replay_lead(existing, data, idempotency_key)
     if data.sender:
         existing = session.scalar(
-            select(Lead).where(Lead.sender == data.sender, Lead.mobile == data.mobile, Lead.status == "new")
-            .order_by(Lead.id.desc()).limit(1)
+            select(Lead)
+            .where(Lead.sender == data.sender, Lead.mobile == data.mobile, Lead.status == "new")
+            .order_by(Lead.id.desc())
+            .limit(1)
         )
         if existing is not None:
             for attr in _LEAD_FIELDS:
                 setattr(existing, attr, getattr(data, attr))
             existing.subject_ids = list(data.subject_ids) if data.subject_ids else None
             return existing, False
-    lead = Lead(name=data.name, mobile=data.mobile, preferred_time=data.preferred_time, question=data.question,
-                package_id=data.package_id, subject_ids=list(data.subject_ids) if data.subject_ids else None,
-                sender=data.sender, channel=data.channel, status="new", idempotency_key=idempotency_key,
-                fingerprint=_lead_fingerprint(data))
+    lead = Lead(
+        name=data.name,
+        mobile=data.mobile,
+        preferred_time=data.preferred_time,
+        question=data.question,
+        package_id=data.package_id,
+        subject_ids=list(data.subject_ids) if data.subject_ids else None,
+        sender=data.sender,
+        channel=data.channel,
+        status="new",
+        idempotency_key=idempotency_key,
+        fingerprint=_lead_fingerprint(data),
+    )
     try:
         with session.begin_nested():
             session.add(lead)
@@ -370,9 +424,17 @@ def create_lead(session: Session, data: LeadInput, idempotency_key: str | None) 
     return lead, True
 
 
-def list_leads(session: Session, *, status: str | None = None, date_from: date | None = None,
-               date_to: date | None = None, assignee_id: int | None = None, search: str | None = None,
-               limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
+def list_leads(
+    session: Session,
+    *,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    assignee_id: int | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Lead], int]:
     query = _filtered(select(Lead), Lead, assignee_id, search, with_number=False)
     if status:
         query = query.where(Lead.status == status)

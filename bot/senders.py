@@ -8,6 +8,7 @@ them, or collide with their open call-back request. So every router except WeCha
 `wx:` sender from any other caller: one check (`refuse_wechat_senders`, a router dependency), one
 422 a client can act on. Staff read WeChat conversations through their own (GET) endpoints.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,5 +43,13 @@ async def refuse_wechat_senders(request: Request) -> None:
         return
     if await identify(request) is Caller.ACTION_SERVER:
         return
-    raise RequestValidationError([{"loc": ("body", "sender"), "type": "value_error", "msg": "reserved sender",
-                                   "ctx": {"reason": replies.RESERVED_SENDER}}])
+    raise RequestValidationError(
+        [
+            {
+                "loc": ("body", "sender"),
+                "type": "value_error",
+                "msg": "reserved sender",
+                "ctx": {"reason": replies.RESERVED_SENDER},
+            }
+        ]
+    )

@@ -1,4 +1,5 @@
 """All of bot/'s configuration, read once from the environment (and an optional .env file)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -89,19 +90,22 @@ class Settings(BaseSettings):
         return value.strip()  # a header's token is read stripped: a padded secret could never match
 
     @model_validator(mode="after")
-    def _refuse_weak_secrets(self) -> "Settings":
+    def _refuse_weak_secrets(self) -> Settings:
         for name, value in (("STAFF_TOKEN", self.staff_token), ("ACTION_SERVER_TOKEN", self.action_server_token)):
             if value and len(value) < MIN_TOKEN_CHARS:
                 raise ValueError(
                     f"{name} is too short ({len(value)} characters): use at least {MIN_TOKEN_CHARS}, e.g. "
-                    "the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+                    "the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
         return self
 
     @model_validator(mode="after")
-    def _rasa_token_outside_development(self) -> "Settings":
+    def _rasa_token_outside_development(self) -> Settings:
         if self.environment not in ("development", "test") and not self.rasa_token.strip():
-            raise ValueError("RASA_TOKEN must be set outside development: Rasa's HTTP API (trackers, model) "
-                             "is open to anyone who can reach it without one")
+            raise ValueError(
+                "RASA_TOKEN must be set outside development: Rasa's HTTP API (trackers, model) "
+                "is open to anyone who can reach it without one"
+            )
         return self
 
 

@@ -1,4 +1,5 @@
 """Conversation transcripts for staff, read from Rasa's tracker store (over Rasa's HTTP API)."""
+
 from __future__ import annotations
 
 from typing import Any

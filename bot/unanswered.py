@@ -21,14 +21,15 @@ other half and the time for 20,000 rows.
 Without the knowledge index (no readings, no IDF) rows are grouped by token overlap alone
 (`group_by_words`, Jaccard with prefix filtering), as before the readings existed.
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 import numpy as np
 
@@ -140,8 +141,9 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
 
 def similarity(a: Row, b: Row, idf: Callable[[str], float]) -> float:
     """The score the grouping compares with SIMILAR (for tests and the evaluation)."""
-    return (TOPIC_WEIGHT * _dot(topic_vector(a.reading), topic_vector(b.reading))
-            + (1 - TOPIC_WEIGHT) * _dot(word_vector(a.tokens, idf), word_vector(b.tokens, idf)))
+    return TOPIC_WEIGHT * _dot(topic_vector(a.reading), topic_vector(b.reading)) + (1 - TOPIC_WEIGHT) * _dot(
+        word_vector(a.tokens, idf), word_vector(b.tokens, idf)
+    )
 
 
 def _topic_prefix(vector: dict[str, float], floor: float) -> list[str]:

@@ -10,6 +10,7 @@
   entries with their scores), so the staff console groups rows by meaning (bot/unanswered.py)
   without normalising or searching them again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,6 @@ from bot.db import Database
 from bot.logging_setup import mask_pii
 from bot.models import Unanswered, utcnow
 from bot.unanswered import Row
-
 from knowledge.textnorm import normalize_query
 from knowledge.tokenize import tokens as retrieval_tokens
 
@@ -44,8 +44,16 @@ def question_key(question: str) -> tuple[str, str]:
     return hashlib.sha256(key_text.encode("utf-8")).hexdigest(), " ".join(dict.fromkeys(retrieval_tokens(normalized)))
 
 
-def record(db: Database, bounds: Bounds, *, question: str, sender: str, channel: str | None,
-           decision: str, reading: dict[str, float] | None = None) -> str:
+def record(
+    db: Database,
+    bounds: Bounds,
+    *,
+    question: str,
+    sender: str,
+    channel: str | None,
+    decision: str,
+    reading: dict[str, float] | None = None,
+) -> str:
     """Store one declined question with the engine's reading of it ({entry id: fused score});
     returns what happened: "added", "counted" or "refused" (sender cap)."""
     question = mask_pii(question.strip())
@@ -61,8 +69,17 @@ def record(db: Database, bounds: Bounds, *, question: str, sender: str, channel:
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _record(db: Database, bounds: Bounds, key: str, toks: str, question: str, sender: str,
-            channel: str | None, decision: str, reading: str | None) -> str:
+def _record(
+    db: Database,
+    bounds: Bounds,
+    key: str,
+    toks: str,
+    question: str,
+    sender: str,
+    channel: str | None,
+    decision: str,
+    reading: str | None,
+) -> str:
     now = utcnow()
     with db.transaction() as session:
         row = session.scalars(select(Unanswered).where(Unanswered.question_key == key)).first()
@@ -76,9 +93,21 @@ def _record(db: Database, bounds: Bounds, key: str, toks: str, question: str, se
         if added >= bounds.max_per_sender:
             log.info("unanswered: sender already added %d questions; not storing another", added)
             return "refused"
-        session.add(Unanswered(question_key=key, tokens=toks, question=question, sender=sender, added_by=sender,
-                               channel=channel, decision=decision, asks=1, created_at=now, last_seen=now,
-                               reading=reading))
+        session.add(
+            Unanswered(
+                question_key=key,
+                tokens=toks,
+                question=question,
+                sender=sender,
+                added_by=sender,
+                channel=channel,
+                decision=decision,
+                asks=1,
+                created_at=now,
+                last_seen=now,
+                reading=reading,
+            )
+        )
         session.flush()
         _evict(session, bounds.max_rows)
         return "added"
@@ -88,7 +117,9 @@ def _evict(session, max_rows: int) -> None:
     total = session.scalar(select(func.count()).select_from(Unanswered))
     if total <= max_rows:
         return
-    victims = select(Unanswered.id).order_by(Unanswered.asks, Unanswered.last_seen, Unanswered.id).limit(total - max_rows)
+    victims = (
+        select(Unanswered.id).order_by(Unanswered.asks, Unanswered.last_seen, Unanswered.id).limit(total - max_rows)
+    )
     ids = list(session.scalars(victims))
     session.execute(delete(Unanswered).where(Unanswered.id.in_(ids)))
 
@@ -96,7 +127,6 @@ def _evict(session, max_rows: int) -> None:
 def forget_before(session, cutoff) -> int:
     """Delete questions last asked before `cutoff` (retention, scripts/purge.py); returns how many."""
     return session.execute(delete(Unanswered).where(Unanswered.last_seen < cutoff)).rowcount
-
 
 
 def _dump(reading: dict[str, float]) -> str:
@@ -115,15 +145,37 @@ def recent_rows(db: Database, limit: int) -> list[Row]:
     """The `limit` most recently asked questions, as the grouping reads them."""
     with db.transaction(write=False) as session:
         found = session.execute(
-            select(Unanswered.id, Unanswered.question_key, Unanswered.question, Unanswered.asks, Unanswered.created_at,
-                   Unanswered.last_seen, Unanswered.sender, Unanswered.tokens, Unanswered.reading)
-            .order_by(Unanswered.last_seen.desc(), Unanswered.id.desc()).limit(limit)).all()
+            select(
+                Unanswered.id,
+                Unanswered.question_key,
+                Unanswered.question,
+                Unanswered.asks,
+                Unanswered.created_at,
+                Unanswered.last_seen,
+                Unanswered.sender,
+                Unanswered.tokens,
+                Unanswered.reading,
+            )
+            .order_by(Unanswered.last_seen.desc(), Unanswered.id.desc())
+            .limit(limit)
+        ).all()
     rows = []
     for id_, key, question, asks, created_at, last_seen, sender, toks, reading in found:
         # Rows stored before migration 0003 have no tokens: they are tokenised here, once per call.
         tokens = toks.split() if toks else question_key(question)[1].split()
-        rows.append(Row(id_, key, question, asks or 1, created_at or last_seen, last_seen or created_at, sender,
-                        tokens, _load(reading)))
+        rows.append(
+            Row(
+                id_,
+                key,
+                question,
+                asks or 1,
+                created_at or last_seen,
+                last_seen or created_at,
+                sender,
+                tokens,
+                _load(reading),
+            )
+        )
     return rows
 
 

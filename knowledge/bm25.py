@@ -5,6 +5,7 @@ Besides raw scores, `normalized_scores` divides by the query's own weight (the s
 its tokens, unknown tokens counting as the rarest known one), so that a score says "how much of
 the question this unit covers" on a scale that does not grow with the length of the question.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ class BM25Index:
         self.n_docs = 0
 
     # -- build ---------------------------------------------------------------------------------
-    def build(self, unit_tokens: list[list[str]]) -> "BM25Index":
+    def build(self, unit_tokens: list[list[str]]) -> BM25Index:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
@@ -73,7 +74,7 @@ class BM25Index:
         (directory / "params.json").write_text(json.dumps({"k1": self.k1, "b": self.b, "n_docs": self.n_docs}))
 
     @classmethod
-    def load(cls, directory: Path) -> "BM25Index":
+    def load(cls, directory: Path) -> BM25Index:
         import bm25s
 
         params = json.loads((directory / "params.json").read_text())

@@ -14,6 +14,7 @@ Steps:
    build time), then point `<out>/current` at it. A running service keeps what it loaded; old
    versions beyond the previous one are removed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,15 @@ import yaml
 
 from knowledge.augment import variants_of
 from knowledge.corpus import Corpus, data_files, data_hash, load_corpus
-from knowledge.dense import (PROJECT_MODEL, configured_model, encode_cached, load_encoder, model_fingerprint,
-                             save_configured_model, train_project_model)
+from knowledge.dense import (
+    PROJECT_MODEL,
+    configured_model,
+    encode_cached,
+    load_encoder,
+    model_fingerprint,
+    save_configured_model,
+    train_project_model,
+)
 from knowledge.engine import FORMAT_VERSION, Retriever
 from knowledge.fusion import MODES, Fusion, choose_thresholds, fit_decision_model
 from knowledge.labelled import load_messages, load_section_map
@@ -74,8 +82,14 @@ def training_pairs(entries, skip: set[tuple[str, int]], augment: bool = AUGMENT_
 
 
 class Builder:
-    def __init__(self, root: Path = ROOT, folds: int = DEFAULT_FOLDS, seed: int = 13, model: str | None = None,
-                 cache_dir: Path | None = None):
+    def __init__(
+        self,
+        root: Path = ROOT,
+        folds: int = DEFAULT_FOLDS,
+        seed: int = 13,
+        model: str | None = None,
+        cache_dir: Path | None = None,
+    ):
         self.root = root
         self.folds = folds
         self.seed = seed
@@ -101,16 +115,18 @@ class Builder:
     def lexicon_for(self, skip: set[tuple[str, int]]) -> Lexicon:
         """The spelling lexicon without the words only held-out units contain (calibration folds)."""
         vocabulary = self.vocabulary if not skip else sorted(self.corpus.vocabulary(self.tokenizer, skip))
-        return Lexicon.from_dictionary(self.root / "data" / "dictionary", extra_terms=vocabulary,
-                                       common_words=self.tokenizer.common_words())
+        return Lexicon.from_dictionary(
+            self.root / "data" / "dictionary", extra_terms=vocabulary, common_words=self.tokenizer.common_words()
+        )
 
     def encoder_for(self, skip: set[tuple[str, int]], out_dir: Path):
         """(encoder, its folder): the project model trained without `skip`, saved in out_dir; or the
         EMBEDDING_MODEL, saved once (a configured model is not trained, so folds share it)."""
         if self.model_name == PROJECT_MODEL:
             pairs = [(self.normalize(a), self.normalize(p)) for a, p in training_pairs(self.entries, skip)]
-            vocab_texts = [self.normalize(t) for e in self.entries for j, (_f, t) in enumerate(e.units)
-                           if (e.id, j) not in skip]
+            vocab_texts = [
+                self.normalize(t) for e in self.entries for j, (_f, t) in enumerate(e.units) if (e.id, j) not in skip
+            ]
             train_project_model(pairs, vocab_texts, self.tokenizer, out_dir, seed=self.seed)
         elif self._configured_dir is not None:
             return load_encoder(self._configured_dir, self.tokenizer), self._configured_dir  # not trained here
@@ -125,8 +141,16 @@ class Builder:
         normed = [self.normalize(t) for t in raw]
         vectors = encode_cached(encoder, normed, self.cache_dir, model_fingerprint(used_dir))
         lexicon = self.lexicon_for(skip) if skip else self.lexicon
-        return Retriever.build(self.entries, lexicon, self.tokenizer, encoder, skip=skip,
-                               bm25_params=bm25_params, unit_vectors=vectors, normalized_units=normed)
+        return Retriever.build(
+            self.entries,
+            lexicon,
+            self.tokenizer,
+            encoder,
+            skip=skip,
+            bm25_params=bm25_params,
+            unit_vectors=vectors,
+            normalized_units=normed,
+        )
 
     def negatives(self) -> list[str]:
         out = []
@@ -137,11 +161,16 @@ class Builder:
 
     def fold_plan(self) -> list[list[tuple[str, int]]]:
         """Every FAQ variant and gap question, shuffled once (seeded) and dealt into K folds."""
-        variants = [(e.id, j) for e in self.entries if e.kind in ("faq", "gap")
-                    for j, (f, _t) in enumerate(e.units) if f == "variant"]
+        variants = [
+            (e.id, j)
+            for e in self.entries
+            if e.kind in ("faq", "gap")
+            for j, (f, _t) in enumerate(e.units)
+            if f == "variant"
+        ]
         rng = random.Random(self.seed)
         rng.shuffle(variants)
-        return [variants[k::self.folds] for k in range(self.folds)]
+        return [variants[k :: self.folds] for k in range(self.folds)]
 
     # -- calibration ---------------------------------------------------------------------------
     def calibrate(self, work: Path) -> tuple[Fusion, dict, dict]:
@@ -168,19 +197,24 @@ class Builder:
         positives = [(r, s, g) for r, s, g, _q in records if g is not None]
         fusion = Fusion()
         accuracy: dict[str, dict[str, float]] = {}
-        for name, mode in (("unit_share_bm25", "bm25"), ("unit_share_dense", "dense"), ("weight_dense", "hybrid"),
-                           ("qtype_penalty", "hybrid")):
+        for name, mode in (
+            ("unit_share_bm25", "bm25"),
+            ("unit_share_dense", "dense"),
+            ("weight_dense", "hybrid"),
+            ("qtype_penalty", "hybrid"),
+        ):
             acc = {}
-            for w in (WEIGHT_GRID if name != "qtype_penalty" else PENALTY_GRID):
+            for w in WEIGHT_GRID if name != "qtype_penalty" else PENALTY_GRID:
                 setattr(fusion, name, w)
-                acc[w] = sum(int(r.ranked(s, mode, fusion, candidates_only=True)[0][0] == g)
-                             for r, s, g in positives) / max(1, len(positives))
+                acc[w] = sum(
+                    int(r.ranked(s, mode, fusion, candidates_only=True)[0][0] == g) for r, s, g in positives
+                ) / max(1, len(positives))
             # The accuracy curve is flat near its top, and its highest point moved between builds when
             # a few variants changed; the thresholds fitted after it moved much more. So each weight is
             # judged by its neighbourhood (its accuracy averaged with the grid points beside it): the
             # middle of the plateau, which one changed variant does not move.
             grid = list(acc)
-            smooth = {w: float(np.mean([acc[v] for v in grid[max(0, i - 1): i + 2]])) for i, w in enumerate(grid)}
+            smooth = {w: float(np.mean([acc[v] for v in grid[max(0, i - 1) : i + 2]])) for i, w in enumerate(grid)}
             best = max(smooth.values())
             # Among equally good weights prefer the one closest to an even blend (a penalty: the smallest).
             prefer = (lambda w: w) if name == "qtype_penalty" else (lambda w: abs(w - 0.5))
@@ -241,8 +275,9 @@ class Builder:
                 unrelated[0].append(a)
                 unrelated[1].append(b)
                 unrelated[2].append(len(order) > 0 and retriever.entries[order[0]].kind != "gap")
-            td, ta, t_alone, report = choose_thresholds(pd, pa, answerable, correct, in_scope,
-                                                        unrelated=tuple(np.array(u) for u in unrelated))
+            td, ta, t_alone, report = choose_thresholds(
+                pd, pa, answerable, correct, in_scope, unrelated=tuple(np.array(u) for u in unrelated)
+            )
             models[mode].update(domain_threshold=td, also_threshold=ta, answer_threshold=t_alone)
             reports[mode] = report
         return reports
@@ -275,17 +310,27 @@ class Builder:
                 "version": version,
                 "data_hash": current_hash,
                 "files": [str(p.relative_to(self.root)) for p in data_files(self.root)],
-                "model": {"name": self.model_name, "input": encoder_meta.get("input"), "dim": retriever.encoder.dim,
-                          "path": "model"},
+                "model": {
+                    "name": self.model_name,
+                    "input": encoder_meta.get("input"),
+                    "dim": retriever.encoder.dim,
+                    "path": "model",
+                },
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "counts": {"entries": len(self.entries), "faq_items": len(self.corpus.faq),
-                           "sections": len(self.corpus.sections), "units": int(len(retriever.unit_entry)),
-                           "vocabulary": len(self.vocabulary)},
+                "counts": {
+                    "entries": len(self.entries),
+                    "faq_items": len(self.corpus.faq),
+                    "sections": len(self.corpus.sections),
+                    "units": int(len(retriever.unit_entry)),
+                    "vocabulary": len(self.vocabulary),
+                },
                 "bm25": {"k1": BM25_PARAMS[0], "b_units": BM25_PARAMS[1], "b_items": 0.75},
-                "fusion": {"method": "per entry: bm25 units = best unit, bm25 items = the entry's pseudo-document, each "
-                                     "BM25 / idf(question) capped at 1; dense units = best unit cosine, dense items = "
-                                     "centroid cosine; see knowledge.fusion.Fusion",
-                           "weights": fusion.to_dict()},
+                "fusion": {
+                    "method": "per entry: bm25 units = best unit, bm25 items = the entry's pseudo-document, each "
+                    "BM25 / idf(question) capped at 1; dense units = best unit cosine, dense items = "
+                    "centroid cosine; see knowledge.fusion.Fusion",
+                    "weights": fusion.to_dict(),
+                },
                 "decision": decision,
                 "calibration": calibration,
             }
@@ -328,8 +373,11 @@ class Builder:
 
     @staticmethod
     def _prune(out: Path, current: str) -> None:
-        versions = sorted((p for p in out.iterdir() if p.is_dir() and (p / "manifest.json").is_file()),
-                          key=lambda p: p.stat().st_mtime, reverse=True)
+        versions = sorted(
+            (p for p in out.iterdir() if p.is_dir() and (p / "manifest.json").is_file()),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
         keep = {current} | {p.name for p in versions[:KEEP_VERSIONS]}
         for p in versions:
             if p.name not in keep:
@@ -351,22 +399,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[knowledge.build] failed: {exc}", file=sys.stderr)
         return 1
     m = builder.manifest
-    print(f"[knowledge.build] {m['counts']['faq_items']} FAQ items, {m['counts']['sections']} sections, "
-          f"{m['counts']['units']} units; model {m['model']['name']} (dim {m['model']['dim']})")
-    print(f"[knowledge.build] fusion {m['fusion']['weights']}; thresholds: " + ", ".join(
-        f"{mode} domain>={d['domain_threshold']:.3f} also>={d['also_threshold']:.3f} alone>={d['answer_threshold']:.3f}"
-        for mode, d in m["decision"].items()))
+    print(
+        f"[knowledge.build] {m['counts']['faq_items']} FAQ items, {m['counts']['sections']} sections, "
+        f"{m['counts']['units']} units; model {m['model']['name']} (dim {m['model']['dim']})"
+    )
+    print(
+        f"[knowledge.build] fusion {m['fusion']['weights']}; thresholds: "
+        + ", ".join(
+            f"{mode} domain>={d['domain_threshold']:.3f} also>={d['also_threshold']:.3f} alone>={d['answer_threshold']:.3f}"
+            for mode, d in m["decision"].items()
+        )
+    )
     users = m["calibration"].get("users", {}).get("hybrid")
     if users:
-        print(f"[knowledge.build] on the calibration half ({users['in_scope']} in scope, {users['out_of_scope']} out of "
-              f"scope): right {users['right']:.3f}, wrong of answered {users['wrong_of_answered']:.3f}, out of scope "
-              f"answered {users['out_of_scope_answered']:.3f}")
+        print(
+            f"[knowledge.build] on the calibration half ({users['in_scope']} in scope, {users['out_of_scope']} out of "
+            f"scope): right {users['right']:.3f}, wrong of answered {users['wrong_of_answered']:.3f}, out of scope "
+            f"answered {users['out_of_scope_answered']:.3f}"
+        )
     cal = m["calibration"]["hybrid"]
-    print(f"[knowledge.build] calibration (held-out FAQ variants + {m['calibration']['out_of_domain_questions']} "
-          f"out-of-domain): top-1 {cal['top1_accuracy_in_domain']:.3f}, answered precision {cal['answered_precision']:.3f}, "
-          f"out-of-domain declined {cal['declined_share_out_of_domain']:.3f}")
-    print(f"[knowledge.build] wrote {final} in {m['build_seconds']['total']} s "
-          f"({', '.join(f'{k} {v}s' for k, v in m['build_seconds'].items() if k != 'total')})")
+    print(
+        f"[knowledge.build] calibration (held-out FAQ variants + {m['calibration']['out_of_domain_questions']} "
+        f"out-of-domain): top-1 {cal['top1_accuracy_in_domain']:.3f}, answered precision {cal['answered_precision']:.3f}, "
+        f"out-of-domain declined {cal['declined_share_out_of_domain']:.3f}"
+    )
+    print(
+        f"[knowledge.build] wrote {final} in {m['build_seconds']['total']} s "
+        f"({', '.join(f'{k} {v}s' for k, v in m['build_seconds'].items() if k != 'total')})"
+    )
     return 0
 
 

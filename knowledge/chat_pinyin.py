@@ -12,12 +12,13 @@ data/dictionary/chat_words.txt:
 
 Each run costs a dictionary lookup and a few character comparisons: linear in the message.
 """
+
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from knowledge.textnorm import DICTIONARY_DIR, _fuzzy, _is_cjk
 
@@ -55,7 +56,7 @@ class ChatPinyin:
         out: list[str] = []
         pos = 0
         for match in _LETTERS.finditer(text):
-            out.append(text[pos:match.start()])
+            out.append(text[pos : match.start()])
             pos = match.end()
             left = "".join(out).rstrip(" ")[-_CONTEXT:]
             right = text[pos:].lstrip(" ")[:_CONTEXT]

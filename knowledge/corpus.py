@@ -13,6 +13,7 @@ Every entry has a stable id (`faq:<id>`, `gap:<id>` or `doc:<doc>#<section>`), t
 shown and the title of its source ("来源：..."). Loading validates the data: duplicate ids, empty
 answers and FAQ sources that point nowhere are errors, all listed in one message.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -153,32 +154,45 @@ def _catalogue_sections(doc: dict) -> list[tuple[str, str, str]]:
         if c.get("strength"):
             lines.append(f"课程优势：{c['strength']}")
         for part in c.get("parts") or []:
-            lines.append(f"{part['name']}：{part.get('format', '')} {part.get('hours_text', '')}，"
-                         f"课程目标：{part.get('goal', '')}")
+            lines.append(
+                f"{part['name']}：{part.get('format', '')} {part.get('hours_text', '')}，"
+                f"课程目标：{part.get('goal', '')}"
+            )
         out.append((c["id"], c["name"], "\n".join(lines)))
     if doc.get("subjects"):
-        lines = [f"{s['name']}（{s.get('kind', '')}）：主讲老师 {_join(s.get('teachers') or [])}" for s in doc["subjects"]]
+        lines = [
+            f"{s['name']}（{s.get('kind', '')}）：主讲老师 {_join(s.get('teachers') or [])}" for s in doc["subjects"]
+        ]
         out.append(("subjects", "科目与主讲老师", "\n".join(lines)))
     for p in doc.get("packages") or []:
         prices = p.get("prices") or {}
-        lines = [f"{p.get('year', '')}年{p['name']}（{p.get('popularity', '')}）",
-                 "适合学员：" + "；".join(p.get("suitable_for") or []),
-                 f"课程有效期：{p.get('validity_text', '')}",
-                 f"协议保障：{p.get('guarantee', '')}",
-                 f"增值内容：{p.get('bonus', '')}"]
+        lines = [
+            f"{p.get('year', '')}年{p['name']}（{p.get('popularity', '')}）",
+            "适合学员：" + "；".join(p.get("suitable_for") or []),
+            f"课程有效期：{p.get('validity_text', '')}",
+            f"协议保障：{p.get('guarantee', '')}",
+            f"增值内容：{p.get('bonus', '')}",
+        ]
         if prices:
-            lines.append(f"官方定价：全科 {prices.get('full')}元；单科（实务）{prices.get('single_practice')}元；"
-                         f"单科（公共）{prices.get('single_public')}元")
+            lines.append(
+                f"官方定价：全科 {prices.get('full')}元；单科（实务）{prices.get('single_practice')}元；"
+                f"单科（公共）{prices.get('single_public')}元"
+            )
         out.append((p["id"], p["name"], "\n".join(lines)))
     classes = {c["id"]: c["name"] for c in doc.get("classes") or []}
     mode = doc.get("study_mode")
     if mode:
-        lines = [f"{st['name']}：{_join(classes.get(cid, cid) for cid in st.get('classes') or [])}"
-                 for st in mode.get("stages") or []]
+        lines = [
+            f"{st['name']}：{_join(classes.get(cid, cid) for cid in st.get('classes') or [])}"
+            for st in mode.get("stages") or []
+        ]
         out.append(("study_mode", mode.get("title", "学习模式"), "\n".join(lines)))
     bank = doc.get("question_bank")
     if bank:
-        lines = [f"{t['name']}：{_join(t.get('items') or [])}" for t in (bank.get("tiers") or []) + (bank.get("extras") or [])]
+        lines = [
+            f"{t['name']}：{_join(t.get('items') or [])}"
+            for t in (bank.get("tiers") or []) + (bank.get("extras") or [])
+        ]
         out.append(("question_bank", bank.get("title", "题库"), "\n".join(lines)))
     if doc.get("vip_materials"):
         out.append(("vip_materials", "VIP配套资料（电子版）", "；".join(doc["vip_materials"])))
@@ -241,8 +255,9 @@ def _gaps(path: Path, data: dict, gaps: dict[str, Gap], problems: list[str]) -> 
             gaps[gid] = Gap(gid, topic, reason, questions)
 
 
-def load_faq(faq_dir: Path, sections: dict[str, Section],
-             gaps: dict[str, Gap] | None = None) -> tuple[dict[str, FaqItem], list[Path], list[str]]:
+def load_faq(
+    faq_dir: Path, sections: dict[str, Section], gaps: dict[str, Gap] | None = None
+) -> tuple[dict[str, FaqItem], list[Path], list[str]]:
     """FAQ items of every file under faq_dir; the files' `gaps` go into `gaps` when it is given."""
     items: dict[str, FaqItem] = {}
     files: list[Path] = []
@@ -273,11 +288,20 @@ def load_faq(faq_dir: Path, sections: dict[str, Section],
                 problems.append(f"{where}: question and answer are required")
                 continue
             if source not in sections:
-                problems.append(f"{where}: source {source!r} does not resolve to a document section "
-                                f"(known: <doc>#<section>, e.g. {next(iter(sections), 'guide#notes-2')})")
+                problems.append(
+                    f"{where}: source {source!r} does not resolve to a document section "
+                    f"(known: <doc>#<section>, e.g. {next(iter(sections), 'guide#notes-2')})"
+                )
                 continue
-            items[fid] = FaqItem(fid, question, variants, answer, source,
-                                 tuple(str(t) for t in raw.get("tags") or []), raw.get("intent") or None)
+            items[fid] = FaqItem(
+                fid,
+                question,
+                variants,
+                answer,
+                source,
+                tuple(str(t) for t in raw.get("tags") or []),
+                raw.get("intent") or None,
+            )
     return items, files, problems
 
 
@@ -300,14 +324,35 @@ def load_corpus(root: Path = ROOT) -> Corpus:
     for item in faq.values():
         sec = sections[item.source]
         units = [("question", item.question)] + [("variant", v) for v in item.variants] + [("answer", item.answer)]
-        entries.append(Entry(f"faq:{item.id}", "faq", item.question, item.answer, sec.doc_title, sec.title,
-                             sec.key, units, faq_id=item.id))
+        entries.append(
+            Entry(
+                f"faq:{item.id}",
+                "faq",
+                item.question,
+                item.answer,
+                sec.doc_title,
+                sec.title,
+                sec.key,
+                units,
+                faq_id=item.id,
+            )
+        )
     for gap in gaps.values():
         units = [("question", gap.topic)] + [("variant", q) for q in gap.questions]
         entries.append(Entry(f"gap:{gap.id}", "gap", gap.topic, gap.reason, "", gap.topic, "", units, gap_id=gap.id))
     for sec in sections.values():
-        entries.append(Entry(f"doc:{sec.key}", "doc", sec.title, sec.text, sec.doc_title, sec.title, sec.key,
-                             [("title", sec.title), ("section", sec.text)]))
+        entries.append(
+            Entry(
+                f"doc:{sec.key}",
+                "doc",
+                sec.title,
+                sec.text,
+                sec.doc_title,
+                sec.title,
+                sec.key,
+                [("title", sec.title), ("section", sec.text)],
+            )
+        )
     return Corpus(sections, faq, entries, doc_files + faq_files, gaps)
 
 
@@ -322,8 +367,9 @@ def data_files(root: Path = ROOT) -> list[Path]:
         files.append(dictionary / "synonyms.yml")
     files += sorted((root / "knowledge" / "calibration").glob("*.yml"))
     # The calibration half of the user messages chooses the thresholds (knowledge/build.py).
-    files += [p for p in (root / "data" / "eval" / "calibration.yml", root / "data" / "eval" / "sections.yml")
-              if p.is_file()]
+    files += [
+        p for p in (root / "data" / "eval" / "calibration.yml", root / "data" / "eval" / "sections.yml") if p.is_file()
+    ]
     return files
 
 
@@ -336,4 +382,3 @@ def data_hash(root: Path = ROOT, salt: str = "") -> str:
         h.update(path.read_bytes())
         h.update(b"\0")
     return h.hexdigest()
-

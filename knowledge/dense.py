@@ -18,6 +18,7 @@ time; `tests/knowledge/test_dense.py` checks it against SentenceTransformer.enco
 Vectors are L2-normalised, so inner product in `faiss.IndexFlatIP` is cosine similarity.
 Embeddings of the passages are cached per (model, texts) hash.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,8 @@ import json
 import logging
 import os
 import random
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -138,12 +139,18 @@ class SentenceTransformerEncoder(Encoder):
         if input_format == INPUT_WORDS_CHARS and tok is not None and hasattr(tok, "get_vocab"):
             self.vocab = tok.get_vocab()
         dim_fn = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension", None)
+            self.model, "get_sentence_embedding_dimension", None
+        )
         self.dim = int(dim_fn()) if dim_fn else 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(self.prepare(texts), batch_size=128, show_progress_bar=False,
-                                    convert_to_numpy=True, normalize_embeddings=False)
+        vectors = self.model.encode(
+            self.prepare(texts),
+            batch_size=128,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=False,
+        )
         return _l2(vectors)
 
 
@@ -174,9 +181,16 @@ def _quiet_training() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def train_project_model(pairs: list[tuple[str, str]], vocabulary_texts: Sequence[str], tokenizer, out_dir: Path,
-                        seed: int = 13, epochs: int = EPOCHS, lr: float = LEARNING_RATE,
-                        dim: int = STATIC_DIM) -> Path:
+def train_project_model(
+    pairs: list[tuple[str, str]],
+    vocabulary_texts: Sequence[str],
+    tokenizer,
+    out_dir: Path,
+    seed: int = 13,
+    epochs: int = EPOCHS,
+    lr: float = LEARNING_RATE,
+    dim: int = STATIC_DIM,
+) -> Path:
     """Train the StaticEmbedding on (anchor, positive) pairs of normalised texts; save to out_dir.
 
     The vocabulary is every word and character of `vocabulary_texts` (normalised texts of the
@@ -236,7 +250,7 @@ def train_project_model(pairs: list[tuple[str, str]], vocabulary_texts: Sequence
                 out.append(([i], {positives_text[i]}))
         return [members for members, _ in out if len(members) > 1]
 
-    def embed(rows: list[list[int]]) -> "torch.Tensor":
+    def embed(rows: list[list[int]]) -> torch.Tensor:
         flat = torch.tensor([t for r in rows for t in r], dtype=torch.long)
         offsets = torch.tensor(np.cumsum([0] + [len(r) for r in rows[:-1]]), dtype=torch.long)
         return static.embedding(flat, offsets)
@@ -253,10 +267,22 @@ def train_project_model(pairs: list[tuple[str, str]], vocabulary_texts: Sequence
         static.embedding.weight[0].zero_()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir), create_model_card=False)
-    (out_dir / "encoder.json").write_text(json.dumps(
-        {"name": PROJECT_MODEL, "input": INPUT_WORDS_CHARS, "dim": dim, "epochs": epochs, "lr": lr,
-         "pairs": len(pairs), "vocabulary": len(vocab), "loss": "MultipleNegativesRankingLoss"},
-        ensure_ascii=False, indent=2))
+    (out_dir / "encoder.json").write_text(
+        json.dumps(
+            {
+                "name": PROJECT_MODEL,
+                "input": INPUT_WORDS_CHARS,
+                "dim": dim,
+                "epochs": epochs,
+                "lr": lr,
+                "pairs": len(pairs),
+                "vocabulary": len(vocab),
+                "loss": "MultipleNegativesRankingLoss",
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return out_dir
 
 
@@ -269,7 +295,8 @@ def _run_training(static, loss_fn, anchors, positives, batches, epochs: int, lr:
     warmup = max(1, int(0.1 * total))
     optimizer = torch.optim.AdamW(static.parameters(), lr=lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+    )
     static.train()
     for epoch_batches in plan:
         for batch in epoch_batches:
@@ -338,7 +365,7 @@ class DenseIndex:
         self.index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, factory: Callable[[int], object] | None = None) -> "DenseIndex":
+    def build(cls, vectors: np.ndarray, factory: Callable[[int], object] | None = None) -> DenseIndex:
         import faiss
 
         vectors = _l2(vectors) if len(vectors) else np.zeros((0, vectors.shape[1]), dtype=np.float32)
@@ -371,7 +398,7 @@ class DenseIndex:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> "DenseIndex":
+    def load(cls, path: Path) -> DenseIndex:
         import faiss
 
         return cls(faiss.read_index(str(path)))

@@ -9,6 +9,7 @@
 (for the final index and for the cross-validation folds that calibrate the decision), so what is
 calibrated is exactly what serves.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,12 +36,16 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 DENSE_TOP_UNITS = 512  # units fetched from FAISS per question; entries outside score 0
 
-DECLINE_TEXT = ("抱歉，这个问题在我掌握的资料（福建省二级建造师注册办理指南和课程介绍）里没有答案，"
-                "我不能凭猜测回答。您可以换个说法再问，或回复“转人工”联系客服。")
+DECLINE_TEXT = (
+    "抱歉，这个问题在我掌握的资料（福建省二级建造师注册办理指南和课程介绍）里没有答案，"
+    "我不能凭猜测回答。您可以换个说法再问，或回复“转人工”联系客服。"
+)
 GAP_TEXT = "抱歉，{reason}。我不能凭猜测回答，需要的话请回复“转人工”，由客服为您处理。"
 
 # A follow-up that only names what changes ("那企业呢", "延续的话") leans on the previous question.
-_FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$")
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|那如果|如果是|要是|还有|换成|换做)?(.{1,8}?)(呢|的话|怎么样|咋样|怎么办|也是|也一样吗|也要吗|一样吗)?$"
+)
 _YES_NO = re.compile(r"吗|是不是|要不要|需不需要|能不能|可不可以|用不用|会不会|有没有|算不算|[不没]$")
 # "不合格的原因去哪看", "在哪查": where to find something, which only the previous topic says
 _WHERE = re.compile(r"去哪|在哪|哪里|哪儿|哪个(网站|栏目|菜单|地方)|怎么看|咋看|怎么查|咋查")
@@ -50,8 +55,10 @@ _STILL_FAILING = re.compile(r"还是不行|还不行|不管用|没用|还是一�
 _EACH = re.compile(r"各自|各|分别|每个|两个都|都")
 _EACH_OF_BOTH = re.compile(r"各自|各|分别")  # without naming them: the ones the previous question named
 _JOINED = "(?:和|跟|与|及|以及|还有|、|/|或|或者)"
-_THE_OTHER = re.compile(r"^(那|那么|还有)?(另一个|另外一个|另外那个|另一种|另外一种|另一家|另一个班|另一个套餐|另外的|另个|其他的|别的)"
-                        r"(班|套餐|方式)?(呢|怎么样|咋样|多少钱|价格呢)?$")
+_THE_OTHER = re.compile(
+    r"^(那|那么|还有)?(另一个|另外一个|另外那个|另一种|另外一种|另一家|另一个班|另一个套餐|另外的|另个|其他的|别的)"
+    r"(班|套餐|方式)?(呢|怎么样|咋样|多少钱|价格呢)?$"
+)
 
 
 # The longest question read whole; a longer message (a pasted page, a hostile one) is read as its
@@ -65,7 +72,7 @@ HEAD_CHARS = 100
 def bounded(text: str) -> str:
     if len(text) <= MAX_QUESTION_CHARS:
         return text
-    return f"{text[:HEAD_CHARS]} {text[-(MAX_QUESTION_CHARS - HEAD_CHARS):]}"
+    return f"{text[:HEAD_CHARS]} {text[-(MAX_QUESTION_CHARS - HEAD_CHARS) :]}"
 
 
 class IndexUnavailable(RuntimeError):
@@ -118,7 +125,7 @@ class Decision:
     query: str = ""  # the normalised question that was scored
     used_context: bool = False
     gap_id: str | None = None  # declined because the material lacks this (data/faq/gaps.yml)
-    parts: list["Decision"] = field(default_factory=list)  # a message that asks several things: one each
+    parts: list[Decision] = field(default_factory=list)  # a message that asks several things: one each
     asked: str = ""  # for a part: the words of the user's question it answers
 
     def to_dict(self) -> dict:
@@ -145,10 +152,18 @@ class Scores:
     qtypes: frozenset[str] = frozenset()  # what kind of answer it asks for (knowledge.qtype)
     clash: np.ndarray | None = None  # per entry: 1.0 where its text cannot give that kind of answer
 
-    def masked(self, keep: np.ndarray) -> "Scores":
+    def masked(self, keep: np.ndarray) -> Scores:
         z = lambda a: np.where(keep, a, 0.0)  # noqa: E731
-        return Scores(self.query, self.tokens, z(self.bm25_units), z(self.bm25_items), z(self.dense_units),
-                      z(self.dense_items), self.qtypes, self.clash)
+        return Scores(
+            self.query,
+            self.tokens,
+            z(self.bm25_units),
+            z(self.bm25_items),
+            z(self.dense_units),
+            z(self.dense_items),
+            self.qtypes,
+            self.clash,
+        )
 
 
 class Retriever:
@@ -162,9 +177,19 @@ class Retriever:
     `Scores` keeps the four components per entry; `Fusion` (fitted at build time) blends them.
     """
 
-    def __init__(self, entries: list[Entry], lexicon: Lexicon, tokenizer, bm25_units: BM25Index,
-                 bm25_items: BM25Index, dense_units: DenseIndex, dense_items: DenseIndex, encoder: Encoder,
-                 unit_entry: np.ndarray, entry_tokens: list[frozenset[str]]):
+    def __init__(
+        self,
+        entries: list[Entry],
+        lexicon: Lexicon,
+        tokenizer,
+        bm25_units: BM25Index,
+        bm25_items: BM25Index,
+        dense_units: DenseIndex,
+        dense_items: DenseIndex,
+        encoder: Encoder,
+        unit_entry: np.ndarray,
+        entry_tokens: list[frozenset[str]],
+    ):
         self.entries = entries
         self.lexicon = lexicon
         self.tokenizer = tokenizer
@@ -174,15 +199,18 @@ class Retriever:
         self.dense_items = dense_items
         self.encoder = encoder
         self.unit_entry = unit_entry
-        self.entry_starts = np.flatnonzero(np.r_[True, unit_entry[1:] != unit_entry[:-1]]) if len(unit_entry) else np.zeros(0, int)
+        self.entry_starts = (
+            np.flatnonzero(np.r_[True, unit_entry[1:] != unit_entry[:-1]]) if len(unit_entry) else np.zeros(0, int)
+        )
         self.entry_tokens = entry_tokens
         self.vocabulary = frozenset(bm25_units.idf)
         self.material = np.array([e.kind != "gap" for e in entries])  # what search lists: a gap is nothing to read
         cited_docs = {e.source_key.split("#")[0] for e in entries if e.kind == "faq"}
         # What a decision may pick: every FAQ item and gap, and the sections of documents that no
         # FAQ item cites (documents added later); a curated document is answered through its FAQ.
-        self.candidate = np.array([e.kind in ("faq", "gap") or e.source_key.split("#")[0] not in cited_docs
-                                   for e in entries])
+        self.candidate = np.array(
+            [e.kind in ("faq", "gap") or e.source_key.split("#")[0] not in cited_docs for e in entries]
+        )
         # A gap answers every kind of question (with "the material lacks it").
         self.answer_types = [set(TYPES) if e.kind == "gap" else answer_types(e.text) for e in entries]
 
@@ -198,10 +226,20 @@ class Retriever:
         return texts, np.asarray(owner, dtype=np.int64)
 
     @classmethod
-    def build(cls, entries: list[Entry], lexicon: Lexicon, tokenizer, encoder: Encoder, *,
-              skip: set[tuple[str, int]] = frozenset(), bm25_params: tuple[float, float] = (0.6, 0.6),
-              item_b: float = 0.75, unit_vectors: np.ndarray | None = None, dense_factory=None,
-              normalized_units: list[str] | None = None) -> "Retriever":
+    def build(
+        cls,
+        entries: list[Entry],
+        lexicon: Lexicon,
+        tokenizer,
+        encoder: Encoder,
+        *,
+        skip: set[tuple[str, int]] = frozenset(),
+        bm25_params: tuple[float, float] = (0.6, 0.6),
+        item_b: float = 0.75,
+        unit_vectors: np.ndarray | None = None,
+        dense_factory=None,
+        normalized_units: list[str] | None = None,
+    ) -> Retriever:
         """Index the units of `entries` (except those in `skip`: (entry id, unit index))."""
         raw, owner = cls.unit_texts(entries, skip)
         normed = normalized_units if normalized_units is not None else [lexicon.normalize_text(t) for t in raw]
@@ -217,8 +255,9 @@ class Retriever:
         np.add.at(centroids, owner, vectors)
         dense_items = DenseIndex.build(centroids, dense_factory)
         entry_tokens = [frozenset(t) for t in item_toks]
-        return cls(entries, lexicon, tokenizer, bm25_units, bm25_items, dense_units, dense_items, encoder, owner,
-                   entry_tokens)
+        return cls(
+            entries, lexicon, tokenizer, bm25_units, bm25_items, dense_units, dense_items, encoder, owner, entry_tokens
+        )
 
     # -- scoring -------------------------------------------------------------------------------
     def _bm25_entries(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +291,9 @@ class Retriever:
         clashes = np.array([clash(set(qtypes), t) for t in self.answer_types], dtype=np.float32) if qtypes else None
         return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector), qtypes, clashes)
 
-    def ranked(self, scores: Scores, mode: str, fusion: Fusion, candidates_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def ranked(
+        self, scores: Scores, mode: str, fusion: Fusion, candidates_only: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         fused = fusion.fuse(mode, scores)
         idx = np.flatnonzero(self.candidate) if candidates_only else np.arange(len(self.entries))
         order = idx[np.argsort(-fused[idx], kind="stable")]
@@ -292,11 +333,27 @@ class Retriever:
         self.dense_items.save(folder / "dense_items.faiss")
 
     @classmethod
-    def load(cls, folder: Path, entries: list[Entry], lexicon: Lexicon, tokenizer, encoder: Encoder,
-             entry_tokens: list[frozenset[str]]) -> "Retriever":
-        return cls(entries, lexicon, tokenizer, BM25Index.load(folder / "bm25_units"), BM25Index.load(folder / "bm25_items"),
-                   DenseIndex.load(folder / "dense_units.faiss"), DenseIndex.load(folder / "dense_items.faiss"),
-                   encoder, np.load(folder / "unit_entry.npy"), entry_tokens)
+    def load(
+        cls,
+        folder: Path,
+        entries: list[Entry],
+        lexicon: Lexicon,
+        tokenizer,
+        encoder: Encoder,
+        entry_tokens: list[frozenset[str]],
+    ) -> Retriever:
+        return cls(
+            entries,
+            lexicon,
+            tokenizer,
+            BM25Index.load(folder / "bm25_units"),
+            BM25Index.load(folder / "bm25_items"),
+            DenseIndex.load(folder / "dense_units.faiss"),
+            DenseIndex.load(folder / "dense_items.faiss"),
+            encoder,
+            np.load(folder / "unit_entry.npy"),
+            entry_tokens,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,23 +371,31 @@ def resolve_index_dir(index_dir: Path | str) -> Path:
         version = index_dir / pointer.read_text(encoding="utf-8").strip()
         if (version / "manifest.json").is_file():
             return version
-    raise IndexMissing(f"知识库索引不存在：{index_dir}。请先运行 make train"
-                       f"（python -m knowledge.build --out {index_dir}）。 / no knowledge index at {index_dir}")
+    raise IndexMissing(
+        f"知识库索引不存在：{index_dir}。请先运行 make train"
+        f"（python -m knowledge.build --out {index_dir}）。 / no knowledge index at {index_dir}"
+    )
 
 
 def check_fresh(manifest: dict, root: Path = ROOT) -> None:
     """Refuse an index built from other data files or for another embedding model."""
     current = data_hash(root)
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexStale(f"知识库索引格式已过期（{manifest.get('format')} ≠ {FORMAT_VERSION}），请重新运行 make train。"
-                         " / the index was built by another version of knowledge/")
+        raise IndexStale(
+            f"知识库索引格式已过期（{manifest.get('format')} ≠ {FORMAT_VERSION}），请重新运行 make train。"
+            " / the index was built by another version of knowledge/"
+        )
     if manifest.get("data_hash") != current:
-        raise IndexStale("知识库索引已过期：FAQ、文档或词典在索引构建之后有改动，请重新运行 make train。"
-                         f" / stale index: data hash {str(manifest.get('data_hash'))[:12]} ≠ current {current[:12]}")
+        raise IndexStale(
+            "知识库索引已过期：FAQ、文档或词典在索引构建之后有改动，请重新运行 make train。"
+            f" / stale index: data hash {str(manifest.get('data_hash'))[:12]} ≠ current {current[:12]}"
+        )
     configured = configured_model()
     if manifest.get("model", {}).get("name") != configured:
-        raise IndexStale(f"知识库索引使用的向量模型（{manifest.get('model', {}).get('name')}）与当前配置"
-                         f"（EMBEDDING_MODEL={configured}）不一致，请重新运行 make train。")
+        raise IndexStale(
+            f"知识库索引使用的向量模型（{manifest.get('model', {}).get('name')}）与当前配置"
+            f"（EMBEDDING_MODEL={configured}）不一致，请重新运行 make train。"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,12 +414,14 @@ class Engine:
 
     # -- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, index_dir: Path | str, root: Path = ROOT, check: bool = True) -> "Engine":
+    def load(cls, index_dir: Path | str, root: Path = ROOT, check: bool = True) -> Engine:
         version = resolve_index_dir(index_dir)
         try:
             manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise IndexUnavailable(f"知识库索引的 manifest.json 无法读取：{version}（{exc}），请重新运行 make train。") from exc
+            raise IndexUnavailable(
+                f"知识库索引的 manifest.json 无法读取：{version}（{exc}），请重新运行 make train。"
+            ) from exc
         if check:
             check_fresh(manifest, root)
         try:
@@ -363,12 +430,13 @@ class Engine:
             raise IndexUnavailable(f"知识库索引不完整或已损坏：{version}（{exc}），请重新运行 make train。") from exc
 
     @classmethod
-    def _from_folder(cls, version: Path, manifest: dict, root: Path) -> "Engine":
+    def _from_folder(cls, version: Path, manifest: dict, root: Path) -> Engine:
         tokenizer = get_tokenizer(root / "data" / "dictionary")
         stored = json.loads((version / "entries.json").read_text(encoding="utf-8"))
         entries = [Entry(**{**e, "units": [tuple(u) for u in e["units"]]}) for e in stored["entries"]]
-        lexicon = Lexicon.from_dictionary(root / "data" / "dictionary", extra_terms=stored["vocabulary"],
-                                          common_words=tokenizer.common_words())
+        lexicon = Lexicon.from_dictionary(
+            root / "data" / "dictionary", extra_terms=stored["vocabulary"], common_words=tokenizer.common_words()
+        )
         encoder = load_encoder(version / "model", tokenizer)
         entry_tokens = [frozenset(t) for t in stored["entry_tokens"]]
         retriever = Retriever.load(version, entries, lexicon, tokenizer, encoder, entry_tokens)
@@ -377,8 +445,18 @@ class Engine:
     # -- search --------------------------------------------------------------------------------
     def _hit(self, i: int, fused: np.ndarray, bm25: np.ndarray, dense: np.ndarray) -> Hit:
         e = self.retriever.entries[i]
-        return Hit(e.id, e.kind, e.faq_id, e.title, e.text, round(float(fused[i]), 4), round(float(bm25[i]), 4),
-                   round(float(dense[i]), 4), e.source_doc, e.source_section)
+        return Hit(
+            e.id,
+            e.kind,
+            e.faq_id,
+            e.title,
+            e.text,
+            round(float(fused[i]), 4),
+            round(float(bm25[i]), 4),
+            round(float(dense[i]), 4),
+            e.source_doc,
+            e.source_section,
+        )
 
     def _hits(self, scores: Scores, mode: str, fused: np.ndarray, k: int) -> list[Hit]:
         """The k best entries of any kind (FAQ items, gaps, document sections) as hits."""
@@ -436,12 +514,24 @@ class Engine:
         kind = model.kind(1.0 if on_topic else p_domain, p)
         e = r.entries[order[0]]
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
-            return Decision("decline", GAP_TEXT.format(reason=e.text.rstrip("。")), None, None, None, [], hits, p,
-                            p_domain, scores.query, gap_id=e.gap_id)
+            return Decision(
+                "decline",
+                GAP_TEXT.format(reason=e.text.rstrip("。")),
+                None,
+                None,
+                None,
+                [],
+                hits,
+                p,
+                p_domain,
+                scores.query,
+                gap_id=e.gap_id,
+            )
         if kind != "decline":
             also = self._offers(order, fused, skip=e.faq_id) if kind == "answer_also" else []
-            return Decision("answer", e.text, e.faq_id, e.source_doc, e.source_section, also, hits, p, p_domain,
-                            scores.query)
+            return Decision(
+                "answer", e.text, e.faq_id, e.source_doc, e.source_section, also, hits, p, p_domain, scores.query
+            )
         # Declined. When the question names a term of the material (二建, 资格库, 电子证书, a package ...),
         # the nearest FAQ questions go with the refusal: the user who phrased an answerable question
         # in an unusual way is one click from the answer; nothing is stated as fact.
@@ -500,8 +590,9 @@ class Engine:
                 return dataclasses.replace(gap, asked="")  # what the material lacks, said plainly
             return whole
         first = next(d for d in parts if d.kind == "answer" or d.gap_id)
-        return dataclasses.replace(first, parts=parts, kind="answer" if any(d.kind == "answer" for d in parts)
-                                   else "decline")
+        return dataclasses.replace(
+            first, parts=parts, kind="answer" if any(d.kind == "answer" for d in parts) else "decline"
+        )
 
     def _distributed(self, question: str, context_question: str | None) -> list[str]:
         """A question asked of each member of a pair at once, as one question per member:
@@ -542,8 +633,9 @@ class Engine:
             return tried[-1]
         return self._answer_in_context(query, reading, alone, context_question, mode, k)
 
-    def _answer_in_context(self, query: str, reading: Scores, alone: Decision, context_question: str | None,
-                           mode: str, k: int) -> Decision:
+    def _answer_in_context(
+        self, query: str, reading: Scores, alone: Decision, context_question: str | None, mode: str, k: int
+    ) -> Decision:
         """`reading` and `alone`: the message read and decided without the context."""
         if not context_question or not context_question.strip():
             return alone
@@ -626,8 +718,11 @@ class Engine:
         """Are the follow-up's own words ("不合格的原因去哪看": 合格, 原因) all in the entry its reading
         with the previous question ranks first? Then it asks where to find something that entry says."""
         r = self.retriever
-        words = [t for t in r.tokenizer.tokens(r.lexicon.normalize_query(query), chars=False)
-                 if len(t) > 1 and t in r.vocabulary and not _WHERE.search(t)]
+        words = [
+            t
+            for t in r.tokenizer.tokens(r.lexicon.normalize_query(query), chars=False)
+            if len(t) > 1 and t in r.vocabulary and not _WHERE.search(t)
+        ]
         order, _fused, _pd, _p = self.assess(scores, mode)
         return bool(words) and len(order) > 0 and all(t in r.entry_tokens[order[0]] for t in words)
 
@@ -650,8 +745,11 @@ class Engine:
         basic = basic_normalize(query)
         if question_types(basic) or _STILL_FAILING.search(basic):
             return True
-        known = [t for t in self.retriever.tokenizer.tokens(self.retriever.lexicon.normalize_query(query), chars=False)
-                 if t in self.retriever.vocabulary]
+        known = [
+            t
+            for t in self.retriever.tokenizer.tokens(self.retriever.lexicon.normalize_query(query), chars=False)
+            if t in self.retriever.vocabulary
+        ]
         return bool(_YES_NO.search(basic)) and bool(known)
 
     def is_follow_up(self, query: str) -> bool:

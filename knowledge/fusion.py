@@ -19,6 +19,7 @@ units, so a question phrased like any one variant finds its item.
   out-of-scope messages answered. Without that file they come from the folds. Nothing is
   trained on the user messages; everything fitted is stored in manifest.json.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,18 @@ import numpy as np
 
 MODES = ("bm25", "dense", "hybrid")
 # Features of the best entry (see Retriever.features).
-FEATURES = ("score", "margin", "coverage", "unknown", "bm25_units", "bm25_items", "dense_units", "dense_items",
-            "qtype_clash", "domain_term")
+FEATURES = (
+    "score",
+    "margin",
+    "coverage",
+    "unknown",
+    "bm25_units",
+    "bm25_items",
+    "dense_units",
+    "dense_items",
+    "qtype_clash",
+    "domain_term",
+)
 
 # Targets for choosing thresholds on the fold data (used when there is no calibration half).
 ANSWER_PRECISION = 0.95  # of the questions answered directly, at least this share must be right
@@ -126,7 +137,7 @@ class Logistic:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
-    def fit(cls, features: list[str], X: np.ndarray, y: np.ndarray) -> "Logistic":
+    def fit(cls, features: list[str], X: np.ndarray, y: np.ndarray) -> Logistic:
         from sklearn.linear_model import LogisticRegression
 
         X = np.asarray(X, dtype=np.float64)
@@ -135,8 +146,13 @@ class Logistic:
         scale[scale < 1e-9] = 1.0
         lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
         lr.fit((X - mean) / scale, np.asarray(y, dtype=int))
-        return cls(list(features), [float(c) for c in lr.coef_[0]], float(lr.intercept_[0]),
-                   [float(m) for m in mean], [float(v) for v in scale])
+        return cls(
+            list(features),
+            [float(c) for c in lr.coef_[0]],
+            float(lr.intercept_[0]),
+            [float(m) for m in mean],
+            [float(v) for v in scale],
+        )
 
 
 @dataclass
@@ -162,7 +178,7 @@ class DecisionModel:
         return self.domain(features), self.answer(features)
 
     def kind(self, p_domain: float, p_answer: float) -> str:
-        """"answer", "answer_also" (answer and offer the next questions) or "decline"."""
+        """ "answer", "answer_also" (answer and offer the next questions) or "decline"."""
         if p_answer < self.also_threshold or (p_domain < self.domain_threshold and p_answer < SURE_ANSWER):
             return "decline"
         return "answer" if p_answer >= self.answer_threshold else "answer_also"
@@ -171,9 +187,14 @@ class DecisionModel:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DecisionModel":
-        return cls(Logistic(**data["domain"]), Logistic(**data["answer"]), data["domain_threshold"],
-                   data["answer_threshold"], data["also_threshold"])
+    def from_dict(cls, data: dict) -> DecisionModel:
+        return cls(
+            Logistic(**data["domain"]),
+            Logistic(**data["answer"]),
+            data["domain_threshold"],
+            data["answer_threshold"],
+            data["also_threshold"],
+        )
 
 
 # In domain? The retriever's own score components and the word overlap (per mode, so that
@@ -195,9 +216,14 @@ def _lowest_threshold_with_precision(p: np.ndarray, y: np.ndarray, precision: fl
     return float(p[order][ok.max()]) if len(ok) else 1.0
 
 
-def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndarray, negative: np.ndarray,
-                       answer_precision: float = ANSWER_PRECISION,
-                       negative_decline: float = NEGATIVE_DECLINE) -> tuple[DecisionModel, dict]:
+def fit_decision_model(
+    mode: str,
+    rows: list[dict[str, float]],
+    correct: np.ndarray,
+    negative: np.ndarray,
+    answer_precision: float = ANSWER_PRECISION,
+    negative_decline: float = NEGATIVE_DECLINE,
+) -> tuple[DecisionModel, dict]:
     """Fit both logistic regressions and choose the thresholds on the calibration questions.
 
     rows: features of the best entry per question; correct: the best entry is the right one;
@@ -223,8 +249,11 @@ def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndar
     else:
         domain_threshold = 0.5
     gate = p_domain >= domain_threshold  # out-of-domain questions that pass count as wrong answers
-    answer_threshold = _lowest_threshold_with_precision(p_answer[gate], correct[gate].astype(int), answer_precision) \
-        if gate.any() else 1.0
+    answer_threshold = (
+        _lowest_threshold_with_precision(p_answer[gate], correct[gate].astype(int), answer_precision)
+        if gate.any()
+        else 1.0
+    )
     model = DecisionModel(domain, answer, domain_threshold, answer_threshold, answer_threshold)
 
     kinds = np.array([model.kind(a, b) for a, b in zip(p_domain, p_answer)])
@@ -242,11 +271,17 @@ def fit_decision_model(mode: str, rows: list[dict[str, float]], correct: np.ndar
     return model, report
 
 
-def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np.ndarray, correct: np.ndarray,
-                      in_scope: np.ndarray, max_wrong: float = MAX_WRONG,
-                      max_out_of_scope: float = MAX_OUT_OF_SCOPE_ANSWERED,
-                      alone_precision: float = ALONE_PRECISION,
-                      unrelated: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[float, float, float, dict]:
+def choose_thresholds(
+    p_domain: np.ndarray,
+    p_answer: np.ndarray,
+    answerable: np.ndarray,
+    correct: np.ndarray,
+    in_scope: np.ndarray,
+    max_wrong: float = MAX_WRONG,
+    max_out_of_scope: float = MAX_OUT_OF_SCOPE_ANSWERED,
+    alone_precision: float = ALONE_PRECISION,
+    unrelated: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float, float, dict]:
     """(domain_threshold, also_threshold, answer_threshold, report) from labelled user messages.
 
     answerable: the best entry is a FAQ item (a gap or nothing is declined whatever the scores);
@@ -260,8 +295,9 @@ def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np
     p_domain, p_answer = np.asarray(p_domain, float), np.asarray(p_answer, float)
     answerable, correct, in_scope = (np.asarray(a, bool) for a in (answerable, correct, in_scope))
     n_oos = int((~in_scope).sum())
-    u_domain, u_answer, u_answerable = (np.asarray(a) for a in unrelated) if unrelated is not None \
-        else (np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    u_domain, u_answer, u_answerable = (
+        (np.asarray(a) for a in unrelated) if unrelated is not None else (np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    )
     u_answerable = u_answerable.astype(bool)
     domain_grid = np.unique(np.r_[0.0, p_domain[answerable]])
     also_grid = np.unique(np.r_[0.0, p_answer[answerable]])
@@ -275,8 +311,11 @@ def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np
         oos = (answered & ~in_scope[:, None]).sum(axis=0)
         u_base = u_answerable & ((u_domain >= td) | (u_answer >= SURE_ANSWER))
         u_oos = (u_base[:, None] & (u_answer[:, None] >= also_grid[None, :])).sum(axis=0)
-        ok = (wrong <= max_wrong * (right + wrong)) & (oos <= max_out_of_scope * max(n_oos, 1)) \
+        ok = (
+            (wrong <= max_wrong * (right + wrong))
+            & (oos <= max_out_of_scope * max(n_oos, 1))
             & (u_oos <= (1.0 - NEGATIVE_DECLINE) * len(u_domain))
+        )
         for j in np.flatnonzero(ok):
             key = (int(right[j]), float(td), float(also_grid[j]))
             if best is None or key > best:
@@ -292,12 +331,19 @@ def choose_thresholds(p_domain: np.ndarray, p_answer: np.ndarray, answerable: np
         t_alone = max(ta, _lowest_threshold_with_precision(p_answer[sure], correct[sure].astype(int), alone_precision))
     ins = in_scope.sum()
     report = {
-        "messages": int(len(p_answer)), "in_scope": int(ins), "out_of_scope": n_oos,
+        "messages": int(len(p_answer)),
+        "in_scope": int(ins),
+        "out_of_scope": n_oos,
         "right": round(float((answered & in_scope & correct).sum() / max(ins, 1)), 4),
-        "wrong_of_answered": round(float((answered & in_scope & ~correct).sum() / max((answered & in_scope).sum(), 1)), 4),
+        "wrong_of_answered": round(
+            float((answered & in_scope & ~correct).sum() / max((answered & in_scope).sum(), 1)), 4
+        ),
         "out_of_scope_answered": round(float((answered & ~in_scope).sum() / max(n_oos, 1)), 4),
         "answered_alone": round(float((answered & in_scope & (p_answer >= t_alone)).sum() / max(ins, 1)), 4),
-        "targets": {"max_wrong": max_wrong, "max_out_of_scope_answered": max_out_of_scope,
-                    "alone_precision": alone_precision},
+        "targets": {
+            "max_wrong": max_wrong,
+            "max_out_of_scope_answered": max_out_of_scope,
+            "alone_precision": alone_precision,
+        },
     }
     return float(td), float(ta), float(t_alone), report

@@ -15,6 +15,7 @@ A message expects the FAQ items of its section(s) whose answers hold its `must` 
 answer of the section holds them, it expects the whole section (`satisfiable` is then False: the
 label asks for a fact no answer states).
 """
+
 from __future__ import annotations
 
 import re
@@ -84,9 +85,16 @@ def load_messages(path: Path, sections: dict[str, list[str]], answers: dict[str,
     for raw in data.get("messages") or []:
         section = raw.get("section")
         labels = [str(s) for s in section] if isinstance(section, list) else ([str(section)] if section else [])
-        m = Message(text=str(raw["text"]), kind=str(raw["kind"]), shape=str(raw.get("shape") or ""), sections=labels,
-                    must=[str(s) for s in raw.get("must") or []], any=[str(s) for s in raw.get("any") or []],
-                    gap=str(raw.get("gap") or ""), writer=str(raw.get("writer") or ""))
+        m = Message(
+            text=str(raw["text"]),
+            kind=str(raw["kind"]),
+            shape=str(raw.get("shape") or ""),
+            sections=labels,
+            must=[str(s) for s in raw.get("must") or []],
+            any=[str(s) for s in raw.get("any") or []],
+            gap=str(raw.get("gap") or ""),
+            writer=str(raw.get("writer") or ""),
+        )
         if m.kind not in KINDS:
             raise ValueError(f"{path}: unknown kind {m.kind!r} for {m.text!r}")
         resolve_expected(m, sections, answers)
@@ -101,8 +109,15 @@ def load_dev(path: Path, answers: dict[str, str]) -> list[Message]:
     for raw in data.get("questions") or []:
         expected = raw.get("expected")
         if expected:
-            out.append(Message(text=str(raw["q"]), kind="faq", shape="dev", expected=[str(expected)],
-                               satisfiable=str(expected) in answers))
+            out.append(
+                Message(
+                    text=str(raw["q"]),
+                    kind="faq",
+                    shape="dev",
+                    expected=[str(expected)],
+                    satisfiable=str(expected) in answers,
+                )
+            )
         else:
             out.append(Message(text=str(raw["q"]), kind="unanswerable", shape="dev"))
     return out

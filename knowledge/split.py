@@ -6,16 +6,21 @@ and clauses are grouped so that each group ends with a clause that asks somethin
 stays with the question it explains. The engine decides whether the groups really are separate
 questions (each must be answered on its own, by different items).
 """
+
 from __future__ import annotations
 
 import re
 
 # Words that open a second question.
-_JOINERS = re.compile(r"(?:顺便|另外|还有|再|还想|另)(?:问|请问)(?:一)?下|顺便说一下|顺便|另外|还有个问题|还有一个问题|还有就是")
+_JOINERS = re.compile(
+    r"(?:顺便|另外|还有|再|还想|另)(?:问|请问)(?:一)?下|顺便说一下|顺便|另外|还有个问题|还有一个问题|还有就是"
+)
 _CUT = re.compile(r"[？?。!！；;\n]+|[,，、\s]+")
 # A clause that asks something.
-_ASKS = re.compile(r"吗|嘛|呢|么|不$|没$|什么|啥|谁|怎么|咋|怎样|如何|哪|几|多少|多久|多长|多大|是否|是不是|能不能|可不可以|"
-                   r"要不要|需不需要|有没有|会不会|行不行|对不对|好不好|用不用|算不算|能否|可否|求|请问")
+_ASKS = re.compile(
+    r"吗|嘛|呢|么|不$|没$|什么|啥|谁|怎么|咋|怎样|如何|哪|几|多少|多久|多长|多大|是否|是不是|能不能|可不可以|"
+    r"要不要|需不需要|有没有|会不会|行不行|对不对|好不好|用不用|算不算|能否|可否|求|请问"
+)
 MIN_QUESTION_CHARS = 4
 
 

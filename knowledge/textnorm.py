@@ -12,15 +12,16 @@ punctuation removed, synonyms folded into their canonical term (data/dictionary/
 the domain lexicon (dictionary terms, synonyms and the words of the knowledge base) by comparing
 pinyin, never against a hand-written list of misspellings.
 """
+
 from __future__ import annotations
 
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 # Zero-width and bidi control characters survive NFKC; they only hide text from matching.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -98,8 +99,13 @@ def _keys_chars(converter) -> frozenset[str] | None:
     the one known here: then every message is converted, as before."""
     try:
         converter.convert("測")  # loads the dictionaries
-        chars = {key for group in converter._dict_chain_data
-                 for entry in (group if isinstance(group, list) else [group]) for key in entry[-1] if len(key) == 1}
+        chars = {
+            key
+            for group in converter._dict_chain_data
+            for entry in (group if isinstance(group, list) else [group])
+            for key in entry[-1]
+            if len(key) == 1
+        }
         return frozenset(chars) if chars else None
     except (AttributeError, TypeError, IndexError):
         return None
@@ -262,8 +268,12 @@ class Lexicon:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_dictionary(cls, dictionary_dir: Path = DICTIONARY_DIR, extra_terms: Iterable[str] = (),
-                        common_words: frozenset[str] | set[str] | None = None) -> "Lexicon":
+    def from_dictionary(
+        cls,
+        dictionary_dir: Path = DICTIONARY_DIR,
+        extra_terms: Iterable[str] = (),
+        common_words: frozenset[str] | set[str] | None = None,
+    ) -> Lexicon:
         """Terms of the jieba user dictionary and the synonym groups, plus `extra_terms`
         (the engine adds the words of the knowledge base)."""
         lex = cls(common_words=common_words if common_words is not None else frozenset())
@@ -278,8 +288,10 @@ class Lexicon:
                     lex.synonyms[v] = canonical
         for term in extra_terms:
             lex.add_term(term, 1.0)
-        lex.alternatives = [[lex.fold_synonyms(basic_normalize(t)) for t in group]
-                            for group in read_alternatives(dictionary_dir / "synonyms.yml")]
+        lex.alternatives = [
+            [lex.fold_synonyms(basic_normalize(t)) for t in group]
+            for group in read_alternatives(dictionary_dir / "synonyms.yml")
+        ]
         return lex
 
     def add_term(self, term: str, weight: float = 1.0) -> None:
@@ -324,8 +336,11 @@ class Lexicon:
             syn_terms = sorted(self._fold, key=len, reverse=True)
             self._synonym_re = re.compile("|".join(re.escape(t) for t in syn_terms)) if syn_terms else None
             objects = sorted({t[1:] for t in syn_terms if len(t) >= 3 and t[0] in _PHRASE_VERBS}, key=len, reverse=True)
-            self._infix_re = re.compile(f"([{_PHRASE_VERBS}]){_PHRASE_INFIX}(?=" + "|".join(map(re.escape, objects)) + ")") \
-                if objects else None
+            self._infix_re = (
+                re.compile(f"([{_PHRASE_VERBS}]){_PHRASE_INFIX}(?=" + "|".join(map(re.escape, objects)) + ")")
+                if objects
+                else None
+            )
             self._compiled = True
 
     # -- steps ---------------------------------------------------------------------------------
@@ -347,7 +362,7 @@ class Lexicon:
         out: list[str] = []
         pos = 0
         for match in _LATIN_RUN.finditer(text):
-            out.append(text[pos:match.start()])
+            out.append(text[pos : match.start()])
             pos = match.end()
             words = match.group(0).split(" ")
             pieces: list[str] = []
@@ -378,7 +393,7 @@ class Lexicon:
                     i += 1
             if len(pieces) == 1 and pieces[0] == words[-1] and len(words) == 1:
                 # Nothing converted: try the run together with the Chinese characters after it.
-                extended = self._spell_with_tail(words[0], text[pos:pos + 3])
+                extended = self._spell_with_tail(words[0], text[pos : pos + 3])
                 if extended is not None:
                     term, used = extended
                     pieces = [term]
@@ -441,7 +456,7 @@ class Lexicon:
             replaced = False
             if _is_cjk(chars[i]):
                 for length in range(min(6, n - i), 1, -1):
-                    window = "".join(chars[i:i + length])
+                    window = "".join(chars[i : i + length])
                     if not all(_is_cjk(c) for c in window):
                         continue
                     if window in self.terms or window in self.synonyms:

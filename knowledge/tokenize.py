@@ -7,6 +7,7 @@ Input is text that already went through `knowledge.textnorm` (lower case, simpli
 punctuation replaced by spaces, synonyms folded), so the dictionary words are added in the same
 normalised form.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 # Function words, pronouns and question filler that carry no topic, and request verbs (推荐, 帮忙:
 # "推荐个耐摔的手机" is about the phone). Single characters that do carry one (章, 锁, 证, 课, 钱,
 # 退, 刻 ...) are kept.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 的 地 得 了 着 过 吗 呢 啊 吧 呀 哦 嘛 么 哈 嗯 啦 喔 噢 呗 咧 哇 哎 诶 嘞 咯 呐 撒
 我 你 您 他 她 它 我们 你们 他们 她们 咱 咱们 自己 人家 大家 本人
 是 在 和 与 及 跟 或 或者 还 也 都 就 才 又 而 但 但是 并 并且 以及 如果 的话 因为 所以 然后 那么
@@ -33,7 +35,8 @@ STOPWORDS = frozenset("""
 能不能 会不会 好不好 对不对 有点 一些 那种 这种 怎么回事 咋办 怎么办 怎么弄 怎么搞 咋弄 咋搞 如何是好
 吗吗 呢呢 啊啊 好 好的 行 对 嗯嗯 哈哈 急 急急 救命 求 求助 老师 客服 一直 老是 总是 已经 现在 刚 刚刚 到底 究竟
 推荐 帮忙 帮我 帮
-""".split())
+""".split()
+)
 
 
 class Tokenizer:

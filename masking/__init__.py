@@ -5,6 +5,7 @@ Masked: mainland mobile numbers as people write them (13812345678, 138 1234 5678
 0086138…, full-width digits), resident ID numbers (18 digits, the last may be X; and the old
 15-digit cards), WeChat senders (`wx:<OpenID>`) and the `token=` of a URL (Rasa's API token).
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,8 @@ import re
 
 _D = "[0-9\uff10-\uff19]"
 _PHONE = re.compile(
-    rf"(?<!{_D})(?:(?:[+\uff0b]|00)?(?:86|\uff18\uff16)[ -]?)?([1\uff11][3-9\uff13-\uff19]{_D})[ -]?({_D}{{4}})[ -]?({_D}{{4}})(?!{_D})")
+    rf"(?<!{_D})(?:(?:[+\uff0b]|00)?(?:86|\uff18\uff16)[ -]?)?([1\uff11][3-9\uff13-\uff19]{_D})[ -]?({_D}{{4}})[ -]?({_D}{{4}})(?!{_D})"
+)
 # 18 digits: region (6), birth date (8), sequence and check character (4). `\d` also matches full width.
 _ID_18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 # 15 digits (cards issued before 1999): region (6), birth date as YYMMDD (6), sequence (3). Any
@@ -56,8 +58,9 @@ _FORMATTER = logging.Formatter()
 def mask_every_handler() -> int:
     """Put a MaskingFilter on every handler already in the logging tree (root and named loggers);
     returns how many handlers got one. For a process whose logging someone else configured."""
-    loggers = [logging.getLogger()] + [obj for obj in list(logging.Logger.manager.loggerDict.values())
-                                       if isinstance(obj, logging.Logger)]
+    loggers = [logging.getLogger()] + [
+        obj for obj in list(logging.Logger.manager.loggerDict.values()) if isinstance(obj, logging.Logger)
+    ]
     added = 0
     for logger in loggers:
         for handler in logger.handlers:

@@ -5,12 +5,14 @@ Rasa could still post messages as any sender (a WeChat user's `wx:` id included)
 /webhooks/rest/webhook, bypassing bot/'s checks. This channel is Rasa's RestInput, same name and
 URL, that first asks for the same token (`?token=`, from RASA_TOKEN) and answers 401 without it.
 """
+
 from __future__ import annotations
 
 import hmac
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -22,14 +24,14 @@ log = logging.getLogger(__name__)
 
 class TokenRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"  # keeps the URL bot/ posts to: /webhooks/rest/webhook
 
-    def __init__(self, token: Text) -> None:
+    def __init__(self, token: str) -> None:
         self.token = token
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TokenRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TokenRestInput:
         token = os.environ.get("RASA_TOKEN", "")
         if not token:
             log.error("RASA_TOKEN is not set: the REST channel refuses every message")

@@ -1,5 +1,6 @@
 """RequestGuard: the NLU pipeline component that applies rasa_runtime/request_rules.py (a form
 starts only when the user asks for what it does), after DIET and before the FallbackClassifier."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,13 @@ from rasa_runtime.request_rules import decide
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestGuard(GraphComponent):
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> RequestGuard:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RequestGuard:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -38,6 +44,7 @@ class RequestGuard(GraphComponent):
             message.set(INTENT, {INTENT_NAME_KEY: new, "confidence": 1.0}, add_to_output=True)
             others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in (new, name)]
             replaced = [{INTENT_NAME_KEY: name, "confidence": 0.0}] if name and name != new else []
-            message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + others + replaced,
-                        add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, [{INTENT_NAME_KEY: new, "confidence": 1.0}] + others + replaced, add_to_output=True
+            )
         return messages

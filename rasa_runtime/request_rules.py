@@ -13,44 +13,66 @@ request even when DIET heard a knowledge question.
 `guarded(text, intent)` is the rule, on the text as the user wrote it; rasa_runtime/request_guard.py
 applies it in the NLU pipeline, after DIET and before the FallbackClassifier (config.yml).
 """
+
 from __future__ import annotations
 
 import re
 
 # The words without which a message does not ask for what the form does.
 REQUEST_WORDS: dict[str, re.Pattern] = {
-    "ask_recommendation": re.compile(r"推荐|推存|推建|tuijian|适合|合适|报哪|选哪|哪个班|哪个套餐|哪种班|什么班|选什么|报什么|建议|"
-                                     r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班|选(一个|个|一下)?班|报.{0,10}还是|还是.{0,4}(无忧|ai|私塾)", re.I),
+    "ask_recommendation": re.compile(
+        r"推荐|推存|推建|tuijian|适合|合适|报哪|选哪|哪个班|哪个套餐|哪种班|什么班|选什么|报什么|建议|"
+        r"怎么选|挑|参谋|哪个好|哪个更好|选课|报班|选(一个|个|一下)?班|报.{0,10}还是|还是.{0,4}(无忧|ai|私塾)",
+        re.I,
+    ),
     "enroll": re.compile(r"报|买|上课|参加|培训|交钱|付款|下单|baoming|保名|入学"),
     "ask_why_recommendation": re.compile(r"推荐|推存|适合|理由|原因|为啥|为什么|凭啥|凭什么|怎么就|咋就"),
     "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|找人|call", re.I),
     # (not 注册/办理 alone: "想办初始注册 审批要多久" asks for a time limit, not for a plan)
-    "reg_plan_request": re.compile(r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|怎么办|怎么弄|咋办|咋弄|怎么注册|"
-                                   r"怎么操作|怎么做|怎么换|怎么申请|怎么注侧|安排|帮(我|偶)看(看|下)|要做什么|做哪些|干啥|干嘛|手续|"
-                                   r"开始|准备什么|先做什么|从哪"),
+    "reg_plan_request": re.compile(
+        r"梳理|步骤|流程|方案|规划|清单|一步|带我|捋|理一下|理理|怎么办|怎么弄|咋办|咋弄|怎么注册|"
+        r"怎么操作|怎么做|怎么换|怎么申请|怎么注侧|安排|帮(我|偶)看(看|下)|要做什么|做哪些|干啥|干嘛|手续|"
+        r"开始|准备什么|先做什么|从哪"
+    ),
 }
 # "which class fits me", with a fact about the asker: a recommendation request.
-_WHICH_FITS = re.compile(r"(哪个|什么|哪种|哪一个|哪)(班|套餐|课)?.{0,3}(适合|合适)|适合(报)?(哪个|什么|哪种|哪一个)|"
-                         r"(报|选)(哪个|什么|哪种|哪一个)(班|套餐|课)?|推荐(个|一个|一下|下)?(班|套餐|课)")
-_ABOUT_ME = re.compile(r"零基础|0基础|小白|基础|没过|没通过|没考过|考(了|过).{0,3}(次|年)|差.{0,2}分|挂|忙|加班|出差|没时间|"
-                       r"现场|工地|经验|第一次考|刚毕业|转行|外行|上班族")
+_WHICH_FITS = re.compile(
+    r"(哪个|什么|哪种|哪一个|哪)(班|套餐|课)?.{0,3}(适合|合适)|适合(报)?(哪个|什么|哪种|哪一个)|"
+    r"(报|选)(哪个|什么|哪种|哪一个)(班|套餐|课)?|推荐(个|一个|一下|下)?(班|套餐|课)"
+)
+_ABOUT_ME = re.compile(
+    r"零基础|0基础|小白|基础|没过|没通过|没考过|考(了|过).{0,3}(次|年)|差.{0,2}分|挂|忙|加班|出差|没时间|"
+    r"现场|工地|经验|第一次考|刚毕业|转行|外行|上班族"
+)
 # "帮我梳理一下…", "一步步带我办": the whole plan for one's own case.
-_PLAN = re.compile(r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋|捋捋|理一下|理理|规划一下|办理清单|列个清单|列一下步骤|注册方案")
+_PLAN = re.compile(
+    r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋|捋捋|理一下|理理|规划一下|办理清单|列个清单|列一下步骤|注册方案"
+)
 # "报AI私塾班 施工管理单科", "还是报无忧吧 全科": signing up, said without a question.
-_SIGN_UP = re.compile(r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
-                      r"市政|机电|公路|水利|施工管理|法规)", re.I)
-_ASKS = re.compile(r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以|要不要|需不需要|"
-                   r"用不用|算算|算一下|[不没][。!！]*$")
+_SIGN_UP = re.compile(
+    r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
+    r"市政|机电|公路|水利|施工管理|法规)",
+    re.I,
+)
+_ASKS = re.compile(
+    r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以|要不要|需不需要|"
+    r"用不用|算算|算一下|[不没][。!！]*$"
+)
 # "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
 _ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
 # "为啥不推荐无忧的", "推荐的理由是啥": about the recommendation just given, not a request for another.
 _WHY = r"(为啥|为什么|为何|凭啥|凭什么|怎么|咋)"
-_WHY_RECOMMENDED = re.compile(rf"{_WHY}.{{0,6}}(推荐|推存)|推荐.{{0,4}}(理由|原因|依据)|根据(什么|啥).{{0,3}}推荐|"
-                              rf"{_WHY}.{{0,8}}适合(我|这个|那个)?(班|套餐)?|{_WHY}.{{0,4}}(是|不是|不能是)(这个|那个|无忧|ai|私塾)|"
-                              rf"{_WHY}.{{0,6}}(班|套餐)(不行|不好|不适合)", re.I)
+_WHY_RECOMMENDED = re.compile(
+    rf"{_WHY}.{{0,6}}(推荐|推存)|推荐.{{0,4}}(理由|原因|依据)|根据(什么|啥).{{0,3}}推荐|"
+    rf"{_WHY}.{{0,8}}适合(我|这个|那个)?(班|套餐)?|{_WHY}.{{0,4}}(是|不是|不能是)(这个|那个|无忧|ai|私塾)|"
+    rf"{_WHY}.{{0,6}}(班|套餐)(不行|不好|不适合)",
+    re.I,
+)
 # A fact of one's own registration case: the certificate's date, an age, main or added specialty.
-_MY_FACTS = re.compile(r"(证书?|证是|拿证|签发).{0,8}((19|20)\d{2}|[今去前]年)|(19|20)\d{2}\s*年.{0,6}(发|签发|拿|取得|考)|"
-                       r"今年\s*\d{2}(岁|周岁)?(?![\d年])|\d{2}\s*(岁|周岁)|主项|增项(?!注册)")
+_MY_FACTS = re.compile(
+    r"(证书?|证是|拿证|签发).{0,8}((19|20)\d{2}|[今去前]年)|(19|20)\d{2}\s*年.{0,6}(发|签发|拿|取得|考)|"
+    r"今年\s*\d{2}(岁|周岁)?(?![\d年])|\d{2}\s*(岁|周岁)|主项|增项(?!注册)"
+)
 # A yes or a no ("不用了", "对的 没错") is this short; a longer message with a question word asks something.
 _SHORT_REPLY = 6
 # Intents a rule of this module may replace (never the answer to a form's question: inform stays).
@@ -68,14 +90,24 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
     text = text or ""
     if text.startswith("/"):  # a button payload names its intent
         return intent, False
-    if intent in _QUESTION_LIKE + ("compare_packages", "ask_recommendation", "ask_why_recommendation") \
-            and _WHY_RECOMMENDED.search(text):
+    if intent in _QUESTION_LIKE + (
+        "compare_packages",
+        "ask_recommendation",
+        "ask_why_recommendation",
+    ) and _WHY_RECOMMENDED.search(text):
         return "ask_why_recommendation", True
-    if intent in _QUESTION_LIKE + ("inform", "compare_packages", "ask_recommendation") \
-            and _WHICH_FITS.search(text) and _ABOUT_ME.search(text):
+    if (
+        intent in _QUESTION_LIKE + ("inform", "compare_packages", "ask_recommendation")
+        and _WHICH_FITS.search(text)
+        and _ABOUT_ME.search(text)
+    ):
         return "ask_recommendation", True
-    if intent in _QUESTION_LIKE + ("reg_ask_eligibility", "reg_ask_ce", "reg_inform", "reg_plan_request") \
-            and _PLAN.search(text):
+    if intent in _QUESTION_LIKE + (
+        "reg_ask_eligibility",
+        "reg_ask_ce",
+        "reg_inform",
+        "reg_plan_request",
+    ) and _PLAN.search(text):
         return "reg_plan_request", True
     if intent in _QUESTION_LIKE + ("enroll",) and _SIGN_UP.search(text) and not _ASKS.search(text):
         return "enroll", True
@@ -83,7 +115,11 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "ask_knowledge", True
     if intent in ("affirm", "deny") and len(text.strip()) > _SHORT_REPLY and _ASKS.search(text):
         return "ask_knowledge", True  # "是不是所有人都要学啊" sounds like 不是, and asks a question
-    if intent in _QUESTION_LIKE + ("reg_ask_ce", "reg_ask_eligibility") and _MY_FACTS.search(text) and not _ASKS.search(text):
+    if (
+        intent in _QUESTION_LIKE + ("reg_ask_ce", "reg_ask_eligibility")
+        and _MY_FACTS.search(text)
+        and not _ASKS.search(text)
+    ):
         return "reg_inform", True  # "证书2019年3月发的 一建没弄过": facts of one's own case, asking nothing
     words = REQUEST_WORDS.get(intent or "")
     if words is not None and not words.search(text):

@@ -14,10 +14,12 @@ the original checks or returns, and tests/rasa_runtime/ holds both to the origin
 `apply()` refuses to run against a Rasa whose internals differ from the ones these were written
 for, rather than silently doing nothing.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 SUPPORTED_RASA = "3.6."
 
@@ -35,10 +37,15 @@ def apply() -> None:
 
     if not rasa.__version__.startswith(SUPPORTED_RASA):
         raise RuntimeError(f"rasa_runtime.speedups was written for Rasa {SUPPORTED_RASA}x, not {rasa.__version__}")
-    for owner, name in ((RemoteAction, "_validate_action_result"), (RemoteAction, "action_response_format_spec"),
-                        (Event, "resolve_by_type")):
+    for owner, name in (
+        (RemoteAction, "_validate_action_result"),
+        (RemoteAction, "action_response_format_spec"),
+        (Event, "resolve_by_type"),
+    ):
         if not callable(getattr(owner, name, None)):
-            raise RuntimeError(f"Rasa {rasa.__version__} has no {owner.__name__}.{name}; review rasa_runtime/speedups.py")
+            raise RuntimeError(
+                f"Rasa {rasa.__version__} has no {owner.__name__}.{name}; review rasa_runtime/speedups.py"
+            )
 
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_cached_resolver(Event.resolve_by_type))

@@ -16,6 +16,7 @@ What is stored, and what every instance reads, is exactly what Rasa's own store 
 The cache holds at most `cache_size` conversations, each for at most `cache_seconds` after its last
 use, so memory stays bounded however many people talk to the assistant.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,7 +25,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Optional, Text
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine
@@ -53,10 +54,10 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.cache_size = max(1, int(cache_size))
         self.cache_seconds = float(cache_seconds)
-        self._saved: "OrderedDict[str, _Saved]" = OrderedDict()
+        self._saved: OrderedDict[str, _Saved] = OrderedDict()
 
     # -- reading --------------------------------------------------------------------------------
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's latest session, as SQLTrackerStore.retrieve returns it."""
         saved = self._fresh(sender_id)
         if saved is not None:
@@ -69,21 +70,27 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self._saved.pop(sender_id, None)
         return self._load(sender_id)
 
-    def _fresh(self, sender_id: str) -> Optional[_Saved]:
+    def _fresh(self, sender_id: str) -> _Saved | None:
         saved = self._saved.get(sender_id)
         if saved is None:
             return None
-        if (saved.domain is not self.domain or len(saved.tracker.events) != saved.events
-                or time.monotonic() - saved.used > self.cache_seconds):
+        if (
+            saved.domain is not self.domain
+            or len(saved.tracker.events) != saved.events
+            or time.monotonic() - saved.used > self.cache_seconds
+        ):
             del self._saved[sender_id]  # another model, changed without being saved, or idle too long
             return None
         return saved
 
     def _apply_new_rows(self, session, sender_id: str, saved: _Saved, rows: int) -> bool:
         """Apply the rows another instance added after ours; False when that is not all that changed."""
-        new = (session.query(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
-               .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > saved.last_id)
-               .order_by(self.SQLEvent.id).all())
+        new = (
+            session.query(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
+            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > saved.last_id)
+            .order_by(self.SQLEvent.id)
+            .all()
+        )
         if saved.rows + len(new) != rows or any(type_name == SessionStarted.type_name for _, type_name, _ in new):
             return False  # rows deleted too, or a new session: read in full
         for event in deserialise_events([json.loads(data) for _, _, data in new]):
@@ -91,12 +98,15 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         saved.events, saved.rows, saved.last_id = len(saved.tracker.events), rows, new[-1][0]
         return True
 
-    def _load(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    def _load(self, sender_id: str) -> DialogueStateTracker | None:
         """Read the latest session in full, as SQLTrackerStore does, and remember it."""
         with self.session_scope() as session:
             rows, last_id = self._size(session, sender_id)
-            data = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
-                self.SQLEvent.data).all()
+            data = (
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                .with_entities(self.SQLEvent.data)
+                .all()
+            )
         if not (self.domain and data):
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(d) for (d,) in data], self.domain.slots)
@@ -104,8 +114,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     def _size(self, session, sender_id: str) -> tuple[int, int]:
-        rows, last_id = (session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-                         .filter(self.SQLEvent.sender_id == sender_id).one())
+        rows, last_id = (
+            session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
+            .filter(self.SQLEvent.sender_id == sender_id)
+            .one()
+        )
         return int(rows or 0), int(last_id or 0)
 
     # -- writing --------------------------------------------------------------------------------
@@ -116,7 +129,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             await self._stream_from_database(tracker)
         saved = self._saved.get(sender_id)
         with self.session_scope() as session:
-            if saved is not None and saved.tracker is tracker and self._size(session, sender_id) == (saved.rows, saved.last_id):
+            if (
+                saved is not None
+                and saved.tracker is tracker
+                and self._size(session, sender_id) == (saved.rows, saved.last_id)
+            ):
                 new_events = list(itertools.islice(tracker.events, saved.events, None))
             else:  # not the tracker this instance handed out: find what is new the way Rasa does
                 self._saved.pop(sender_id, None)
@@ -124,26 +141,34 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             session.add_all([self._row(sender_id, event) for event in new_events])
             session.commit()
             rows, last_id = self._size(session, sender_id)
-        if any(isinstance(e, SessionStarted) or getattr(e, "action_name", None) == ACTION_SESSION_START_NAME
-               for e in new_events):
+        if any(
+            isinstance(e, SessionStarted) or getattr(e, "action_name", None) == ACTION_SESSION_START_NAME
+            for e in new_events
+        ):
             # Read back from the database next time: the latest session then starts at this event,
             # while this tracker still holds the previous ones.
             self._saved.pop(sender_id, None)
         else:
             self._remember(sender_id, tracker, rows, last_id)
 
-    def _row(self, sender_id: str, event) -> "SQLTrackerStore.SQLEvent":
+    def _row(self, sender_id: str, event) -> SQLTrackerStore.SQLEvent:
         data = event.as_dict()
-        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                             action_name=data.get("name"), data=json.dumps(data))
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
 
     async def _stream_from_database(self, tracker: DialogueStateTracker) -> None:
         """What TrackerStore.stream_events does, with the old tracker read from the database (the
         remembered one may be this very tracker, which would make every event look old)."""
         old = await super().retrieve(tracker.sender_id)
-        await self._stream_new_events(self.event_broker, TrackerEventDiffEngine.event_difference(old, tracker),
-                                      tracker.sender_id)
+        await self._stream_new_events(
+            self.event_broker, TrackerEventDiffEngine.event_difference(old, tracker), tracker.sender_id
+        )
 
     # -- the cache ------------------------------------------------------------------------------
     def _remember(self, sender_id: str, tracker: DialogueStateTracker, rows: int, last_id: int) -> None:

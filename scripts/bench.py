@@ -10,6 +10,7 @@ Prints throughput, p50/p95/p99 per message type, errors, each process's CPU time
 peak memory, and whether each target of issue #7 is met (exit code 1 when one is missed); writes
 var/reports/bench.json and bench.png. Every loop is bounded in count and in time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def summarise(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     return {
-        kind: {"n": len(v), "p50_ms": percentile(v, 50) * 1000, "p95_ms": percentile(v, 95) * 1000,
-               "p99_ms": percentile(v, 99) * 1000}
+        kind: {
+            "n": len(v),
+            "p50_ms": percentile(v, 50) * 1000,
+            "p95_ms": percentile(v, 95) * 1000,
+            "p99_ms": percentile(v, 99) * 1000,
+        }
         for kind, v in sorted(samples.items())
     }
 
@@ -123,14 +128,24 @@ def check_targets(figures: dict[str, float]) -> dict[str, dict]:
     return checked
 
 
-async def converse(client: httpx.AsyncClient, url: str, user: int, samples, errors, deadline: float, turns: int,
-                   conversations: int, progress=None):
+async def converse(
+    client: httpx.AsyncClient,
+    url: str,
+    user: int,
+    samples,
+    errors,
+    deadline: float,
+    turns: int,
+    conversations: int,
+    progress=None,
+):
     for _ in range(conversations):
         await one_conversation(client, url, user, samples, errors, deadline, turns, progress)
 
 
-async def one_conversation(client: httpx.AsyncClient, url: str, user: int, samples, errors, deadline: float,
-                           turns: int, progress=None):
+async def one_conversation(
+    client: httpx.AsyncClient, url: str, user: int, samples, errors, deadline: float, turns: int, progress=None
+):
     sender = f"bench-{user}-{uuid.uuid4().hex[:6]}"
     phone = f"139{user:04d}{uuid.uuid4().int % 10000:04d}"
     for kind, text in CONVERSATION[:turns]:
@@ -158,19 +173,25 @@ async def single_user(base: str, rasa: str, repeats: int, rasa_token: str = "") 
         async with httpx.AsyncClient(timeout=30) as client:
             for i in range(repeats):
                 for kind, text in CONVERSATION[:5]:
-                    for target, bucket, path, params in ((base, full, "/api/chat", None),
-                                                         (rasa, direct, "/webhooks/rest/webhook", token)):
+                    for target, bucket, path, params in (
+                        (base, full, "/api/chat", None),
+                        (rasa, direct, "/webhooks/rest/webhook", token),
+                    ):
                         sender = f"single-{i}-{uuid.uuid4().hex[:6]}"
                         started = time.perf_counter()
                         await client.post(target + path, json={"sender": sender, "message": text}, params=params)
                         bucket.setdefault(kind, []).append(time.perf_counter() - started)
                 started = time.perf_counter()
-                await client.post(rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"},
-                                  params=token)
+                await client.post(
+                    rasa + "/webhooks/rest/webhook", json={"sender": f"bare-{i}", "message": "你好"}, params=token
+                )
                 bare.append(time.perf_counter() - started)
                 progress.update(1)
-    return {"full": summarise(full), "rasa_direct": summarise(direct),
-            "rasa_bare_p50_ms": statistics.median(bare) * 1000}
+    return {
+        "full": summarise(full),
+        "rasa_direct": summarise(direct),
+        "rasa_bare_p50_ms": statistics.median(bare) * 1000,
+    }
 
 
 async def load(base: str, users: int, turns: int, seconds: float, conversations: int = 1) -> dict:
@@ -181,13 +202,24 @@ async def load(base: str, users: int, turns: int, seconds: float, conversations:
     with bar(users * turns * conversations, f"{users} users") as progress:
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
             started = time.perf_counter()
-            await asyncio.gather(*(converse(client, base + "/api/chat", u, samples, errors, deadline, turns,
-                                            conversations, progress) for u in range(users)))
+            await asyncio.gather(
+                *(
+                    converse(client, base + "/api/chat", u, samples, errors, deadline, turns, conversations, progress)
+                    for u in range(users)
+                )
+            )
             wall = time.perf_counter() - started
     count = sum(len(v) for v in samples.values())
     every = [x for v in samples.values() for x in v]
-    return {"users": users, "messages": count, "seconds": wall, "throughput_msg_s": count / wall,
-            "latency": summarise(samples), "all": summarise({"all": every})["all"], "errors": errors}
+    return {
+        "users": users,
+        "messages": count,
+        "seconds": wall,
+        "throughput_msg_s": count / wall,
+        "latency": summarise(samples),
+        "all": summarise({"all": every})["all"],
+        "errors": errors,
+    }
 
 
 def plot(report: dict, path: Path) -> None:
@@ -200,13 +232,19 @@ def plot(report: dict, path: Path) -> None:
     kinds = list(report["load"]["latency"])
     fig, (latency, cpu) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
     for offset, q in enumerate(("p50_ms", "p95_ms", "p99_ms")):
-        latency.bar([i + offset * 0.25 for i in range(len(kinds))], [report["load"]["latency"][k][q] for k in kinds],
-                    width=0.25, label=q)
+        latency.bar(
+            [i + offset * 0.25 for i in range(len(kinds))],
+            [report["load"]["latency"][k][q] for k in kinds],
+            width=0.25,
+            label=q,
+        )
     latency.axhline(TARGETS["load_p95_ms"][1], color="red", linestyle="--", linewidth=1, label="p95 target")
     latency.set_xticks([i + 0.25 for i in range(len(kinds))], kinds)
     latency.set_ylabel("ms")
-    latency.set_title(f"{report['load']['users']} users, {report['rasa_instances']} Rasa instance(s): "
-                      f"{report['load']['throughput_msg_s']:.1f} msg/s")
+    latency.set_title(
+        f"{report['load']['users']} users, {report['rasa_instances']} Rasa instance(s): "
+        f"{report['load']['throughput_msg_s']:.1f} msg/s"
+    )
     latency.legend()
     processes = report["load_cpu_ms_per_message"]
     cpu.barh(list(processes), list(processes.values()), color="gray")
@@ -220,7 +258,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--turns", type=int, default=len(CONVERSATION), help="messages per conversation (bounded)")
-    parser.add_argument("--conversations", type=int, default=2, help="conversations each user holds, one after the other")
+    parser.add_argument(
+        "--conversations", type=int, default=2, help="conversations each user holds, one after the other"
+    )
     parser.add_argument("--seconds", type=float, default=120, help="hard time cap of the load phase")
     parser.add_argument("--single-repeats", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
@@ -228,9 +268,12 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
-                      env={"ENVIRONMENT": "test", "RATE_LIMIT_PER_MINUTE": "100000",
-                           "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
+        stack = Stack(
+            ports=Ports.free(),
+            var_dir=Path(tmp),
+            bot_host="127.0.0.1",
+            env={"ENVIRONMENT": "test", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"},
+        )
         print("[bench] starting the stack on free loopback ports ...", flush=True)
         with stack:
             pids = {name: p.pid for name, p in stack.processes.items()}
@@ -238,46 +281,59 @@ def main() -> int:
                 print(f"[bench] single user: {args.single_repeats} rounds of each message type ...", flush=True)
                 single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats, stack.rasa_token))
                 before, client_before = watch.cpu_seconds(), time.process_time()
-                print(f"[bench] {args.users} concurrent users, {args.conversations} conversation(s) each "
-                      f"(at most {args.seconds:.0f} s) ...", flush=True)
+                print(
+                    f"[bench] {args.users} concurrent users, {args.conversations} conversation(s) each "
+                    f"(at most {args.seconds:.0f} s) ...",
+                    flush=True,
+                )
                 loaded = asyncio.run(load(stack.bot_url, args.users, args.turns, args.seconds, args.conversations))
                 after, client_after = watch.cpu_seconds(), time.process_time()
     per_message = 1000 / max(1, loaded["messages"])
     cpu_ms = {name: (after[name] - before[name]) * per_message for name in pids}
     cpu_ms["bench client"] = (client_after - client_before) * per_message
-    report = {"single_user": single, "load": loaded, "peak_memory_mb": watch.peak_mb,
-              "load_cpu_ms_per_message": cpu_ms}
-    full_p50 = statistics.median(
-        [v["p50_ms"] for v in single["full"].values()])
+    report = {"single_user": single, "load": loaded, "peak_memory_mb": watch.peak_mb, "load_cpu_ms_per_message": cpu_ms}
+    full_p50 = statistics.median([v["p50_ms"] for v in single["full"].values()])
     report["ratio_full_to_bare_rasa"] = full_p50 / single["rasa_bare_p50_ms"]
     report["rasa_instances"] = len(stack.rasa_names)
-    report["targets"] = check_targets({
-        "errors": len(loaded["errors"]),
-        "single_knowledge_p50_ms": single["full"]["knowledge"]["p50_ms"],
-        "load_p95_ms": loaded["all"]["p95_ms"],
-        "throughput_msg_s": loaded["throughput_msg_s"],
-        "ratio_full_to_bare_rasa": report["ratio_full_to_bare_rasa"],
-    })
+    report["targets"] = check_targets(
+        {
+            "errors": len(loaded["errors"]),
+            "single_knowledge_p50_ms": single["full"]["knowledge"]["p50_ms"],
+            "load_p95_ms": loaded["all"]["p95_ms"],
+            "throughput_msg_s": loaded["throughput_msg_s"],
+            "ratio_full_to_bare_rasa": report["ratio_full_to_bare_rasa"],
+        }
+    )
 
     (args.out / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     plot(report, args.out / "bench.png")
     print("\nsingle user, p50 ms (full path /api/chat vs Rasa webhook directly):")
     for kind, stats in single["full"].items():
         print(f"  {kind:<11} full {stats['p50_ms']:7.1f}   rasa-direct {single['rasa_direct'][kind]['p50_ms']:7.1f}")
-    print(f"  Rasa bare round trip (greeting) p50 {single['rasa_bare_p50_ms']:.1f} ms; "
-          f"full-path median / bare = {report['ratio_full_to_bare_rasa']:.2f}x")
-    print(f"\n{loaded['users']} concurrent users: {loaded['messages']} messages in {loaded['seconds']:.1f} s "
-          f"= {loaded['throughput_msg_s']:.1f} msg/s, errors {len(loaded['errors'])}")
+    print(
+        f"  Rasa bare round trip (greeting) p50 {single['rasa_bare_p50_ms']:.1f} ms; "
+        f"full-path median / bare = {report['ratio_full_to_bare_rasa']:.2f}x"
+    )
+    print(
+        f"\n{loaded['users']} concurrent users: {loaded['messages']} messages in {loaded['seconds']:.1f} s "
+        f"= {loaded['throughput_msg_s']:.1f} msg/s, errors {len(loaded['errors'])}"
+    )
     for kind, stats in loaded["latency"].items():
-        print(f"  {kind:<11} n={stats['n']:<4} p50 {stats['p50_ms']:7.1f}  p95 {stats['p95_ms']:7.1f}  p99 {stats['p99_ms']:7.1f} ms")
-    print(f"  all         p50 {loaded['all']['p50_ms']:.1f}  p95 {loaded['all']['p95_ms']:.1f}  p99 {loaded['all']['p99_ms']:.1f} ms")
+        print(
+            f"  {kind:<11} n={stats['n']:<4} p50 {stats['p50_ms']:7.1f}  p95 {stats['p95_ms']:7.1f}  p99 {stats['p99_ms']:7.1f} ms"
+        )
+    print(
+        f"  all         p50 {loaded['all']['p50_ms']:.1f}  p95 {loaded['all']['p95_ms']:.1f}  p99 {loaded['all']['p99_ms']:.1f} ms"
+    )
     print("CPU per message under load (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu_ms.items()))
     print("peak memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in watch.peak_mb.items()))
     print(f"\ntargets ({report['rasa_instances']} Rasa instance(s), {loaded['users']} users):")
     for target in report["targets"].values():
         sign = "<=" if target["kind"] == "max" else ">="
-        print(f"  {'met   ' if target['met'] else 'MISSED'} {target['label']:<44} {target['value']:8.2f}  "
-              f"(target {sign} {target['target']})")
+        print(
+            f"  {'met   ' if target['met'] else 'MISSED'} {target['label']:<44} {target['value']:8.2f}  "
+            f"(target {sign} {target['target']})"
+        )
     print(f"report: {args.out / 'bench.json'}, {args.out / 'bench.png'}")
     return 0 if all(t["met"] for t in report["targets"].values()) else 1
 

@@ -16,6 +16,7 @@
 
 Prints a table and writes var/reports/bench_knowledge.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,12 @@ def rss_mb() -> float:
 
 def percentiles(ms: list[float]) -> dict[str, float]:
     a = np.asarray(ms)
-    return {"p50": round(float(np.percentile(a, 50)), 3), "p95": round(float(np.percentile(a, 95)), 3),
-            "p99": round(float(np.percentile(a, 99)), 3), "n": int(len(a))}
+    return {
+        "p50": round(float(np.percentile(a, 50)), 3),
+        "p95": round(float(np.percentile(a, 95)), 3),
+        "p99": round(float(np.percentile(a, 99)), 3),
+        "n": int(len(a)),
+    }
 
 
 def time_calls(fn, questions: list[str], repeat: int) -> dict[str, float]:
@@ -71,7 +76,9 @@ def hostile_messages(n_chars: int = 1000, seed: int = 3) -> dict[str, str]:
         "single letters": " ".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n_chars))[:n_chars],
         "pinyin syllables": " ".join(rnd.choice(syllables) for _ in range(n_chars))[:n_chars],
         "one long word": "".join(rnd.choice("zhuceshimage") for _ in range(n_chars)),
-        "letters among characters": "".join(rnd.choice(["没", "guo", "ling", "基础", "a ", "b "]) for _ in range(n_chars))[:n_chars],
+        "letters among characters": "".join(
+            rnd.choice(["没", "guo", "ling", "基础", "a ", "b "]) for _ in range(n_chars)
+        )[:n_chars],
         "repeated characters": ("资格库" * n_chars)[:n_chars],
         "emoji": "😭" * n_chars,
     }
@@ -79,6 +86,7 @@ def hostile_messages(n_chars: int = 1000, seed: int = 3) -> dict[str, str]:
 
 def hostile_costs(engine, normal: list[str], repeat: int = 5) -> dict:
     """Median ms of Engine.answer for each hostile message and for the normal questions, and the ratios."""
+
     def median_ms(text: str) -> float:
         ms = []
         for _ in range(repeat):
@@ -92,8 +100,11 @@ def hostile_costs(engine, normal: list[str], repeat: int = 5) -> dict:
 
     base = float(np.median([median_ms(clean_message(q)) for q in normal]))
     costs = {name: median_ms(clean_message(text)) for name, text in hostile_messages().items()}
-    return {"normal_ms": round(base, 2), "hostile_ms": {k: round(v, 2) for k, v in costs.items()},
-            "worst_ratio": round(max(costs.values()) / base, 2)}
+    return {
+        "normal_ms": round(base, 2),
+        "hostile_ms": {k: round(v, 2) for k, v in costs.items()},
+        "worst_ratio": round(max(costs.values()) / base, 2),
+    }
 
 
 def synthetic_entries(engine, n_passages: int, seed: int = 7):
@@ -113,8 +124,19 @@ def synthetic_entries(engine, n_passages: int, seed: int = 7):
         for _ in range(UNITS_PER_ENTRY):
             text = "，".join(rng.sample(clauses, 2)) + "".join(rng.sample(words, 3))
             units.append(("variant", text))
-        entries.append(Entry(f"faq:synthetic_{i}", "faq", units[0][1], units[0][1], "合成文档", f"第{i}节",
-                             f"synthetic#{i}", [("question", units[0][1])] + units[1:], faq_id=f"synthetic_{i}"))
+        entries.append(
+            Entry(
+                f"faq:synthetic_{i}",
+                "faq",
+                units[0][1],
+                units[0][1],
+                "合成文档",
+                f"第{i}节",
+                f"synthetic#{i}",
+                [("question", units[0][1])] + units[1:],
+                faq_id=f"synthetic_{i}",
+            )
+        )
     return entries
 
 
@@ -148,8 +170,18 @@ def scale_benchmark(engine, questions: list[str], n_passages: int, repeat: int, 
     approx_items = DenseIndex.build(item_vectors, hnsw)
     hnsw_build_s = time.perf_counter() - t0
     mem2 = rss_mb()
-    approx = Retriever(entries, r0.lexicon, r0.tokenizer, exact.bm25_units, exact.bm25_items, approx_units, approx_items,
-                       r0.encoder, exact.unit_entry, exact.entry_tokens)
+    approx = Retriever(
+        entries,
+        r0.lexicon,
+        r0.tokenizer,
+        exact.bm25_units,
+        exact.bm25_items,
+        approx_units,
+        approx_items,
+        r0.encoder,
+        exact.unit_entry,
+        exact.entry_tokens,
+    )
 
     manifest = engine.manifest
     exact_engine, approx_engine = Engine(exact, manifest), Engine(approx, manifest)
@@ -176,8 +208,12 @@ def scale_benchmark(engine, questions: list[str], n_passages: int, repeat: int, 
         "rss_mb_before": round(mem0, 1),
         "rss_mb_after_exact": round(mem1, 1),
         "rss_mb_after_hnsw": round(mem2, 1),
-        "faiss_bytes_flat": int(faiss.serialize_index(exact.dense_units.index).size + faiss.serialize_index(exact.dense_items.index).size),
-        "faiss_bytes_hnsw": int(faiss.serialize_index(approx_units.index).size + faiss.serialize_index(approx_items.index).size),
+        "faiss_bytes_flat": int(
+            faiss.serialize_index(exact.dense_units.index).size + faiss.serialize_index(exact.dense_items.index).size
+        ),
+        "faiss_bytes_hnsw": int(
+            faiss.serialize_index(approx_units.index).size + faiss.serialize_index(approx_items.index).size
+        ),
         "answer_ms_flat": time_calls(exact_engine.answer, questions, repeat),
         "answer_ms_hnsw": time_calls(approx_engine.answer, questions, repeat),
         "dense_search_ms_flat": time_calls(dense_only(exact.dense_units), questions, repeat),
@@ -211,19 +247,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench_knowledge] {exc}", file=sys.stderr)
         return 1
     questions = [str(d["q"]) for d in (yaml.safe_load(args.dev.read_text(encoding="utf-8")) or {}).get("questions", [])]
-    report: dict = {"index": str(engine.index_dir), "model": engine.manifest["model"]["name"],
-                    "questions": len(questions), "engine_load_seconds": round(load_s, 2),
-                    "units": int(len(engine.retriever.unit_entry))}
+    report: dict = {
+        "index": str(engine.index_dir),
+        "model": engine.manifest["model"]["name"],
+        "questions": len(questions),
+        "engine_load_seconds": round(load_s, 2),
+        "units": int(len(engine.retriever.unit_entry)),
+    }
     report["answer_ms"] = time_calls(engine.answer, questions, args.repeat)
     report["search_ms"] = time_calls(lambda q: engine.search(q, k=5), questions, args.repeat)
-    print(f"latency over {len(questions)} dev questions x {args.repeat} ({report['units']} units): "
-          f"answer p50 {report['answer_ms']['p50']} ms, p95 {report['answer_ms']['p95']} ms; "
-          f"search p50 {report['search_ms']['p50']} ms, p95 {report['search_ms']['p95']} ms")
+    print(
+        f"latency over {len(questions)} dev questions x {args.repeat} ({report['units']} units): "
+        f"answer p50 {report['answer_ms']['p50']} ms, p95 {report['answer_ms']['p95']} ms; "
+        f"search p50 {report['search_ms']['p50']} ms, p95 {report['search_ms']['p95']} ms"
+    )
 
     h = hostile_costs(engine, questions[:30])
     report["hostile"] = h
-    print(f"\nhostile 1000-character messages (Engine.answer after the gateway's clean-up, median of 5) against a "
-          f"normal question ({h['normal_ms']} ms):")
+    print(
+        f"\nhostile 1000-character messages (Engine.answer after the gateway's clean-up, median of 5) against a "
+        f"normal question ({h['normal_ms']} ms):"
+    )
     for name, ms in h["hostile_ms"].items():
         print(f"  {name:<26} {ms:>8} ms  {ms / h['normal_ms']:>5.1f}x")
     print(f"  worst {h['worst_ratio']}x (target <= 3x): {'met' if h['worst_ratio'] <= 3 else 'MISSED'}")
@@ -232,14 +276,22 @@ def main(argv: list[str] | None = None) -> int:
         s = scale_benchmark(engine, questions, args.passages, args.scale_repeat, args.ef_search)
         report["scale"] = s
         print(f"\nscale: {s['passages']} synthetic passages in {s['entries']} entries")
-        print(f"  build (normalise, segment, BM25 x2, encode, IndexFlatIP x2): {s['build_seconds_exact']} s, "
-              f"RSS {s['rss_mb_before']} -> {s['rss_mb_after_exact']} MB; HNSW indexes +{s['build_seconds_hnsw_extra']} s, "
-              f"RSS {s['rss_mb_after_hnsw']} MB")
-        print(f"  {'index':<14} {'answer p50':>10} {'answer p95':>10} {'dense p95':>10} {'faiss MB':>9} {'recall@5':>9}")
-        print(f"  {'IndexFlatIP':<14} {s['answer_ms_flat']['p50']:>10} {s['answer_ms_flat']['p95']:>10} "
-              f"{s['dense_search_ms_flat']['p95']:>10} {s['faiss_bytes_flat'] / 2**20:>9.1f} {'1 (exact)':>9}")
-        print(f"  {'IndexHNSWFlat':<14} {s['answer_ms_hnsw']['p50']:>10} {s['answer_ms_hnsw']['p95']:>10} "
-              f"{s['dense_search_ms_hnsw']['p95']:>10} {s['faiss_bytes_hnsw'] / 2**20:>9.1f} {s['recall_at_5_units']:>9}")
+        print(
+            f"  build (normalise, segment, BM25 x2, encode, IndexFlatIP x2): {s['build_seconds_exact']} s, "
+            f"RSS {s['rss_mb_before']} -> {s['rss_mb_after_exact']} MB; HNSW indexes +{s['build_seconds_hnsw_extra']} s, "
+            f"RSS {s['rss_mb_after_hnsw']} MB"
+        )
+        print(
+            f"  {'index':<14} {'answer p50':>10} {'answer p95':>10} {'dense p95':>10} {'faiss MB':>9} {'recall@5':>9}"
+        )
+        print(
+            f"  {'IndexFlatIP':<14} {s['answer_ms_flat']['p50']:>10} {s['answer_ms_flat']['p95']:>10} "
+            f"{s['dense_search_ms_flat']['p95']:>10} {s['faiss_bytes_flat'] / 2**20:>9.1f} {'1 (exact)':>9}"
+        )
+        print(
+            f"  {'IndexHNSWFlat':<14} {s['answer_ms_hnsw']['p50']:>10} {s['answer_ms_hnsw']['p95']:>10} "
+            f"{s['dense_search_ms_hnsw']['p95']:>10} {s['faiss_bytes_hnsw'] / 2**20:>9.1f} {s['recall_at_5_units']:>9}"
+        )
         print(f"  engine top-5 entries with HNSW vs exact: recall@5 {s['recall_at_5_entries']}")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "bench_knowledge.json"

@@ -11,6 +11,7 @@ latency and the mean Rasa CPU time per message, and the last block's over the fi
 both at most 1.5), with the events the tracker store held for a conversation at the end.
 Bounded in messages (users x turns) and in time (--seconds); writes var/reports/bench_long.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,13 @@ def blocks(latencies: dict[int, list[float]], turns: int) -> list[dict]:
     for start in range(1, turns + 1, BLOCK):
         end = min(turns, start + BLOCK - 1)
         values = [v for turn in range(start, end + 1) for v in latencies.get(turn, [])]
-        out.append({"turns": f"{start}-{end}", "n": len(values),
-                    "p50_ms": statistics.median(values) * 1000 if values else float("nan")})
+        out.append(
+            {
+                "turns": f"{start}-{end}",
+                "n": len(values),
+                "p50_ms": statistics.median(values) * 1000 if values else float("nan"),
+            }
+        )
     return out
 
 
@@ -65,7 +71,9 @@ async def say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> tu
     started = time.perf_counter()
     try:
         response = await client.post(url, json={"sender": sender, "message": text})
-        error = "" if response.status_code == 200 and response.json().get("messages") else f"HTTP {response.status_code}"
+        error = (
+            "" if response.status_code == 200 and response.json().get("messages") else f"HTTP {response.status_code}"
+        )
     except httpx.HTTPError as exc:
         error = exc.__class__.__name__
     return time.perf_counter() - started, error
@@ -109,24 +117,36 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=40, help="turns per conversation (bounded)")
     parser.add_argument("--seconds", type=float, default=240, help="hard time cap of the measured phase")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
-    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml",
-                        help="Rasa's endpoints file (e.g. one with Rasa's own `type: SQL` store, to compare)")
+    parser.add_argument(
+        "--endpoints",
+        type=Path,
+        default=ROOT / "endpoints.yml",
+        help="Rasa's endpoints file (e.g. one with Rasa's own `type: SQL` store, to compare)",
+    )
     args = parser.parse_args()
     args.turns = max(2 * BLOCK, min(args.turns, 200))
     args.out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-long-") as tmp:
-        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1", endpoints=args.endpoints.resolve(),
-                      env={"ENVIRONMENT": "test", "RATE_LIMIT_PER_MINUTE": "100000",
-                           "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
+        stack = Stack(
+            ports=Ports.free(),
+            var_dir=Path(tmp),
+            bot_host="127.0.0.1",
+            endpoints=args.endpoints.resolve(),
+            env={"ENVIRONMENT": "test", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"},
+        )
         print("[bench-long] starting the stack on free loopback ports ...", flush=True)
         with stack:
             pids = {name: p.pid for name, p in stack.processes.items()}
             watch = ProcessWatch({name: pids[name] for name in stack.rasa_names})
-            result = asyncio.run(run(stack.bot_url, args.users, args.turns, args.seconds,
-                                     lambda: sum(watch.cpu_seconds().values())))
-            tracker = httpx.get(f"{stack.rasa_url}/conversations/{result['senders'][0]}/tracker",
-                                params={"token": stack.rasa_token}, timeout=30).json()
+            result = asyncio.run(
+                run(stack.bot_url, args.users, args.turns, args.seconds, lambda: sum(watch.cpu_seconds().values()))
+            )
+            tracker = httpx.get(
+                f"{stack.rasa_url}/conversations/{result['senders'][0]}/tracker",
+                params={"token": stack.rasa_token},
+                timeout=30,
+            ).json()
     block_stats = blocks(result["latencies"], args.turns)
     for block in block_stats:
         # The mean: CPU times come in clock ticks (10 ms), too coarse for a median of a few ticks.
@@ -135,23 +155,35 @@ def main() -> int:
         block["rasa_cpu_ms"] = statistics.fmean(values) * 1000 if values else float("nan")
     ratio = ratio_last_to_first(block_stats)
     cpu_ratio = block_stats[-1]["rasa_cpu_ms"] / block_stats[0]["rasa_cpu_ms"]
-    report = {"users": args.users, "turns": args.turns, "rasa_instances": len(stack.rasa_names),
-              "endpoints": str(args.endpoints),
-              "blocks": block_stats, "ratio_last_to_first": ratio, "target_ratio": TARGET_RATIO,
-              "tracker_events_at_end": len(tracker.get("events") or []),
-              "rasa_cpu_ratio_last_to_first": cpu_ratio,
-              "errors": result["errors"]}
+    report = {
+        "users": args.users,
+        "turns": args.turns,
+        "rasa_instances": len(stack.rasa_names),
+        "endpoints": str(args.endpoints),
+        "blocks": block_stats,
+        "ratio_last_to_first": ratio,
+        "target_ratio": TARGET_RATIO,
+        "tracker_events_at_end": len(tracker.get("events") or []),
+        "rasa_cpu_ratio_last_to_first": cpu_ratio,
+        "errors": result["errors"],
+    }
     (args.out / "bench_long.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    print(f"\n{args.users} users x {args.turns} turns, one message at a time, {len(stack.rasa_names)} Rasa instance(s); "
-          f"errors {len(result['errors'])}")
+    print(
+        f"\n{args.users} users x {args.turns} turns, one message at a time, {len(stack.rasa_names)} Rasa instance(s); "
+        f"errors {len(result['errors'])}"
+    )
     for block in block_stats:
-        print(f"  turns {block['turns']:>7}  n={block['n']:<4} median latency {block['p50_ms']:7.1f} ms   "
-              f"mean Rasa CPU {block['rasa_cpu_ms']:6.1f} ms per message")
+        print(
+            f"  turns {block['turns']:>7}  n={block['n']:<4} median latency {block['p50_ms']:7.1f} ms   "
+            f"mean Rasa CPU {block['rasa_cpu_ms']:6.1f} ms per message"
+        )
     print(f"  tracker events of one conversation at the end: {report['tracker_events_at_end']}")
     met = ratio <= TARGET_RATIO and cpu_ratio <= TARGET_RATIO and not result["errors"]
-    print(f"{'met   ' if met else 'MISSED'} turns {block_stats[-1]['turns']} / turns {block_stats[0]['turns']}: "
-          f"median latency {ratio:.2f}x, mean Rasa CPU {cpu_ratio:.2f}x (target: both <= {TARGET_RATIO}x, no errors)")
+    print(
+        f"{'met   ' if met else 'MISSED'} turns {block_stats[-1]['turns']} / turns {block_stats[0]['turns']}: "
+        f"median latency {ratio:.2f}x, mean Rasa CPU {cpu_ratio:.2f}x (target: both <= {TARGET_RATIO}x, no errors)"
+    )
     print(f"report: {args.out / 'bench_long.json'}")
     return 0 if met else 1
 

@@ -16,6 +16,7 @@ with the token-overlap grouping (no index; the grouping before readings) as the 
 nearest FAQ item of the labels that have one, and the time to read and group 20,000 stored rows
 (SQLite, through bot/unanswered_store.py). Writes <out>/unanswered_groups.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,9 +64,15 @@ def load_sample(engine: Engine, path: Path = SAMPLE) -> tuple[list[Question], di
         if label.get("faq"):
             expected[label["label"]] = label["faq"]
         for i, text in enumerate(label["questions"]):
-            questions.append(Question(text, label["label"], "tune" if i % 2 == 0 else "test",
-                                      unanswered_store.question_key(text)[1].split(),
-                                      reading_of(engine.answer(text).hits)))
+            questions.append(
+                Question(
+                    text,
+                    label["label"],
+                    "tune" if i % 2 == 0 else "test",
+                    unanswered_store.question_key(text)[1].split(),
+                    reading_of(engine.answer(text).hits),
+                )
+            )
     return questions, expected
 
 
@@ -89,8 +96,13 @@ def scores(groups: list[Group], label_of: dict[int, str]) -> dict[str, float]:
         for label in labels:
             where[label].append(g)
     inverse = sum(Counter(gs).most_common(1)[0][1] for gs in where.values()) / n
-    return {"purity": purity, "inverse_purity": inverse, "f1": 2 * purity * inverse / (purity + inverse),
-            "split": statistics.mean(len(set(gs)) for gs in where.values()), "groups": len(groups)}
+    return {
+        "purity": purity,
+        "inverse_purity": inverse,
+        "f1": 2 * purity * inverse / (purity + inverse),
+        "split": statistics.mean(len(set(gs)) for gs in where.values()),
+        "groups": len(groups),
+    }
 
 
 def averaged(questions: list[Question], group) -> dict[str, float]:
@@ -132,10 +144,20 @@ def benchmark(questions: list[Question], idf, n: int = BENCH_ROWS) -> dict[str, 
                     text = f"{q.text}{rng.choice(tails)}{i}"
                     reading = {e: s * rng.uniform(0.9, 1.1) for e, s in q.reading.items()}
                     at = T0 + timedelta(seconds=i)
-                    session.add(Unanswered(question_key=f"bench{i}", tokens=" ".join(q.tokens + [str(i)]),
-                                           question=text, sender=f"web-{i}", added_by=f"web-{i}", asks=1,
-                                           decision="decline", created_at=at, last_seen=at,
-                                           reading=json.dumps(reading)))
+                    session.add(
+                        Unanswered(
+                            question_key=f"bench{i}",
+                            tokens=" ".join(q.tokens + [str(i)]),
+                            question=text,
+                            sender=f"web-{i}",
+                            added_by=f"web-{i}",
+                            asks=1,
+                            decision="decline",
+                            created_at=at,
+                            last_seen=at,
+                            reading=json.dumps(reading),
+                        )
+                    )
             started = time.perf_counter()
             rows = unanswered_store.recent_rows(db, n)
             loaded = time.perf_counter()
@@ -145,8 +167,14 @@ def benchmark(questions: list[Question], idf, n: int = BENCH_ROWS) -> dict[str, 
             words_done = time.perf_counter()
         finally:
             db.close()
-    return {"rows": n, "load_seconds": round(loaded - started, 3), "group_seconds": round(grouped - loaded, 3),
-            "groups": len(groups), "by_words_seconds": round(words_done - grouped, 3), "by_words_groups": len(by_words)}
+    return {
+        "rows": n,
+        "load_seconds": round(loaded - started, 3),
+        "group_seconds": round(grouped - loaded, 3),
+        "groups": len(groups),
+        "by_words_seconds": round(words_done - grouped, 3),
+        "by_words_groups": len(by_words),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,8 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     test = [q for q in questions if q.half == "test"]
     chosen, curve = choose_threshold(tune, idf)
     report = {
-        "sample": {"questions": len(questions), "labels": len({q.label for q in questions}),
-                   "tune": len(tune), "test": len(test)},
+        "sample": {
+            "questions": len(questions),
+            "labels": len({q.label for q in questions}),
+            "tune": len(tune),
+            "test": len(test),
+        },
         "threshold": {"chosen_on_tune": chosen, "in_code": SIMILAR, "purity_floor": PURITY_FLOOR},
         "tune_at_chosen": next(c for c in curve if c["threshold"] == chosen),
         "test_at_chosen": averaged(test, lambda rows: group_by_meaning(rows, idf, chosen)),
@@ -181,20 +213,30 @@ def main(argv: list[str] | None = None) -> int:
     (out / "unanswered_groups.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
     s = report["sample"]
-    print(f"sample: {s['questions']} questions, {s['labels']} meanings; tune {s['tune']}, test {s['test']} "
-          f"(mean of {ORDERS} arrival orders)")
+    print(
+        f"sample: {s['questions']} questions, {s['labels']} meanings; tune {s['tune']}, test {s['test']} "
+        f"(mean of {ORDERS} arrival orders)"
+    )
     print(f"threshold chosen on tune: {chosen} (purity >= {PURITY_FLOOR}, most merging); in code: {SIMILAR}")
     print(f"{'':28s} {'purity':>7s} {'inverse':>8s} {'F1':>6s} {'split':>6s} {'groups':>7s}")
-    for name, key in (("tune, chosen threshold", "tune_at_chosen"), ("test, chosen threshold", "test_at_chosen"),
-                      ("test, threshold in code", "test_in_code"), ("test, token overlap (old)", "test_by_words")):
+    for name, key in (
+        ("tune, chosen threshold", "tune_at_chosen"),
+        ("test, chosen threshold", "test_at_chosen"),
+        ("test, threshold in code", "test_in_code"),
+        ("test, token overlap (old)", "test_by_words"),
+    ):
         m = report[key]
-        print(f"{name:28s} {m['purity']:7.3f} {m['inverse_purity']:8.3f} {m['f1']:6.3f} {m['split']:6.2f} {m['groups']:7.1f}")
+        print(
+            f"{name:28s} {m['purity']:7.3f} {m['inverse_purity']:8.3f} {m['f1']:6.3f} {m['split']:6.2f} {m['groups']:7.1f}"
+        )
     for label, found in report["nearest_faq"].items():
         mark = "ok" if found["nearest"] == found["expected"] else "MISSED"
         print(f"nearest FAQ item of {label}: {found['nearest']} (expected {found['expected']}) {mark}")
     b = report["benchmark"]
-    print(f"{b['rows']} stored rows: load {b['load_seconds']} s, group by meaning {b['group_seconds']} s "
-          f"({b['groups']} groups); token overlap {b['by_words_seconds']} s")
+    print(
+        f"{b['rows']} stored rows: load {b['load_seconds']} s, group by meaning {b['group_seconds']} s "
+        f"({b['groups']} groups); token overlap {b['by_words_seconds']} s"
+    )
     print(f"report: {out / 'unanswered_groups.json'} ({report['seconds']} s)")
     return 0
 

@@ -15,6 +15,7 @@ of the expected FAQ item and the engine's decision.
 Writes <out>/eval.json, <out>/eval.md and <out>/eval.png. The sets are only read here and, for
 the calibration half, by knowledge/build.py's threshold choice; nothing trains on them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.labelled import Message, load_dev, load_messages, load_section_map
 from scripts.evaluation import report
 from scripts.evaluation.replies import Reply
 from scripts.evaluation.scoring import Scored, by, confusion, score, summarize
-from knowledge.labelled import Message, load_dev, load_messages, load_section_map
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = ROOT / "data" / "eval"
@@ -72,9 +73,17 @@ def evaluate_engine(engine, messages: list[Message]) -> dict:
             ms = (time.perf_counter() - t0) * 1000
             ranking = [h.faq_id for h in d.hits if h.faq_id]
             rank = next((i + 1 for i, fid in enumerate(ranking[:5]) if fid in m.expected), None)
-            rows.append({"in_scope": m.in_scope, "kind": d.kind, "faq_id": d.faq_id, "rank": rank,
-                         "top1_ok": bool(ranking) and ranking[0] in m.expected, "answer_ok": d.faq_id in m.expected,
-                         "ms": ms})
+            rows.append(
+                {
+                    "in_scope": m.in_scope,
+                    "kind": d.kind,
+                    "faq_id": d.faq_id,
+                    "rank": rank,
+                    "top1_ok": bool(ranking) and ranking[0] in m.expected,
+                    "answer_ok": d.faq_id in m.expected,
+                    "ms": ms,
+                }
+            )
         ins = [r for r in rows if r["in_scope"]]
         neg = [r for r in rows if not r["in_scope"]]
 
@@ -82,7 +91,8 @@ def evaluate_engine(engine, messages: list[Message]) -> dict:
             return round(sum(1 for r in items if pred(r)) / len(items), 4) if items else None
 
         out[mode] = {
-            "in_scope": len(ins), "out_of_scope": len(neg),
+            "in_scope": len(ins),
+            "out_of_scope": len(neg),
             "top1": share(ins, lambda r: r["top1_ok"]),
             "mrr5": round(sum(1 / r["rank"] for r in ins if r["rank"]) / len(ins), 4) if ins else None,
             "answered_right": share(ins, lambda r: r["kind"] == "answer" and r["answer_ok"]),
@@ -133,16 +143,25 @@ def with_stack(index: Path, fn):
     from scripts.stack import Ports, Stack
 
     with tempfile.TemporaryDirectory(prefix="eval-stack-") as tmp:
-        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
-                      env={"ENVIRONMENT": "test", "INDEX_DIR": str(index.resolve()),
-                           # every message comes from this one process: the per-IP limit is not what is measured
-                           "RATE_LIMIT_PER_IP_PER_MINUTE": "100000"})
+        stack = Stack(
+            ports=Ports.free(),
+            var_dir=Path(tmp),
+            bot_host="127.0.0.1",
+            env={
+                "ENVIRONMENT": "test",
+                "INDEX_DIR": str(index.resolve()),
+                # every message comes from this one process: the per-IP limit is not what is measured
+                "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
+            },
+        )
         with stack:
             return fn(stack.bot_url)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate the assistant on the test half, the calibration half and dev.")
+    parser = argparse.ArgumentParser(
+        description="Evaluate the assistant on the test half, the calibration half and dev."
+    )
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "index")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: test,calibration,dev")

@@ -16,6 +16,7 @@ What it does, and what it keeps:
 Run it daily (cron or the orchestrator's job) with the same environment as bot/. `--dry-run`
 counts without changing anything. Prints what it did, with counts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,11 @@ class Report:
 
     def lines(self, dry_run: bool) -> list[str]:
         state = "dry run, nothing changed" if dry_run else "done"
-        return ([f"[purge] data older than {self.cutoff:%Y-%m-%d %H:%M} UTC ({state}):"]
-                + [f"  {what}: {count}" for what, count in self.counts.items()] + [f"  {n}" for n in self.notes])
+        return (
+            [f"[purge] data older than {self.cutoff:%Y-%m-%d %H:%M} UTC ({state}):"]
+            + [f"  {what}: {count}" for what, count in self.counts.items()]
+            + [f"  {n}" for n in self.notes]
+        )
 
 
 class _DryRun(Exception):
@@ -69,26 +73,37 @@ def purge_backend(db: Database, cutoff: datetime, report: Report, dry_run: bool 
 def _purge_backend(session, cutoff: datetime, report: Report) -> None:
     report.add("unanswered questions deleted", unanswered_store.forget_before(session, cutoff))
     report.add("leads deleted", session.execute(delete(Lead).where(Lead.updated_at < cutoff)).rowcount)
-    report.add("feedback entries deleted",
-               session.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount)
+    report.add(
+        "feedback entries deleted", session.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount
+    )
     report.add("hand-offs deleted", session.execute(delete(Handoff).where(Handoff.created_at < cutoff)).rowcount)
     old = Enrollment.updated_at < cutoff
     anonymised = session.execute(
-        update(Enrollment).where(old, Enrollment.status == "cancelled", Enrollment.name != ANONYMISED_NAME)
+        update(Enrollment)
+        .where(old, Enrollment.status == "cancelled", Enrollment.name != ANONYMISED_NAME)
         .values(name=ANONYMISED_NAME, mobile=ANONYMISED_MOBILE, sender=None, idempotency_key=None, dedup_key=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     report.add("cancelled enrollments anonymised", anonymised)
     kept = session.scalar(select(func.count()).select_from(Enrollment).where(old, Enrollment.status != "cancelled"))
     report.add("old open or paid enrollments kept as they are (still served)", kept)
     # What consultants noted about a person goes with the person: notes of deleted leads and of
     # anonymised enrollments (the audit log keeps who did what, without the notes' text).
-    gone = or_(and_(StaffNote.subject_kind == "lead", StaffNote.subject_id.not_in(select(Lead.id))),
-               and_(StaffNote.subject_kind == "enrollment",
-                    StaffNote.subject_id.in_(select(Enrollment.id).where(Enrollment.name == ANONYMISED_NAME))))
-    report.add("staff notes of deleted or anonymised people deleted",
-               session.execute(delete(StaffNote).where(gone).execution_options(synchronize_session=False)).rowcount)
-    report.add("expired staff sessions deleted", session.execute(
-        delete(StaffSession).where(StaffSession.expires_at < datetime.now(timezone.utc))).rowcount)
+    gone = or_(
+        and_(StaffNote.subject_kind == "lead", StaffNote.subject_id.not_in(select(Lead.id))),
+        and_(
+            StaffNote.subject_kind == "enrollment",
+            StaffNote.subject_id.in_(select(Enrollment.id).where(Enrollment.name == ANONYMISED_NAME)),
+        ),
+    )
+    report.add(
+        "staff notes of deleted or anonymised people deleted",
+        session.execute(delete(StaffNote).where(gone).execution_options(synchronize_session=False)).rowcount,
+    )
+    report.add(
+        "expired staff sessions deleted",
+        session.execute(delete(StaffSession).where(StaffSession.expires_at < datetime.now(timezone.utc))).rowcount,
+    )
 
 
 def purge_trackers(engine: Engine, cutoff: datetime, report: Report, dry_run: bool = False) -> None:
@@ -104,10 +119,14 @@ def purge_trackers(engine: Engine, cutoff: datetime, report: Report, dry_run: bo
             whole = connection.execute(text(f"DELETE FROM events WHERE sender_id IN ({stale})"), {"ts": ts}).rowcount
             # Earlier sessions of conversations still in use: before the latest session start, which
             # is where Rasa itself starts reading a tracker.
-            earlier = connection.execute(text(
-                "DELETE FROM events WHERE timestamp < :ts AND timestamp < ("
-                " SELECT MAX(e2.timestamp) FROM events AS e2"
-                " WHERE e2.sender_id = events.sender_id AND e2.type_name = 'session_started')"), {"ts": ts}).rowcount
+            earlier = connection.execute(
+                text(
+                    "DELETE FROM events WHERE timestamp < :ts AND timestamp < ("
+                    " SELECT MAX(e2.timestamp) FROM events AS e2"
+                    " WHERE e2.sender_id = events.sender_id AND e2.type_name = 'session_started')"
+                ),
+                {"ts": ts},
+            ).rowcount
             if dry_run:
                 transaction.rollback()
     report.add("conversations deleted (Rasa trackers and their staff transcripts)", conversations)
@@ -127,8 +146,9 @@ def _missing_sqlite_file(url: str) -> Path | None:
     return None
 
 
-def run(database_url: str, tracker_db_url: str, days: int, dry_run: bool = False,
-        now: datetime | None = None) -> Report:
+def run(
+    database_url: str, tracker_db_url: str, days: int, dry_run: bool = False, now: datetime | None = None
+) -> Report:
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     report = Report(cutoff)
     db = Database(database_url)
@@ -152,8 +172,12 @@ def run(database_url: str, tracker_db_url: str, days: int, dry_run: bool = False
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=settings.retention_days,
-                        help=f"retention in days (default: RETENTION_DAYS = {settings.retention_days})")
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=settings.retention_days,
+        help=f"retention in days (default: RETENTION_DAYS = {settings.retention_days})",
+    )
     parser.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
     args = parser.parse_args(argv)
     if args.days < 1:

@@ -25,6 +25,7 @@ generated for this run: bot/ itself has no default credential. `make run` says h
 staff console (a staff account: `make admin` creates the first admin). bot/ listens on BOT_HOST,
 127.0.0.1 unless set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,7 +75,7 @@ class Ports:
     rasa_more: tuple[int, ...] = ()  # ports of Rasa instances 2, 3, ...
 
     @classmethod
-    def free(cls, rasa_instances: int | None = None) -> "Ports":
+    def free(cls, rasa_instances: int | None = None) -> Ports:
         count = rasa_instances_from_env() if rasa_instances is None else rasa_instances
         return cls(free_port(), free_port(), free_port(), tuple(free_port() for _ in range(count - 1)))
 
@@ -103,7 +104,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)  # extra environment (DATABASE_URL, ...)
     log_to_files: bool = True  # False: stream to this terminal with a prefix
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    _supervisor: "Supervisor | None" = field(default=None, repr=False)
+    _supervisor: Supervisor | None = field(default=None, repr=False)
     _generated_token: str = field(default="", repr=False)
     _generated: dict[str, str] = field(default_factory=dict, repr=False)  # secrets made for this run
 
@@ -188,14 +189,35 @@ class Stack:
         # `rasa run` with the measured speed-ups of rasa_runtime/speedups.py applied first; it adds
         # `--auth-token` from RASA_TOKEN itself, so the token is not in the command line.
         rasa = {
-            name: [str(RASA_BIN / "python"), "-m", "rasa_runtime", "run", "--enable-api", "-i", "127.0.0.1",
-                   "--port", str(port), "--model", str(self.model_dir),
-                   "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml")]
+            name: [
+                str(RASA_BIN / "python"),
+                "-m",
+                "rasa_runtime",
+                "run",
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--model",
+                str(self.model_dir),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+            ]
             for name, port in zip(self.rasa_names, self.ports.rasa_ports)
         }
         return {
-            "actions": [str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                        "--port", str(self.ports.actions)],
+            "actions": [
+                str(RASA_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.ports.actions),
+            ],
             **rasa,
             "bot": [str(SERVICE_PYTHON), "-m", "bot"],
         }
@@ -225,10 +247,12 @@ class Stack:
     def _spawn(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen:
         if self.log_to_files:
             out = open(log_dir / f"{name}.log", "ab")
-            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+            return subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
         threading.Thread(target=_stream, args=(name, proc), daemon=True).start()
         return proc
 
@@ -240,7 +264,9 @@ class Stack:
             for name in list(pending):
                 proc = self.processes.get(name)
                 if proc is not None and proc.poll() is not None:
-                    raise StartupFailed(f"{name} exited with code {proc.returncode}; see {self.var_dir / 'logs' / (name + '.log')}")
+                    raise StartupFailed(
+                        f"{name} exited with code {proc.returncode}; see {self.var_dir / 'logs' / (name + '.log')}"
+                    )
                 try:
                     if httpx.get(pending[name], timeout=1.0).is_success:
                         del pending[name]
@@ -261,7 +287,7 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.processes[name] = self._spawn(name, self._commands()[name], self._environment(), log_dir)
 
-    def supervise(self, policy: "RestartPolicy | None" = None, say=None) -> "Supervisor":
+    def supervise(self, policy: RestartPolicy | None = None, say=None) -> Supervisor:
         """Restart crashed processes from now on, in a background thread, until stop()."""
         if self._supervisor is None:
             self._supervisor = Supervisor(self, policy or RestartPolicy(), say=say or _say)
@@ -294,7 +320,7 @@ class Stack:
             self.processes[name] = self._spawn(name, self._commands()[name], self._environment(), self.var_dir / "logs")
         self.wait_healthy(timeout)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 
@@ -370,13 +396,17 @@ class Supervisor:
         if delay is None:
             self.given_up.add(name)
             _signal_group(self.stack.processes[name], signal.SIGKILL)
-            self.say(f"[stack] ERROR: {name} crashed {len(times)} times within {window:g} s (last time it {how}); "
-                     f"it is NOT restarted again. The other processes keep serving; see {log}, fix the cause "
-                     "and restart make run.")
+            self.say(
+                f"[stack] ERROR: {name} crashed {len(times)} times within {window:g} s (last time it {how}); "
+                f"it is NOT restarted again. The other processes keep serving; see {log}, fix the cause "
+                "and restart make run."
+            )
             return
         self.restart_at[name] = now + delay
-        self.say(f"[stack] {name} {how} (crash {len(times)} of at most {self.policy.max_crashes} within "
-                 f"{window:g} s); restarting it in {delay:g} s, the others keep serving. See {log}.")
+        self.say(
+            f"[stack] {name} {how} (crash {len(times)} of at most {self.policy.max_crashes} within "
+            f"{window:g} s); restarting it in {delay:g} s, the others keep serving. See {log}."
+        )
 
     def _watch_recovery(self) -> None:
         checks = self.stack._health_checks()
@@ -435,12 +465,17 @@ def dotenv_value(name: str) -> str:
     return dotenv_values(path).get(name) or ""
 
 
-def staff_console_note(stack: "Stack") -> str:
+def staff_console_note(stack: Stack) -> str:
     """How to get into the staff console, for `make run`'s start-up message: accounts, not the token."""
-    token = ("an integration STAFF_TOKEN was generated for this run" if "STAFF_TOKEN" in stack._generated
-             else "STAFF_TOKEN from the environment or .env is for integrations")
-    return ("log in with your staff account; none yet? `make admin` (in another terminal) creates the first admin "
-            f"and prints its one-time password ({token}; the console takes accounts only)")
+    token = (
+        "an integration STAFF_TOKEN was generated for this run"
+        if "STAFF_TOKEN" in stack._generated
+        else "STAFF_TOKEN from the environment or .env is for integrations"
+    )
+    return (
+        "log in with your staff account; none yet? `make admin` (in another terminal) creates the first admin "
+        f"and prints its one-time password ({token}; the console takes accounts only)"
+    )
 
 
 def _share_sqlite_tracker_store(url: str) -> None:
@@ -449,7 +484,7 @@ def _share_sqlite_tracker_store(url: str) -> None:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == prefix:
         return
-    path = Path(url[len(prefix):])
+    path = Path(url[len(prefix) :])
     path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
@@ -474,15 +509,26 @@ def main() -> int:
     parser.add_argument("--bot-port", type=int, default=int(os.environ.get("BOT_PORT", 8000)))
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
-    parser.add_argument("--rasa-instances", type=int, default=rasa_instances_from_env(),
-                        help="Rasa processes, on the Rasa port and the ports after it (default: RASA_INSTANCES or 2)")
-    parser.add_argument("--var-dir", type=Path, default=ROOT / "var",
-                        help="databases and logs (default: var/; the crash test uses its own)")
+    parser.add_argument(
+        "--rasa-instances",
+        type=int,
+        default=rasa_instances_from_env(),
+        help="Rasa processes, on the Rasa port and the ports after it (default: RASA_INSTANCES or 2)",
+    )
+    parser.add_argument(
+        "--var-dir",
+        type=Path,
+        default=ROOT / "var",
+        help="databases and logs (default: var/; the crash test uses its own)",
+    )
     args = parser.parse_args()
     more = tuple(args.rasa_port + i for i in range(1, max(1, args.rasa_instances)))
-    stack = Stack(ports=Ports(args.bot_port, args.rasa_port, args.actions_port, more), log_to_files=False,
-                  var_dir=args.var_dir,
-                  bot_host=(os.environ.get("BOT_HOST") or dotenv_value("BOT_HOST") or "127.0.0.1").strip())
+    stack = Stack(
+        ports=Ports(args.bot_port, args.rasa_port, args.actions_port, more),
+        log_to_files=False,
+        var_dir=args.var_dir,
+        bot_host=(os.environ.get("BOT_HOST") or dotenv_value("BOT_HOST") or "127.0.0.1").strip(),
+    )
 
     stopping = threading.Event()
 
@@ -491,19 +537,28 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    print(f"[stack] starting the action server, {len(stack.rasa_names)} Rasa instance(s) and bot/ "
-          "(Rasa takes 30-60 s to load its model) ...", flush=True)
+    print(
+        f"[stack] starting the action server, {len(stack.rasa_names)} Rasa instance(s) and bot/ "
+        "(Rasa takes 30-60 s to load its model) ...",
+        flush=True,
+    )
     try:
         stack.start()
     except AlreadyRunning as exc:
-        print(f"[stack] {exc}. Stop it first (Ctrl-C in its terminal), or choose other ports, "
-              "e.g. BOT_PORT=8001 RASA_PORT=5105 ACTIONS_PORT=5155 make run", flush=True)
+        print(
+            f"[stack] {exc}. Stop it first (Ctrl-C in its terminal), or choose other ports, "
+            "e.g. BOT_PORT=8001 RASA_PORT=5105 ACTIONS_PORT=5155 make run",
+            flush=True,
+        )
         return 1
     except StartupFailed as exc:
         print(f"[stack] start-up failed: {exc}", flush=True)
         return 1
-    print(f"\n[stack] ready: open http://localhost:{args.bot_port}/ to chat "
-          f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.", flush=True)
+    print(
+        f"\n[stack] ready: open http://localhost:{args.bot_port}/ to chat "
+        f"(API docs: http://localhost:{args.bot_port}/docs). Ctrl-C stops everything.",
+        flush=True,
+    )
     print(f"[stack] staff console http://localhost:{args.bot_port}/staff: {staff_console_note(stack)}\n", flush=True)
     supervisor = stack.supervise()
     code = 0

@@ -6,6 +6,7 @@ epochs of the components that have them (DIET, TED: their `epochs` in config.yml
 component being trained; without a terminal (CI), one line per component trained. On failure the
 end of the log is printed, and the exit code is Rasa's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,8 +82,13 @@ def train(command: list[str], log_path: Path, total_epochs: int, say=print) -> i
     component_started = started_at
     done_epochs = 0  # epochs of the components finished so far
     with open(log_path, "w", encoding="utf-8") as log, bar(total_epochs or None, "Rasa", unit="epoch") as progress:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"})
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
         current_epochs = 0
         for chunk in chunks(proc.stdout):
             log.write(chunk + "\n")

@@ -1,4 +1,5 @@
 """Make the project root importable for every test (bot/, knowledge/, scripts/, actions/)."""
+
 import sys
 from pathlib import Path
 

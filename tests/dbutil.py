@@ -1,5 +1,6 @@
 """A fresh backend database for a test: a SQLite file by default, or a new PostgreSQL database
 (dropped afterwards) when TEST_POSTGRES_URL points at a server, e.g. postgresql://jzs@127.0.0.1:5433."""
+
 from __future__ import annotations
 
 import os

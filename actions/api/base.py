@@ -5,6 +5,7 @@ speaks HTTP to bot/ at BOT_API_URL. Every request carries ACTION_SERVER_TOKEN (w
 X-Action-Server-Token: bot/ then limits the calls per conversation instead of counting every user's
 calls against the action server's one IP.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,9 @@ class BackendRejected(Exception):
 
 
 class BotApi:
-    def __init__(self, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None):
+    def __init__(
+        self, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None
+    ):
         self.base_url = (base_url or os.environ.get("BOT_API_URL", "http://127.0.0.1:8000")).rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -54,7 +57,9 @@ class BotApi:
                 detail = response.json().get("detail")
             except ValueError:
                 detail = None
-            raise BackendRejected(response.status_code, detail if isinstance(detail, str) else "请求未被接受，请检查后重试。")
+            raise BackendRejected(
+                response.status_code, detail if isinstance(detail, str) else "请求未被接受，请检查后重试。"
+            )
         try:
             return response.json()
         except ValueError as exc:

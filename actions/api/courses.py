@@ -4,6 +4,7 @@ The one place the course actions reach the backend. Errors come out as the base 
 BackendUnavailable (unreachable, timeout, 5xx) or BackendRejected (4xx with a Chinese `detail`).
 The catalogue changes rarely, so it is kept for a minute to spare a request on every turn.
 """
+
 from __future__ import annotations
 
 import time
@@ -60,17 +61,50 @@ class CoursesApi(BotApi):
         return self.post("/api/recommendations", json=body)
 
     # -- sign-up -------------------------------------------------------------------------------------
-    def enroll(self, *, name: str, mobile: str, package: str, subjects: list[str], sender: str | None,
-               channel: str | None, idempotency_key: str) -> dict[str, Any]:
+    def enroll(
+        self,
+        *,
+        name: str,
+        mobile: str,
+        package: str,
+        subjects: list[str],
+        sender: str | None,
+        channel: str | None,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
         """The enrollment; `created` is False when it already existed (a retry or a repeat)."""
-        body = {"name": name, "mobile": mobile, "package": package, "subjects": subjects,
-                "sender": sender, "channel": channel}
+        body = {
+            "name": name,
+            "mobile": mobile,
+            "package": package,
+            "subjects": subjects,
+            "sender": sender,
+            "channel": channel,
+        }
         return self.post("/api/enrollments", json=body, headers={"Idempotency-Key": idempotency_key})
 
-    def create_lead(self, *, name: str, mobile: str, preferred_time: str | None, question: str | None,
-                    package: str | None, subjects: list[str] | None, sender: str | None, channel: str | None,
-                    idempotency_key: str | None = None) -> dict[str, Any]:
-        body = {"name": name, "mobile": mobile, "preferred_time": preferred_time, "question": question,
-                "package": package, "subjects": subjects or None, "sender": sender, "channel": channel}
+    def create_lead(
+        self,
+        *,
+        name: str,
+        mobile: str,
+        preferred_time: str | None,
+        question: str | None,
+        package: str | None,
+        subjects: list[str] | None,
+        sender: str | None,
+        channel: str | None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "mobile": mobile,
+            "preferred_time": preferred_time,
+            "question": question,
+            "package": package,
+            "subjects": subjects or None,
+            "sender": sender,
+            "channel": channel,
+        }
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.post("/api/leads", json={k: v for k, v in body.items() if v is not None}, headers=headers)

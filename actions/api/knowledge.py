@@ -1,4 +1,5 @@
 """Client for bot/'s knowledge answer API."""
+
 from __future__ import annotations
 
 from typing import Any

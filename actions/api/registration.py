@@ -1,4 +1,5 @@
 """Client for bot/'s registration plan API (POST /api/registration/plan)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Client for bot/'s support endpoints: hand-off requests."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,5 +14,7 @@ def channel_of(sender: str) -> str:
 
 class SupportApi(BotApi):
     def request_handoff(self, sender: str, reason: str | None) -> dict[str, Any]:
-        return self.post("/api/handoffs", json={"sender": sender, "channel": channel_of(sender),
-                                                "reason": (reason or "")[:1000] or None})
+        return self.post(
+            "/api/handoffs",
+            json={"sender": sender, "channel": channel_of(sender), "reason": (reason or "")[:1000] or None},
+        )

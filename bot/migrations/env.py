@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection bot.db hands over, or on `sqlalchemy.url`."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -22,8 +23,12 @@ def _run(connection) -> None:
 
 
 def run_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

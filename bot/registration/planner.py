@@ -4,14 +4,24 @@ Every number and name comes from the rulebook (rules.yml); this module decides w
 to the situation and words the result for the user. Each part says which rules it used, and the
 response lists them with their source sentences.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from bot.registration.rules import Rule, Rulebook, load_rulebook
 from bot.registration.schemas import (
-    Approval, Authentication, AuthOption, ContinuingEducation, IgnoredField, Material, PlanResponse, Question,
-    SituationEcho, SourceRef, Step,
+    Approval,
+    Authentication,
+    AuthOption,
+    ContinuingEducation,
+    IgnoredField,
+    Material,
+    PlanResponse,
+    Question,
+    SituationEcho,
+    SourceRef,
+    Step,
 )
 from bot.registration.situation import Situation, add_years, chinese_date
 from bot.registration.workdays import WorkdayCalendar
@@ -40,13 +50,17 @@ class Planner:
         employer = self.book.employer_types.get(s.employer_type) if s.employer_type else None
         return PlanResponse(
             situation=SituationEcho(
-                business_type=s.business_type, business_name=biz.name if biz else None,
+                business_type=s.business_type,
+                business_name=biz.name if biz else None,
                 certificate_issue_date=s.certificate_issue_date.iso() if s.certificate_issue_date else None,
-                specialty_role=s.specialty_role, age=s.age, employer_type=s.employer_type,
+                specialty_role=s.specialty_role,
+                age=s.age,
+                employer_type=s.employer_type,
                 employer_name=employer.name if employer else None,
                 first_class_authenticated=s.first_class_authenticated,
                 added_to_main_after_first_class=s.added_to_main_after_first_class,
-                info_change_kind=s.info_change_kind, submission_date=s.submission_date,
+                info_change_kind=s.info_change_kind,
+                submission_date=s.submission_date,
             ),
             eligible=eligible,
             eligibility_reasons=eligibility_reasons,
@@ -82,7 +96,9 @@ class Planner:
         if s.age is None:
             undecided.append("年龄（周岁）")
         elif s.age > max_age:
-            failed.append(f"申报条件要求年龄不超过{max_age}周岁（{age_rule.section}），您{s.age}周岁，超过了{max_age}周岁。")
+            failed.append(
+                f"申报条件要求年龄不超过{max_age}周岁（{age_rule.section}），您{s.age}周岁，超过了{max_age}周岁。"
+            )
         else:
             reasons.append(f"年龄{s.age}周岁，没有超过{max_age}周岁。")
 
@@ -94,8 +110,10 @@ class Planner:
             reasons.append(f"受聘于{self.book.employer_types[s.employer_type].name}，属于申报条件列举的单位类型。")
         else:
             undecided.append(None)
-            reasons.append(f"申报条件列举的是建设工程{listed}等单位；您的单位不在列举之中，"
-                           "材料没有明确是否属于可申报的单位，建议转人工客服确认。")
+            reasons.append(
+                f"申报条件列举的是建设工程{listed}等单位；您的单位不在列举之中，"
+                "材料没有明确是否属于可申报的单位，建议转人工客服确认。"
+            )
 
         if s.has_certificate is False:
             failed.append(f"申报条件要求取得资格证书（{unit_rule.section}），您还没有取得。")
@@ -123,14 +141,24 @@ class Planner:
         years, years_text, by_role = rule["years"], rule["years_text"], dict(rule["hours"])
         hours_text = f"主项{by_role['main']}学时，增项{by_role['added']}学时"
         if biz is not None and not biz.continuing_education:
-            return ContinuingEducation(required=None, hours_by_role=by_role, reasons=[
-                f"材料只规定了初始注册、重新注册的继续教育学时（{rule.section}），没有写{biz.name}的继续教育要求。"])
+            return ContinuingEducation(
+                required=None,
+                hours_by_role=by_role,
+                reasons=[
+                    f"材料只规定了初始注册、重新注册的继续教育学时（{rule.section}），没有写{biz.name}的继续教育要求。"
+                ],
+            )
         scope = "" if biz is not None else "（如果办理的是初始注册或重新注册）"
         issue, registration = s.certificate_issue_date, s.submission_date
         if issue is None:
-            return ContinuingEducation(required=None, hours_by_role=by_role, reasons=[
-                f"需要资格证书上该申请专业的签发日期{scope}：签发日期距注册之日超过{years_text}的才需要继续教育"
-                f"（{hours_text}，{rule.section}）。"])
+            return ContinuingEducation(
+                required=None,
+                hours_by_role=by_role,
+                reasons=[
+                    f"需要资格证书上该申请专业的签发日期{scope}：签发日期距注册之日超过{years_text}的才需要继续教育"
+                    f"（{hours_text}，{rule.section}）。"
+                ],
+            )
 
         def over(day: date) -> bool:
             return registration > add_years(day, years)
@@ -139,28 +167,46 @@ class Planner:
         since = f"您的资格证书（该申请专业）签发于{issue.chinese()}，到注册之日{chinese_date(registration)}"
         if not over(issue.earliest()):
             used.append("ce.not_everyone")
-            return ContinuingEducation(required=False, hours=0, hours_by_role=by_role, reasons=[
-                f"{since}没有超过{years_text}，不需要提供继续教育学时{scope}（{rule.section}：超过{years_text}的才需要）。"])
+            return ContinuingEducation(
+                required=False,
+                hours=0,
+                hours_by_role=by_role,
+                reasons=[
+                    f"{since}没有超过{years_text}，不需要提供继续教育学时{scope}（{rule.section}：超过{years_text}的才需要）。"
+                ],
+            )
         if not over(issue.latest()):
             boundary = issue.latest()
             while not over(boundary):
                 boundary -= timedelta(days=1)
             return ContinuingEducation(
-                required=None, hours_by_role=by_role, required_if_issued_on_or_before=boundary, reasons=[
+                required=None,
+                hours_by_role=by_role,
+                required_if_issued_on_or_before=boundary,
+                reasons=[
                     f"只知道证书签发于{issue.chinese()}，还判断不了{scope}：签发日期在{chinese_date(boundary)}及以前的，"
                     f"到注册之日{chinese_date(registration)}已超过{years_text}，需要继续教育（{hours_text}）；"
-                    f"在{chinese_date(boundary + timedelta(days=1))}及以后的不需要。请核对证书上该专业的签发日期。"])
+                    f"在{chinese_date(boundary + timedelta(days=1))}及以后的不需要。请核对证书上该专业的签发日期。"
+                ],
+            )
 
         if special:
             special_rule, hotline = self.book.rule("ce.added_to_main"), self.book.rule("ce.hotline")
             used += [special_rule.id, hotline.id]
             elective, compulsory = special_rule["elective_hours"], special_rule["compulsory_hours"]
             return ContinuingEducation(
-                required=True, hours=elective + compulsory, hours_by_role=by_role,
-                elective_hours=elective, compulsory_hours=compulsory, hotline=str(hotline["phone"]), reasons=[
+                required=True,
+                hours=elective + compulsory,
+                hours_by_role=by_role,
+                elective_hours=elective,
+                compulsory_hours=compulsory,
+                hotline=str(hotline["phone"]),
+                reasons=[
                     f"{since}已超过{years_text}，且该增项专业现作为主项申请注册（主项已取得一级建造师同专业资格）："
                     f"需按主项要求一次性学习选修、必修各{elective}学时的继续教育（{special_rule.section}）。",
-                    f"请拨打继续教育客服电话{hotline['phone']}，后台会帮您处理再次报名增项专业继续教育的事宜。"])
+                    f"请拨打继续教育客服电话{hotline['phone']}，后台会帮您处理再次报名增项专业继续教育的事宜。",
+                ],
+            )
 
         reasons = [f"{since}已超过{years_text}，需要提供继续教育学时{scope}（{rule.section}）。"]
         hours = by_role.get(s.specialty_role) if s.specialty_role else None
@@ -180,9 +226,12 @@ class Planner:
         if biz.approval == "cancellation":
             rule = self.book.rule("process.cancellation")
             used.append(rule.id)
-            return Approval(approver=rule["approver"], submission_date=submitted,
-                            summary=f"注销由个人申请、{rule['approver']}在系统直接操作通过，不再经各设区市建设主管部门审批；"
-                                    "材料没有规定办理时限。")
+            return Approval(
+                approver=rule["approver"],
+                submission_date=submitted,
+                summary=f"注销由个人申请、{rule['approver']}在系统直接操作通过，不再经各设区市建设主管部门审批；"
+                "材料没有规定办理时限。",
+            )
         if biz.approval == "info_change":
             kind = s.info_change_kind
             if kind is None:
@@ -190,14 +239,20 @@ class Planner:
             if kind == "contact":
                 rule = self.book.rule("process.info_change_other")
                 used.append(rule.id)
-                return Approval(approver=None, submission_date=submitted,
-                                summary="修改通讯地址、邮政编码、联系人、联系电话，不需要设区市主管部门确认。")
+                return Approval(
+                    approver=None,
+                    submission_date=submitted,
+                    summary="修改通讯地址、邮政编码、联系人、联系电话，不需要设区市主管部门确认。",
+                )
             if kind == "identity":
                 rule = self.book.rule("process.info_change_identity")
                 used.append(rule.id)
-                return Approval(approver=rule["approver"], submission_date=submitted,
-                                summary=f"新的身份信息由{rule['approver']}审核，材料没有规定审核时限；"
-                                        "审核通过后还要本人携带证明材料重新进行实名认证。")
+                return Approval(
+                    approver=rule["approver"],
+                    submission_date=submitted,
+                    summary=f"新的身份信息由{rule['approver']}审核，材料没有规定审核时限；"
+                    "审核通过后还要本人携带证明材料重新进行实名认证。",
+                )
             return self._timed(self.book.rule("process.info_change_other"), submitted, used)
         approval = self._timed(self.book.rule(biz.approval), submitted, used)
         if biz.code == "change_employer":
@@ -209,18 +264,32 @@ class Planner:
         used.append(rule.id)
         days = rule["working_days"]
         result = self.calendar.add_working_days(submitted, days)
-        approver = rule["approver"] + (f"（{rule.values['authority']}）" if rule.values.get("authority")
-                                       and rule.values["authority"] != rule["approver"] else "")
+        approver = rule["approver"] + (
+            f"（{rule.values['authority']}）"
+            if rule.values.get("authority") and rule.values["authority"] != rule["approver"]
+            else ""
+        )
         overflow = f"（{rule.values['overflow']}）" if rule.values.get("overflow") else ""
-        summary = (f"由{approver}{rule['action']}，系统受理后{days}个工作日内完成{overflow}。"
-                   f"按{chinese_date(submitted)}受理计算，第{days}个工作日是{chinese_date(result.date)}。")
+        summary = (
+            f"由{approver}{rule['action']}，系统受理后{days}个工作日内完成{overflow}。"
+            f"按{chinese_date(submitted)}受理计算，第{days}个工作日是{chinese_date(result.date)}。"
+        )
         notes = ["个人提交后要经聘用企业确认才会上报，以系统受理的日期为准。"]
         if not result.official:
-            notes.append(f"{result.estimated_from.year}年的节假日调休安排还没有公布，这个日期按法定节假日和周末估算，"
-                         "不知道尚未公布的调休上班日，仅供参考。")
-        return Approval(approver=rule["approver"], authority=rule.values.get("authority"), working_days=days,
-                        submission_date=submitted, decision_by=result.date,
-                        calendar="official" if result.official else "estimated", summary=summary, notes=notes)
+            notes.append(
+                f"{result.estimated_from.year}年的节假日调休安排还没有公布，这个日期按法定节假日和周末估算，"
+                "不知道尚未公布的调休上班日，仅供参考。"
+            )
+        return Approval(
+            approver=rule["approver"],
+            authority=rule.values.get("authority"),
+            working_days=days,
+            submission_date=submitted,
+            decision_by=result.date,
+            calendar="official" if result.official else "estimated",
+            summary=summary,
+            notes=notes,
+        )
 
     # -- 实名认证 ---------------------------------------------------------------------------------
     def authentication(self, s: Situation, used: list[str]) -> Authentication | None:
@@ -249,8 +318,9 @@ class Planner:
         )
 
     # -- 步骤与材料 -------------------------------------------------------------------------------
-    def steps(self, s: Situation, ce: ContinuingEducation | None, approval: Approval | None,
-              used: list[str]) -> list[Step]:
+    def steps(
+        self, s: Situation, ce: ContinuingEducation | None, approval: Approval | None, used: list[str]
+    ) -> list[Step]:
         biz = self._biz(s)
         if biz is None:
             return []
@@ -279,12 +349,14 @@ class Planner:
             if not all(conditions[c] for c in template.when):
                 continue
             used += list(template.rules)
-            steps.append(Step(
-                id=step_id,
-                title=template.title.format(**context),
-                detail=template.detail.format(**context),
-                sections=list(dict.fromkeys(self.book.rule(r).section for r in template.rules)),
-            ))
+            steps.append(
+                Step(
+                    id=step_id,
+                    title=template.title.format(**context),
+                    detail=template.detail.format(**context),
+                    sections=list(dict.fromkeys(self.book.rule(r).section for r in template.rules)),
+                )
+            )
         return steps
 
     def materials(self, s: Situation, used: list[str]) -> list[Material]:
@@ -294,8 +366,13 @@ class Planner:
         items = []
         for item in self.book.materials:
             used += list(item.rules)
-            items.append(Material(name=item.name, requirement=item.requirement,
-                                  sections=list(dict.fromkeys(self.book.rule(r).section for r in item.rules))))
+            items.append(
+                Material(
+                    name=item.name,
+                    requirement=item.requirement,
+                    sections=list(dict.fromkeys(self.book.rule(r).section for r in item.rules)),
+                )
+            )
         return items
 
     # -- 还要问什么 -------------------------------------------------------------------------------

@@ -4,22 +4,31 @@ The YAML file holds the facts (numbers, names, source sentences); this module on
 refuses a file whose references do not resolve, so a typo fails at start-up and in the tests,
 not in front of a user.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 RULES_FILE = Path(__file__).with_name("rules.yml")
 
 # Conditions a step may carry in `when:`; evaluated by the planner.
-STEP_CONDITIONS = frozenset({
-    "first_class", "not_first_class", "ce_required", "added_to_main",
-    "info_contact", "info_identity", "info_other",
-})
+STEP_CONDITIONS = frozenset(
+    {
+        "first_class",
+        "not_first_class",
+        "ce_required",
+        "added_to_main",
+        "info_contact",
+        "info_identity",
+        "info_other",
+    }
+)
 # Approval kinds that are not a time-limit rule id.
 SPECIAL_APPROVALS = frozenset({"cancellation", "info_change"})
 
@@ -46,6 +55,7 @@ class Rule:
 @dataclass(frozen=True)
 class Named:
     """A code with its Chinese name and the other ways users say it."""
+
     code: str
     name: str
     aliases: tuple[str, ...] = ()
@@ -143,13 +153,20 @@ def parse_rulebook(data: Mapping[str, Any]) -> Rulebook:
         rules[rule_id] = Rule(rule_id, spec["section"], spec["ref"], spec["source"].strip(), values)
 
     business_types = _named(
-        data.get("business_types"), BusinessType,
-        rule=str, eligibility=bool, continuing_education=bool, approval=str,
-        rejects=tuple, asks_first_class=bool, steps=tuple,
+        data.get("business_types"),
+        BusinessType,
+        rule=str,
+        eligibility=bool,
+        continuing_education=bool,
+        approval=str,
+        rejects=tuple,
+        asks_first_class=bool,
+        steps=tuple,
     )
     steps = {
-        step_id: StepTemplate(step_id, spec["title"], spec["detail"], tuple(spec.get("rules") or ()),
-                              tuple(spec.get("when") or ()))
+        step_id: StepTemplate(
+            step_id, spec["title"], spec["detail"], tuple(spec.get("rules") or ()), tuple(spec.get("when") or ())
+        )
         for step_id, spec in (data.get("steps") or {}).items()
     }
     materials = tuple(
@@ -198,14 +215,25 @@ def _check(book: Rulebook) -> None:
             problems.append(f"authentication.exempt.{who}: unknown rule {book.auth_exempt.get(who)}")
     for item in book.materials:
         problems += [f"material {item.id}: unknown rule {r}" for r in item.rules if r not in book.rules]
-    for rule_id in ("eligibility.age", "eligibility.certificate_employer", "ce.three_years", "ce.added_to_main",
-                    "ce.hotline", "time.province", "time.city", "process.info_change_other"):
+    for rule_id in (
+        "eligibility.age",
+        "eligibility.certificate_employer",
+        "ce.three_years",
+        "ce.added_to_main",
+        "ce.hotline",
+        "time.province",
+        "time.city",
+        "process.info_change_other",
+    ):
         if rule_id not in book.rules:
             problems.append(f"missing rule {rule_id}")
     if not problems:
         listed = book.rule("eligibility.certificate_employer").values.get("employer_types") or {}
-        problems += [f"employer type {c} of 申报条件 has no entry in employer_types" for c in listed
-                     if c not in book.employer_types]
+        problems += [
+            f"employer type {c} of 申报条件 has no entry in employer_types"
+            for c in listed
+            if c not in book.employer_types
+        ]
         problems += [f"employer_types needs {c}" for c in ("other", "none") if c not in book.employer_types]
         problems += [f"specialty_roles needs {c}" for c in ("main", "added") if c not in book.specialty_roles]
     if problems:

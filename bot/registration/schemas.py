@@ -3,6 +3,7 @@
 Every field error carries a Chinese reason in its ctx (`PydanticCustomError(..., {"reason": ...})`),
 which bot/errors.py turns into the 422 body's `detail`, so a user reads what to fix.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,28 +40,49 @@ class PlanRequest(BaseModel):
     """A user's situation. Every field is optional: the answer covers what the given facts decide and
     `questions` lists what else is needed."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"business_type": "re_registration", "certificate_issue_date": "2019-06-15", "specialty_role": "main",
-         "age": 45, "employer_type": "construction", "first_class_authenticated": False},
-        {"business_type": "重新注册", "certificate_issue_date": "2019"},
-        {"age": 66},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "business_type": "re_registration",
+                    "certificate_issue_date": "2019-06-15",
+                    "specialty_role": "main",
+                    "age": 45,
+                    "employer_type": "construction",
+                    "first_class_authenticated": False,
+                },
+                {"business_type": "重新注册", "certificate_issue_date": "2019"},
+                {"age": 66},
+            ]
+        }
+    )
 
-    business_type: str | None = Field(None, description="initial | re_registration | added_specialty | renewal | "
-                                      "cancellation | info_change | change_employer, or the Chinese name (重新注册, 换单位, ...)")
-    certificate_issue_date: str | None = Field(None, description="资格证书上该申请专业的签发日期: YYYY-MM-DD, or YYYY-MM / YYYY when only that is known")
+    business_type: str | None = Field(
+        None,
+        description="initial | re_registration | added_specialty | renewal | "
+        "cancellation | info_change | change_employer, or the Chinese name (重新注册, 换单位, ...)",
+    )
+    certificate_issue_date: str | None = Field(
+        None, description="资格证书上该申请专业的签发日期: YYYY-MM-DD, or YYYY-MM / YYYY when only that is known"
+    )
     specialty_role: str | None = Field(None, description="main | added (主项 | 增项)")
     age: int | None = Field(None, description="周岁")
-    employer_type: str | None = Field(None, description="survey | design | construction | supervision | tendering_agency | "
-                                      "cost_consulting | other | none (或中文：施工单位、监理 ...)")
+    employer_type: str | None = Field(
+        None,
+        description="survey | design | construction | supervision | tendering_agency | "
+        "cost_consulting | other | none (或中文：施工单位、监理 ...)",
+    )
     has_certificate: bool | None = Field(None, description="已取得二级建造师资格证书")
     first_class_authenticated: bool | None = Field(None, description="已办理过一级建造师实名认证")
     submission_date: date | None = Field(None, description="系统受理（提交）日期，默认今天（北京时间）")
     added_to_main_after_first_class: bool | None = Field(
-        None, description="注意事项第11条的情形：主项已取得一级同专业资格，增项专业现作为主项申请注册")
+        None, description="注意事项第11条的情形：主项已取得一级同专业资格，增项专业现作为主项申请注册"
+    )
     info_change_kind: str | None = Field(None, description="个人信息修改时：contact | identity | other")
-    drop_irrelevant: bool = Field(False, description="true: 与业务类型无关的字段被忽略并在 ignored_fields 中说明，而不是 422"
-                                  "（对话里累积的信息用这个）")
+    drop_irrelevant: bool = Field(
+        False,
+        description="true: 与业务类型无关的字段被忽略并在 ignored_fields 中说明，而不是 422（对话里累积的信息用这个）",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -104,7 +126,9 @@ class PlanRequest(BaseModel):
                 raise ValueError(v)
             parsed = IssueDate.parse(v)
         except ValueError:
-            raise _reject(f"证书签发日期“{v}”看不懂：请写成 2019-06-15；只记得年月写 2019-06，只记得年份写 2019。") from None
+            raise _reject(
+                f"证书签发日期“{v}”看不懂：请写成 2019-06-15；只记得年月写 2019-06，只记得年份写 2019。"
+            ) from None
         if parsed.year < 1950:
             raise _reject(f"证书签发日期的年份{parsed.year}不合理，请检查。")
         return parsed.iso()
@@ -158,7 +182,9 @@ class PlanRequest(BaseModel):
     def to_situation(self) -> Situation:
         return Situation(
             business_type=self.business_type,
-            certificate_issue_date=IssueDate.parse(self.certificate_issue_date) if self.certificate_issue_date else None,
+            certificate_issue_date=IssueDate.parse(self.certificate_issue_date)
+            if self.certificate_issue_date
+            else None,
             specialty_role=self.specialty_role,
             age=self.age,
             employer_type=self.employer_type,
@@ -171,6 +197,7 @@ class PlanRequest(BaseModel):
 
 
 # ---- response -------------------------------------------------------------------------------------
+
 
 class SourceRef(BaseModel):
     rule: str = Field(description="rule id in bot/registration/rules.yml")
@@ -186,7 +213,8 @@ class ContinuingEducation(BaseModel):
     compulsory_hours: int | None = Field(None, description="增项转主项：必修学时")
     hotline: str | None = Field(None, description="继续教育客服电话（增项转主项时）")
     required_if_issued_on_or_before: date | None = Field(
-        None, description="只知道签发年份/月份而无法判断时：在此日期及以前签发的需要继续教育")
+        None, description="只知道签发年份/月份而无法判断时：在此日期及以前签发的需要继续教育"
+    )
     reasons: list[str]
 
 
@@ -197,7 +225,8 @@ class Approval(BaseModel):
     submission_date: date
     decision_by: date | None = Field(None, description="受理日后第N个工作日")
     calendar: Literal["official", "estimated"] | None = Field(
-        None, description="official: 国务院已公布的节假日安排; estimated: 超出已公布年份，按法定节假日+周末估算")
+        None, description="official: 国务院已公布的节假日安排; estimated: 超出已公布年份，按法定节假日+周末估算"
+    )
     summary: str
     notes: list[str] = Field(default_factory=list)
 
@@ -229,8 +258,9 @@ class Material(BaseModel):
 
 class Question(BaseModel):
     field: str
-    needed_for: list[str] = Field(description="没有它就答不了的部分（eligibility/continuing_education/approval/steps）；"
-                                  "空 = 只会让答案更具体")
+    needed_for: list[str] = Field(
+        description="没有它就答不了的部分（eligibility/continuing_education/approval/steps）；空 = 只会让答案更具体"
+    )
 
 
 class IgnoredField(BaseModel):

@@ -3,6 +3,7 @@
 Parsing of single fields (with Chinese messages) lives in schemas.py; here are the checks that
 need several fields or today's date. They raise SituationError with one Chinese reason per field.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 
 from bot.registration.rules import Rulebook
 
-MIN_AGE, MAX_AGE = 18, 120            # plausibility of an age a user types, not a rule of the material
+MIN_AGE, MAX_AGE = 18, 120  # plausibility of an age a user types, not a rule of the material
 MAX_SUBMISSION_AHEAD = timedelta(days=366)
 CE_FIELDS = ("certificate_issue_date", "specialty_role", "added_to_main_after_first_class")
 FIELD_NAMES = {
@@ -52,12 +53,13 @@ _ISSUE_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 @dataclass(frozen=True)
 class IssueDate:
     """A certificate issue date, possibly known only to the month or the year ("2019年发的")."""
+
     year: int
     month: int | None = None
     day: int | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "IssueDate":
+    def parse(cls, text: str) -> IssueDate:
         """`YYYY`, `YYYY-MM` or `YYYY-MM-DD`; ValueError when it is not a real date."""
         m = _ISSUE_DATE.match(text.strip())
         if not m:
@@ -96,18 +98,19 @@ def chinese_date(day: date) -> str:
 class Situation:
     business_type: str | None = None
     certificate_issue_date: IssueDate | None = None
-    specialty_role: str | None = None          # main | added
+    specialty_role: str | None = None  # main | added
     age: int | None = None
     employer_type: str | None = None
     has_certificate: bool | None = None
     first_class_authenticated: bool | None = None
-    submission_date: date | None = None        # None = today
+    submission_date: date | None = None  # None = today
     added_to_main_after_first_class: bool | None = None
     info_change_kind: str | None = None
 
 
-def check_situation(s: Situation, today: date, book: Rulebook,
-                    drop_irrelevant: bool = False) -> tuple[Situation, list[tuple[str, str]]]:
+def check_situation(
+    s: Situation, today: date, book: Rulebook, drop_irrelevant: bool = False
+) -> tuple[Situation, list[tuple[str, str]]]:
     """Resolve defaults and refuse contradictions.
 
     Returns the situation with `submission_date` filled and (when `drop_irrelevant`) the fields that
@@ -137,24 +140,45 @@ def check_situation(s: Situation, today: date, book: Rulebook,
         irrelevant("info_change_kind", "只有“个人信息修改”需要填写要修改的信息类别。")
     if s.added_to_main_after_first_class and "added_to_main_after_first_class" not in updates:
         if s.specialty_role == "added":
-            problems.append(("specialty_role", "您说该增项专业现在作为主项申请注册，专业却填了增项，两者矛盾，请确认是主项还是增项。"))
+            problems.append(
+                (
+                    "specialty_role",
+                    "您说该增项专业现在作为主项申请注册，专业却填了增项，两者矛盾，请确认是主项还是增项。",
+                )
+            )
         elif s.business_type not in (None, "re_registration", "change_employer"):
-            irrelevant("added_to_main_after_first_class",
-                       f"增项专业作为主项申请注册属于重新注册（注意事项第11条），与{biz.name}不符。")
+            irrelevant(
+                "added_to_main_after_first_class",
+                f"增项专业作为主项申请注册属于重新注册（注意事项第11条），与{biz.name}不符。",
+            )
         else:
             updates["specialty_role"] = "main"
 
     issue = s.certificate_issue_date if "certificate_issue_date" not in updates else None
     if issue is not None and issue.earliest() > today:
-        problems.append(("certificate_issue_date",
-                         f"证书签发日期{issue.chinese()}晚于今天（{chinese_date(today)}），请检查是否填错。"))
+        problems.append(
+            (
+                "certificate_issue_date",
+                f"证书签发日期{issue.chinese()}晚于今天（{chinese_date(today)}），请检查是否填错。",
+            )
+        )
 
     submission = s.submission_date or today
     if submission > today + MAX_SUBMISSION_AHEAD:
-        problems.append(("submission_date", f"提交日期{chinese_date(submission)}离今天超过一年，请填写一年以内的日期。"))
-    elif issue is not None and submission < issue.earliest() and not any(f == "certificate_issue_date" for f, _ in problems):
-        problems.append(("submission_date",
-                         f"提交日期{chinese_date(submission)}早于证书签发日期{issue.chinese()}，取得证书后才能申请注册，请检查。"))
+        problems.append(
+            ("submission_date", f"提交日期{chinese_date(submission)}离今天超过一年，请填写一年以内的日期。")
+        )
+    elif (
+        issue is not None
+        and submission < issue.earliest()
+        and not any(f == "certificate_issue_date" for f, _ in problems)
+    ):
+        problems.append(
+            (
+                "submission_date",
+                f"提交日期{chinese_date(submission)}早于证书签发日期{issue.chinese()}，取得证书后才能申请注册，请检查。",
+            )
+        )
 
     if problems:
         raise SituationError(problems)

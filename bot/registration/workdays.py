@@ -6,11 +6,12 @@ Past its data we fall back to the `holidays` package's CN statutory holidays plu
 fallback cannot know the make-up Saturdays/Sundays the State Council has not announced yet, so
 every result that touched it says so (`official=False`, `estimated_from`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable
 
 import chinese_calendar
 import holidays
@@ -19,13 +20,16 @@ import holidays
 @dataclass(frozen=True)
 class WorkdayResult:
     date: date
-    official: bool                 # every counted day came from the published schedule
-    estimated_from: date | None    # first day that had to be estimated, if any
+    official: bool  # every counted day came from the published schedule
+    estimated_from: date | None  # first day that had to be estimated, if any
 
 
 class WorkdayCalendar:
-    def __init__(self, official_is_workday: Callable[[date], bool] = chinese_calendar.is_workday,
-                 fallback_holidays: Callable[[int], holidays.HolidayBase] | None = None):
+    def __init__(
+        self,
+        official_is_workday: Callable[[date], bool] = chinese_calendar.is_workday,
+        fallback_holidays: Callable[[int], holidays.HolidayBase] | None = None,
+    ):
         self._official = official_is_workday
         self._fallback_factory = fallback_holidays or (lambda year: holidays.country_holidays("CN", years=year))
         self._fallback_years: dict[int, holidays.HolidayBase] = {}

@@ -1,4 +1,5 @@
 """POST /api/chat: the web channel's gateway to Rasa."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,10 @@ class ChatResponse(BaseModel):
     "/api/chat",
     response_model=ChatResponse,
     response_model_exclude_none=True,
-    responses={429: {"description": "too many messages from this sender or IP"},
-               503: {"description": "Rasa unavailable; body has a Chinese message for the user"}},
+    responses={
+        429: {"description": "too many messages from this sender or IP"},
+        503: {"description": "Rasa unavailable; body has a Chinese message for the user"},
+    },
 )
 async def chat(body: ChatRequest, request: Request):
     settings = request.app.state.settings
@@ -68,7 +71,9 @@ async def chat(body: ChatRequest, request: Request):
     if not text:
         return ChatResponse(messages=[BotMessage(text=replies.EMPTY_MESSAGE)])
     if len(text) > settings.max_message_chars:
-        return ChatResponse(messages=[BotMessage(text=replies.MESSAGE_TOO_LONG.format(limit=settings.max_message_chars))])
+        return ChatResponse(
+            messages=[BotMessage(text=replies.MESSAGE_TOO_LONG.format(limit=settings.max_message_chars))]
+        )
     try:
         messages = await request.app.state.rasa.send(body.sender, text, body.metadata)
     except RasaUnavailable as exc:

@@ -16,6 +16,7 @@ exports) is the sales pipeline: bot/routes/pipeline.py.
 Every request that writes runs in one transaction. Bad input is a 422 whose `detail` says, in
 Chinese, what to fix.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,9 +50,13 @@ router = APIRouter(tags=["courses"], dependencies=[Depends(refuse_wechat_senders
 NOT_FOUND = "没有找到这条报名记录，请核对报名号和报名时填写的手机号。"
 LEAD_NOT_FOUND = "没有找到这条回电请求。"
 KEY_CONFLICT = "这个 Idempotency-Key 已用于另一份报名（内容或提交者不同）；新的报名请使用新的 Idempotency-Key。"
-LEAD_KEY_CONFLICT = "这个 Idempotency-Key 已用于另一条回电请求（内容或提交者不同）；新的请求请使用新的 Idempotency-Key。"
-LOOKUP_MOVED = ("查询报名记录请改用 POST /api/enrollments/lookup，在请求体中提供报名号 number 和报名时填写的手机号 phone"
-                "（手机号不要放在网址里）。")
+LEAD_KEY_CONFLICT = (
+    "这个 Idempotency-Key 已用于另一条回电请求（内容或提交者不同）；新的请求请使用新的 Idempotency-Key。"
+)
+LOOKUP_MOVED = (
+    "查询报名记录请改用 POST /api/enrollments/lookup，在请求体中提供报名号 number 和报名时填写的手机号 phone"
+    "（手机号不要放在网址里）。"
+)
 LOOKUP_THROTTLED = "查询失败的次数太多，请{minutes}分钟后再试；如需帮助请联系客服。"
 CATALOGUE_DOWN = "课程信息暂时无法读取，请稍后再试。"
 NO_CONVERSATION = "这条记录没有关联的会话（不是在对话中提交的）。"
@@ -68,7 +73,7 @@ def catalogue() -> Catalogue:
         return get_catalogue()
     except CatalogueError:
         log.exception("course catalogue unavailable")
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=CATALOGUE_DOWN)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=CATALOGUE_DOWN) from None
 
 
 CatalogueDep = Annotated[Catalogue, Depends(catalogue)]
@@ -76,8 +81,9 @@ CatalogueDep = Annotated[Catalogue, Depends(catalogue)]
 
 def reject(field: str, reason: str) -> RequestValidationError:
     """A 422 for one body field, with `reason` as the Chinese message (bot/errors.py shows it)."""
-    return RequestValidationError([{"loc": ("body", field), "msg": reason, "type": "value_error",
-                                    "ctx": {"reason": reason}}])
+    return RequestValidationError(
+        [{"loc": ("body", field), "msg": reason, "type": "value_error", "ctx": {"reason": reason}}]
+    )
 
 
 def _hint(kind: str, reason: str) -> PydanticCustomError:
@@ -103,6 +109,7 @@ EnrollmentNo = Annotated[str, Path(description="报名号，如 EN20261124-7KQ3X
 
 # -- request bodies -------------------------------------------------------------------------------
 
+
 def _subject_list(value: Any) -> Any:
     """Subjects as a list of texts; anything else gets one message a user can act on."""
     if value is None:
@@ -117,7 +124,9 @@ def _subject_list(value: Any) -> Any:
 
 class _Choice(BaseModel):
     package: str = Field(..., min_length=1, max_length=50, description="套餐 id 或名称，如 wuyou / 无忧取证班")
-    subjects: list[str] = Field(..., min_length=1, max_length=10, description="科目 id 或名称，如 [\"施工管理\", \"jianzhu\"]")
+    subjects: list[str] = Field(
+        ..., min_length=1, max_length=10, description="科目 id 或名称，如 [\"施工管理\", \"jianzhu\"]"
+    )
 
     _subjects = field_validator("subjects", mode="before")(_subject_list)
 
@@ -170,9 +179,11 @@ class LeadRequest(_Contact):
 
 class LookupRequest(BaseModel):
     """The owner's lookup: the phone travels in the body, so it stays out of URLs and access logs."""
+
     number: str = Field(..., min_length=1, max_length=32, description="报名号，如 EN20261124-7KQ3XM2P")
-    phone: str = Field(..., max_length=30, validation_alias=AliasChoices("phone", "mobile"),
-                       description="报名时填写的手机号")
+    phone: str = Field(
+        ..., max_length=30, validation_alias=AliasChoices("phone", "mobile"), description="报名时填写的手机号"
+    )
 
     @field_validator("number")
     @classmethod
@@ -200,6 +211,7 @@ class RecommendationRequest(BaseModel):
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
 
 def _resolve_choice(cat: Catalogue, package: str, subjects: list[str]) -> Quote:
     found = cat.resolve_package(package)
@@ -240,8 +252,10 @@ def quote_out(q: Quote) -> dict[str, Any]:
     return {
         "package": {"id": q.package.id, "name": q.package.name},
         "subjects": [{"id": s.id, "name": s.name, "kind": s.kind} for s in q.subjects],
-        "lines": [{"kind": line.kind, "label": line.label, "subjects": list(line.subject_ids), "price": line.price}
-                  for line in q.lines],
+        "lines": [
+            {"kind": line.kind, "label": line.label, "subjects": list(line.subject_ids), "price": line.price}
+            for line in q.lines
+        ],
         "total": q.total,
         "currency": "CNY",
         "singles_total": q.singles_total,
@@ -287,11 +301,19 @@ def lead_receipt(cat: Catalogue, lead: Lead) -> dict[str, Any]:
 
 def lead_out(cat: Catalogue, lead: Lead) -> dict[str, Any]:
     return {
-        "id": lead.id, "status": lead.status, "status_label": sales.STATUS_LABELS[lead.status],
-        "name": lead.name, "mobile": lead.mobile, "preferred_time": lead.preferred_time,
-        "question": lead.question, "package": _package_out(cat, lead.package_id),
-        "subjects": _subject_out(cat, lead.subject_ids), "sender": lead.sender, "channel": lead.channel,
-        "created_at": _iso(lead.created_at), "updated_at": _iso(lead.updated_at),
+        "id": lead.id,
+        "status": lead.status,
+        "status_label": sales.STATUS_LABELS[lead.status],
+        "name": lead.name,
+        "mobile": lead.mobile,
+        "preferred_time": lead.preferred_time,
+        "question": lead.question,
+        "package": _package_out(cat, lead.package_id),
+        "subjects": _subject_out(cat, lead.subject_ids),
+        "sender": lead.sender,
+        "channel": lead.channel,
+        "created_at": _iso(lead.created_at),
+        "updated_at": _iso(lead.updated_at),
     }
 
 
@@ -307,14 +329,19 @@ async def _conversation(request: Request, sender: str | None, masked: bool = Fal
         turns = await transcript(request.app.state.rasa, sender)
     except RasaUnavailable as exc:
         log.warning("conversation lookup: %s", exc)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=RASA_DOWN)
-    messages = [{"role": t["who"], "text": mask_pii(t["text"]) if masked else t["text"], "timestamp": t["timestamp"]}
-                for t in turns]
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=RASA_DOWN) from None
+    messages = [
+        {"role": t["who"], "text": mask_pii(t["text"]) if masked else t["text"], "timestamp": t["timestamp"]}
+        for t in turns
+    ]
     return {"sender": sender, "messages": messages}
 
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
-                                              description="同一个 key 重试不会重复创建")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="同一个 key 重试不会重复创建"),
+]
+
 
 def _bounded_dates(*days: date | None) -> None:
     for day in days:
@@ -324,6 +351,7 @@ def _bounded_dates(*days: date | None) -> None:
 
 # -- catalogue ----------------------------------------------------------------------------------
 
+
 @router.get("/api/courses")
 def list_courses(cat: CatalogueDep) -> dict[str, Any]:
     """Classes (with hours as the page states them), subjects with teachers, and the study plan."""
@@ -332,9 +360,11 @@ def list_courses(cat: CatalogueDep) -> dict[str, Any]:
 
 @router.get("/api/packages")
 def list_packages(cat: CatalogueDep) -> dict[str, Any]:
-    return {"packages": [p.model_dump(exclude_none=True) for p in cat.packages],
-            "subjects": [s.model_dump() for s in cat.subjects],
-            "source_notes": cat.source_notes}
+    return {
+        "packages": [p.model_dump(exclude_none=True) for p in cat.packages],
+        "subjects": [s.model_dump() for s in cat.subjects],
+        "source_notes": cat.source_notes,
+    }
 
 
 @router.post("/api/courses/match")
@@ -371,16 +401,30 @@ def create_recommendation(body: RecommendationRequest, cat: CatalogueDep) -> dic
             subject_ids.append(subject.id)
         chosen = set(subject_ids)
         all_subjects = {s.id for s in cat.public_subjects} <= chosen and any(
-            s.id in chosen for s in cat.practice_subjects)
-    result = recommend(cat, {"zero_basis": body.zero_basis, "failed_before": body.failed_before, "busy": body.busy,
-                             "site_experience": body.site_experience, "all_subjects": all_subjects})
+            s.id in chosen for s in cat.practice_subjects
+        )
+    result = recommend(
+        cat,
+        {
+            "zero_basis": body.zero_basis,
+            "failed_before": body.failed_before,
+            "busy": body.busy,
+            "site_experience": body.site_experience,
+            "all_subjects": all_subjects,
+        },
+    )
     return {
         "recommended": list(result.recommended),
         "decided": result.decided,
         "open_questions": list(result.open_questions),
         "packages": [
-            {"id": fit.package.id, "name": fit.package.name, "score": fit.score, "reasons": list(fit.reasons),
-             "quote": quote_out(quote(cat, fit.package.id, subject_ids)) if subject_ids else None}
+            {
+                "id": fit.package.id,
+                "name": fit.package.name,
+                "score": fit.score,
+                "reasons": list(fit.reasons),
+                "quote": quote_out(quote(cat, fit.package.id, subject_ids)) if subject_ids else None,
+            }
             for fit in result.fits
         ],
     }
@@ -388,40 +432,62 @@ def create_recommendation(body: RecommendationRequest, cat: CatalogueDep) -> dic
 
 # -- enrollments ------------------------------------------------------------------------------------
 
-@router.post("/api/enrollments", status_code=status.HTTP_201_CREATED,
-             responses={200: {"description": "the same enrollment already existed; nothing new was created"},
-                        409: {"description": "Idempotency-Key reused for a different enrollment"}})
-def create_enrollment(body: EnrollmentRequest, request: Request, response: Response, cat: CatalogueDep,
-                      idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+
+@router.post(
+    "/api/enrollments",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "the same enrollment already existed; nothing new was created"},
+        409: {"description": "Idempotency-Key reused for a different enrollment"},
+    },
+)
+def create_enrollment(
+    body: EnrollmentRequest,
+    request: Request,
+    response: Response,
+    cat: CatalogueDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     q = _resolve_choice(cat, body.package, body.subjects)
     data = sales.EnrollmentInput(name=body.name, mobile=body.mobile, quote=q, sender=body.sender, channel=body.channel)
     with _db(request).transaction() as session:
         try:
             enrollment, created = sales.create_enrollment(session, data, idempotency_key)
         except sales.IdempotencyConflict:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=KEY_CONFLICT)
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=KEY_CONFLICT) from None
         out = enrollment_out(cat, enrollment, staff=False)
     out["created"] = created
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/enrollments/{enrollment.number}"
-    log.info("enrollment %s %s (package %s, %d subjects, channel %s)", enrollment.number,
-             "created" if created else "returned again", enrollment.package_id, len(enrollment.subject_ids),
-             enrollment.channel or "-")
+    log.info(
+        "enrollment %s %s (package %s, %d subjects, channel %s)",
+        enrollment.number,
+        "created" if created else "returned again",
+        enrollment.package_id,
+        len(enrollment.subject_ids),
+        enrollment.channel or "-",
+    )
     return out
 
 
-@router.post("/api/enrollments/lookup",
-             responses={404: {"description": "no enrollment with this number and phone (one answer for both)"},
-                        429: {"description": "too many failed lookups of this number or with this phone"}})
+@router.post(
+    "/api/enrollments/lookup",
+    responses={
+        404: {"description": "no enrollment with this number and phone (one answer for both)"},
+        429: {"description": "too many failed lookups of this number or with this phone"},
+    },
+)
 def lookup_enrollment(body: LookupRequest, request: Request, cat: CatalogueDep) -> dict[str, Any]:
     """The owner's view of an enrollment, by its number and the phone given when enrolling."""
     throttle = request.app.state.lookup_throttle
     counted = throttle.attempt(body.number, body.phone)
     if counted is None:
         log.info("enrollment lookup throttled (too many failures for this number or phone)")
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            detail=LOOKUP_THROTTLED.format(minutes=max(1, round(throttle.window_seconds / 60))),
-                            headers={"Retry-After": str(throttle.window_seconds)})
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=LOOKUP_THROTTLED.format(minutes=max(1, round(throttle.window_seconds / 60))),
+            headers={"Retry-After": str(throttle.window_seconds)},
+        )
     with _db(request).transaction(write=False) as session:
         enrollment = sales.get_enrollment(session, body.number)
         if enrollment is None or enrollment.mobile != body.phone:  # one answer for both: nothing leaks
@@ -432,11 +498,18 @@ def lookup_enrollment(body: LookupRequest, request: Request, cat: CatalogueDep) 
 
 # -- leads ------------------------------------------------------------------------------------------
 
-@router.post("/api/leads", status_code=status.HTTP_201_CREATED,
-             responses={200: {"description": "a retry, or the same sender's open request replaced by this one"},
-                        409: {"description": "Idempotency-Key reused for another request"}})
-def create_lead(body: LeadRequest, request: Request, response: Response, cat: CatalogueDep,
-                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+
+@router.post(
+    "/api/leads",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "a retry, or the same sender's open request replaced by this one"},
+        409: {"description": "Idempotency-Key reused for another request"},
+    },
+)
+def create_lead(
+    body: LeadRequest, request: Request, response: Response, cat: CatalogueDep, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
     package_id = None
     if body.package:
         found = cat.resolve_package(body.package)
@@ -450,16 +523,20 @@ def create_lead(body: LeadRequest, request: Request, response: Response, cat: Ca
             raise reject("subjects", f"没有找到科目“{value}”，可选：{'、'.join(s.name for s in cat.subjects)}。")
         subject_ids.append(subject.id)
     data = sales.LeadInput(
-        name=body.name, mobile=body.mobile,
-        preferred_time=(body.preferred_time or "").strip() or None, question=(body.question or "").strip() or None,
-        package_id=package_id, subject_ids=tuple(cat.ordered_subject_ids(subject_ids)) or None,
-        sender=body.sender, channel=body.channel,
+        name=body.name,
+        mobile=body.mobile,
+        preferred_time=(body.preferred_time or "").strip() or None,
+        question=(body.question or "").strip() or None,
+        package_id=package_id,
+        subject_ids=tuple(cat.ordered_subject_ids(subject_ids)) or None,
+        sender=body.sender,
+        channel=body.channel,
     )
     with _db(request).transaction() as session:
         try:
             lead, created = sales.create_lead(session, data, idempotency_key)
         except sales.IdempotencyConflict:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=LEAD_KEY_CONFLICT)
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=LEAD_KEY_CONFLICT) from None
         session.flush()
         out = lead_receipt(cat, lead)
     out["created"] = created

@@ -1,4 +1,5 @@
 """Public endpoints the channels write to: 👍/👎 feedback on answers and hand-off requests."""
+
 from __future__ import annotations
 
 from typing import Any, Literal

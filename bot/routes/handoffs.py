@@ -11,6 +11,7 @@ WeChat users get every message through the customer-service message API at once 
 fetches its own). A message WeChat refused is kept and shown to staff as not delivered; the
 hand-off is taken all the same.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,21 +55,37 @@ def _iso(value: datetime | None) -> str | None:
 def handoff_out(h: Handoff, taken_by: str | None, now: datetime) -> dict[str, Any]:
     # Waiting: until a person took it (or, never taken, until it closed or now).
     waited_until = h.taken_at or h.closed_at or now
-    return {"id": h.id, "sender": h.sender, "channel": h.channel, "reason": h.reason, "status": h.status,
-            "status_label": handoffs.STATUS_LABELS.get(h.status, h.status), "created_at": _iso(h.created_at),
-            "taken_by": taken_by, "taken_at": _iso(h.taken_at), "closed_at": _iso(h.closed_at),
-            "waited_seconds": max(0, int((waited_until - h.created_at).total_seconds()))}
+    return {
+        "id": h.id,
+        "sender": h.sender,
+        "channel": h.channel,
+        "reason": h.reason,
+        "status": h.status,
+        "status_label": handoffs.STATUS_LABELS.get(h.status, h.status),
+        "created_at": _iso(h.created_at),
+        "taken_by": taken_by,
+        "taken_at": _iso(h.taken_at),
+        "closed_at": _iso(h.closed_at),
+        "waited_seconds": max(0, int((waited_until - h.created_at).total_seconds())),
+    }
 
 
 @router.get("/api/staff/handoffs")
-def list_handoffs(request: Request, _: Support,
-                  status_: Annotated[Literal["open", "taken", "closed"] | None, Query(alias="status")] = None,
-                  limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000)) -> dict[str, Any]:
+def list_handoffs(
+    request: Request,
+    _: Support,
+    status_: Annotated[Literal["open", "taken", "closed"] | None, Query(alias="status")] = None,
+    limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> dict[str, Any]:
     now = utcnow()
     with request.app.state.db.transaction(write=False) as session:
         rows, total = handoffs.queue(session, status_, limit, offset)
-        return {"total": total, "counts": handoffs.counts(session),
-                "items": [handoff_out(h, name, now) for h, name in rows]}
+        return {
+            "total": total,
+            "counts": handoffs.counts(session),
+            "items": [handoff_out(h, name, now) for h, name in rows],
+        }
 
 
 async def _deliver(request: Request, message_id: int, sender: str, text: str) -> tuple[bool, str | None]:
@@ -78,7 +95,7 @@ async def _deliver(request: Request, message_id: int, sender: str, text: str) ->
     from bot.routes.wechat import customer_service  # the WeChat route owns the client and its token
 
     try:
-        await customer_service(request.app).send_text(sender[len(SENDER_PREFIX):], text)
+        await customer_service(request.app).send_text(sender[len(SENDER_PREFIX) :], text)
     except DeliveryError as exc:
         log.warning("hand-off message %s not delivered to WeChat: %s", message_id, exc)
         return False, "微信客服消息没有发送成功（用户超过48小时未互动，或公众号未配置），请通过其他方式联系用户。"
@@ -93,8 +110,9 @@ async def _deliver(request: Request, message_id: int, sender: str, text: str) ->
     return True, None
 
 
-async def _act(request: Request, principal: StaffPrincipal, handoff_id: int, action: str,
-               text: str | None = None) -> dict[str, Any]:
+async def _act(
+    request: Request, principal: StaffPrincipal, handoff_id: int, action: str, text: str | None = None
+) -> dict[str, Any]:
     who = Who(principal.account_id, principal.display_name)
 
     def change() -> tuple[dict[str, Any], HandoffMessage | None]:
@@ -110,9 +128,15 @@ async def _act(request: Request, principal: StaffPrincipal, handoff_id: int, act
                 else:
                     message = handoffs.reply(session, handoff, who, text or "")
             except QueueConflict as exc:
-                raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail)
-            audit.record(session, principal, action, "handoff", handoff.id,
-                         f"{len(text or '')} 字" if action == "handoff_reply" else f"会话 {handoff.sender or '-'}")
+                raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail) from None
+            audit.record(
+                session,
+                principal,
+                action,
+                "handoff",
+                handoff.id,
+                f"{len(text or '')} 字" if action == "handoff_reply" else f"会话 {handoff.sender or '-'}",
+            )
             session.flush()
             taker = session.get(StaffAccount, handoff.taken_by_id) if handoff.taken_by_id else None
             out = handoff_out(handoff, taker.display_name if taker else None, utcnow())
@@ -121,8 +145,12 @@ async def _act(request: Request, principal: StaffPrincipal, handoff_id: int, act
     out, message = await run_in_threadpool(change)
     if message is not None:
         delivered, problem = await _deliver(request, message.id, message.sender, message.text)
-        out["message"] = {"text": message.text, "delivered": delivered, "problem": problem,
-                          "channel": "wechat" if is_wechat_sender(message.sender) else "web"}
+        out["message"] = {
+            "text": message.text,
+            "delivered": delivered,
+            "problem": problem,
+            "channel": "wechat" if is_wechat_sender(message.sender) else "web",
+        }
     return out
 
 
@@ -132,7 +160,9 @@ async def take_handoff(handoff_id: HandoffId, request: Request, principal: Suppo
 
 
 @router.post("/api/staff/handoffs/{handoff_id}/reply")
-async def reply_handoff(handoff_id: HandoffId, body: ReplyRequest, request: Request, principal: Support) -> dict[str, Any]:
+async def reply_handoff(
+    handoff_id: HandoffId, body: ReplyRequest, request: Request, principal: Support
+) -> dict[str, Any]:
     return await _act(request, principal, handoff_id, "handoff_reply", body.text)
 
 
@@ -142,20 +172,32 @@ async def close_handoff(handoff_id: HandoffId, request: Request, principal: Supp
 
 
 @router.get("/api/handoffs/updates")
-def handoff_updates(request: Request,
-                    sender: str = Query(..., min_length=1, max_length=128, pattern=SENDER_PATTERN),
-                    after: int = Query(0, ge=0, le=2**31 - 1)) -> dict[str, Any]:
+def handoff_updates(
+    request: Request,
+    sender: str = Query(..., min_length=1, max_length=128, pattern=SENDER_PATTERN),
+    after: int = Query(0, ge=0, le=2**31 - 1),
+) -> dict[str, Any]:
     """For the widget: its latest hand-off's status and the messages after `after` (ids)."""
     if is_wechat_sender(sender):  # WeChat users get theirs pushed; nobody reads them here
-        raise RequestValidationError([{"loc": ("query", "sender"), "type": "value_error", "msg": "reserved sender",
-                                       "ctx": {"reason": replies.RESERVED_SENDER}}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "sender"),
+                    "type": "value_error",
+                    "msg": "reserved sender",
+                    "ctx": {"reason": replies.RESERVED_SENDER},
+                }
+            ]
+        )
     db = request.app.state.db
     with db.transaction(write=False) as session:  # polled every few seconds: read only, as a rule
         latest = handoffs.latest_for(session, sender)
         found = handoffs.messages_for(session, sender, after) if latest is not None else []
-        out = {"status": latest.status if latest else None,
-               "status_label": handoffs.STATUS_LABELS.get(latest.status) if latest else None,
-               "messages": [{"id": m.id, "text": m.text, "at": _iso(m.created_at)} for m in found]}
+        out = {
+            "status": latest.status if latest else None,
+            "status_label": handoffs.STATUS_LABELS.get(latest.status) if latest else None,
+            "messages": [{"id": m.id, "text": m.text, "at": _iso(m.created_at)} for m in found],
+        }
         unseen = [m.id for m in found if not m.delivered]
     if unseen:  # staff see that the widget has shown them
         with db.transaction() as session:

@@ -5,6 +5,7 @@
 one Rasa instance has its model loaded (its /status answers, with the token) and the action server
 answers, 200 after. A bot/ replica whose Rasa is still loading gets no traffic, yet is not restarted.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,12 +36,16 @@ async def healthz(request: Request) -> dict:
 
 @router.get("/readyz", include_in_schema=False)  # a probe for orchestrators; 503 is its normal answer while starting
 async def readyz(request: Request) -> JSONResponse:
-    instances, actions_ok = await asyncio.gather(request.app.state.rasa.instances_up(),
-                                                 _action_server_healthy(request.app.state.settings.action_server_url))
+    instances, actions_ok = await asyncio.gather(
+        request.app.state.rasa.instances_up(), _action_server_healthy(request.app.state.settings.action_server_url)
+    )
     up = sum(instances.values())
     ready = up > 0 and actions_ok
-    body = {"ready": ready, "rasa_instances": {"up": up, "total": len(instances)},
-            "action_server": "ok" if actions_ok else "down"}
+    body = {
+        "ready": ready,
+        "rasa_instances": {"up": up, "total": len(instances)},
+        "action_server": "ok" if actions_ok else "down",
+    }
     if not ready:
         body["detail"] = "服务正在启动或暂不可用，请稍后再试。"
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -13,6 +13,7 @@ The engine (knowledge.engine) is loaded lazily, once per index folder, from
 loads it. A missing or stale index is a 503 whose `detail` says in Chinese what to do. Search
 runs in FastAPI's thread pool (plain `def` endpoints), so encoding never blocks the event loop.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,7 +26,6 @@ from pydantic_core import PydanticCustomError
 from bot import unanswered_store
 from bot.senders import refuse_wechat_senders
 from bot.unanswered import reading_of
-
 from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,11 @@ def _text(max_chars: int, required: bool, what: str):
         if required and not value.strip():
             raise PydanticCustomError("knowledge_text", "{reason}", {"reason": f"{what}不能为空。"})
         if len(value) > max_chars:
-            raise PydanticCustomError("knowledge_text", "{reason}",
-                                      {"reason": f"{what}太长了（超过{max_chars}字），请精简成一两句话。"})
+            raise PydanticCustomError(
+                "knowledge_text", "{reason}", {"reason": f"{what}太长了（超过{max_chars}字），请精简成一两句话。"}
+            )
         return value
+
     return BeforeValidator(check)
 
 
@@ -72,13 +74,18 @@ class AnswerResponse(BaseModel):
     suggestions: list[Suggestion] = Field(
         default_factory=list,
         description="answered: the next 2-3 questions when only moderately sure (您可能还想问); "
-                    "declined: the nearest questions of the material, when the question names one of its terms")
-    gap: str | None = Field(None, description="declined because the material lacks this (a gap id of data/faq/gaps.yml); "
-                                              "`answer` then says what is missing")
+        "declined: the nearest questions of the material, when the question names one of its terms",
+    )
+    gap: str | None = Field(
+        None,
+        description="declined because the material lacks this (a gap id of data/faq/gaps.yml); "
+        "`answer` then says what is missing",
+    )
     confidence: float = Field(0.0, description="calibrated p(the best entry is the right one)")
     asked: str | None = Field(None, description="for a part: the user's words of the question it answers")
-    parts: list["AnswerResponse"] = Field(
-        default_factory=list, description="a message that asks several things: one decision per question, in order")
+    parts: list[AnswerResponse] = Field(
+        default_factory=list, description="a message that asks several things: one decision per question, in order"
+    )
 
 
 class HitOut(BaseModel):
@@ -133,23 +140,44 @@ def _answer_out(decision: Decision, engine: Engine) -> AnswerResponse:
 
 
 def _hit_out(hit: Hit) -> HitOut:
-    return HitOut(id=hit.id, kind=hit.kind, faq_id=hit.faq_id, question=hit.title, text=hit.text, score=hit.score,
-                  bm25=hit.bm25, dense=hit.dense, source=Source(title=hit.source_title, section=hit.source_section))
+    return HitOut(
+        id=hit.id,
+        kind=hit.kind,
+        faq_id=hit.faq_id,
+        question=hit.title,
+        text=hit.text,
+        score=hit.score,
+        bm25=hit.bm25,
+        dense=hit.dense,
+        source=Source(title=hit.source_title, section=hit.source_section),
+    )
 
 
-@router.get("/api/knowledge/search", response_model=SearchResponse,
-            responses={503: {"description": "the knowledge index is missing or stale"}})
-def search(request: Request,
-           q: Annotated[Question, Query(description="the question, 1-1000 characters")],
-           k: Annotated[int, Query(ge=1, le=20, description="how many hits")] = 5) -> SearchResponse:
+@router.get(
+    "/api/knowledge/search",
+    response_model=SearchResponse,
+    responses={503: {"description": "the knowledge index is missing or stale"}},
+)
+def search(
+    request: Request,
+    q: Annotated[Question, Query(description="the question, 1-1000 characters")],
+    k: Annotated[int, Query(ge=1, le=20, description="how many hits")] = 5,
+) -> SearchResponse:
     engine = _engine(request)
     decision = engine.answer(q, k=k)
-    return SearchResponse(query=q, normalized=decision.query, hits=[_hit_out(h) for h in decision.hits],
-                          decision=_answer_out(decision, engine))
+    return SearchResponse(
+        query=q,
+        normalized=decision.query,
+        hits=[_hit_out(h) for h in decision.hits],
+        decision=_answer_out(decision, engine),
+    )
 
 
-@router.post("/api/knowledge/answer", response_model=AnswerResponse,
-             responses={404: {"description": "unknown faq_id"}, 503: {"description": "the knowledge index is missing or stale"}})
+@router.post(
+    "/api/knowledge/answer",
+    response_model=AnswerResponse,
+    responses={404: {"description": "unknown faq_id"}, 503: {"description": "the knowledge index is missing or stale"}},
+)
 def answer(body: AnswerRequest, request: Request) -> AnswerResponse:
     if body.faq_id is None and (body.question is None or not body.question.strip()):
         raise HTTPException(status_code=422, detail="请提供问题 question（或点击的 faq_id）。")
@@ -173,7 +201,14 @@ def _record_unanswered(request: Request, body: AnswerRequest, kind: str, decisio
     bounds = unanswered_store.Bounds(settings.unanswered_max_rows, settings.unanswered_max_per_sender)
     reading = None if decision.used_context else reading_of(decision.hits)
     try:
-        unanswered_store.record(request.app.state.db, bounds, question=body.question, sender=body.sender,
-                                channel=body.channel, decision=kind, reading=reading)
+        unanswered_store.record(
+            request.app.state.db,
+            bounds,
+            question=body.question,
+            sender=body.sender,
+            channel=body.channel,
+            decision=kind,
+            reading=reading,
+        )
     except Exception as exc:  # noqa: BLE001 - logged, and the answer still goes out
         log.warning("could not record an unanswered question: %s", exc.__class__.__name__)

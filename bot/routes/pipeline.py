@@ -17,6 +17,7 @@ Admin:
 Phone numbers are shown in full to those who call people back (bot/accounts.py SEES_PHONES), masked
 for everyone else. Every read and every change is in the audit log (bot/audit.py).
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,10 +36,22 @@ from bot import audit, exports, sales
 from bot.accounts import ADMIN, SALES
 from bot.auth import StaffPrincipal, require_admin, require_sales, staff_of
 from bot.catalogue import Catalogue
-from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead, StaffAccount
+from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Lead, StaffAccount
 from bot.routes.chat import SENDER_PATTERN
-from bot.routes.courses import (LEAD_NOT_FOUND, LOOKUP_MOVED, NOT_FOUND, CatalogueDep, EnrollmentNo, LeadId,
-                                _bounded_dates, _conversation, _no_control, enrollment_out, lead_out, reject)
+from bot.routes.courses import (
+    LEAD_NOT_FOUND,
+    LOOKUP_MOVED,
+    NOT_FOUND,
+    CatalogueDep,
+    EnrollmentNo,
+    LeadId,
+    _bounded_dates,
+    _conversation,
+    _no_control,
+    enrollment_out,
+    lead_out,
+    reject,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["sales pipeline"])
@@ -51,6 +64,7 @@ NO_SUCH_ASSIGNEE = "负责人只能是在职的课程顾问或管理员账号。
 
 class Change(BaseModel):
     """Any of: a new status; an assignee (an account id, or null for nobody)."""
+
     status: str | None = None
     assignee_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
@@ -74,17 +88,23 @@ class Filters:
     assignee: str | None
 
     def words(self, status_: str | None) -> str:
-        parts = [f"状态={sales.STATUS_LABELS.get(status_, status_)}" if status_ else "",
-                 f"日期={self.date_from or ''}~{self.date_to or ''}" if self.date_from or self.date_to else "",
-                 f"搜索={self.search}" if self.search else "", f"负责人={self.assignee}" if self.assignee else ""]
+        parts = [
+            f"状态={sales.STATUS_LABELS.get(status_, status_)}" if status_ else "",
+            f"日期={self.date_from or ''}~{self.date_to or ''}" if self.date_from or self.date_to else "",
+            f"搜索={self.search}" if self.search else "",
+            f"负责人={self.assignee}" if self.assignee else "",
+        ]
         return "，".join(p for p in parts if p) or "无筛选"
 
 
-def filters(date_from: date | None = Query(None, description="日期起（北京时间，含）"),
-            date_to: date | None = Query(None, description="日期止（北京时间，含）"),
-            q: str | None = Query(None, max_length=50, description="姓名、手机号（至少4位）或报名号"),
-            assignee: str | None = Query(None, max_length=12, pattern=r"^(me|none|\d{1,10})$",
-                                         description="me（我）、none（未分配）或账号 id")) -> Filters:
+def filters(
+    date_from: date | None = Query(None, description="日期起（北京时间，含）"),
+    date_to: date | None = Query(None, description="日期止（北京时间，含）"),
+    q: str | None = Query(None, max_length=50, description="姓名、手机号（至少4位）或报名号"),
+    assignee: str | None = Query(
+        None, max_length=12, pattern=r"^(me|none|\d{1,10})$", description="me（我）、none（未分配）或账号 id"
+    ),
+) -> Filters:
     _bounded_dates(date_from, date_to)
     return Filters(date_from, date_to, (q or "").strip() or None, assignee)
 
@@ -99,8 +119,16 @@ def _assignee_id(f: Filters, principal: StaffPrincipal) -> int | None:
         return sales.UNASSIGNED
     if f.assignee == "me":
         if principal.account_id is None:
-            raise RequestValidationError([{"loc": ("query", "assignee"), "type": "value_error", "msg": "no account",
-                                           "ctx": {"reason": "集成令牌没有自己的账号，请用账号 id 筛选负责人。"}}])
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", "assignee"),
+                        "type": "value_error",
+                        "msg": "no account",
+                        "ctx": {"reason": "集成令牌没有自己的账号，请用账号 id 筛选负责人。"},
+                    }
+                ]
+            )
         return principal.account_id
     return int(f.assignee)
 
@@ -109,7 +137,9 @@ def _names(session, ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(session.execute(select(StaffAccount.id, StaffAccount.display_name).where(StaffAccount.id.in_(ids))).all())
+    return dict(
+        session.execute(select(StaffAccount.id, StaffAccount.display_name).where(StaffAccount.id.in_(ids))).all()
+    )
 
 
 def _shown(out: dict[str, Any], row, principal: StaffPrincipal, names: dict[int, str]) -> dict[str, Any]:
@@ -121,8 +151,15 @@ def _shown(out: dict[str, Any], row, principal: StaffPrincipal, names: dict[int,
 
 
 def _notes_out(notes) -> list[dict[str, Any]]:
-    return [{"id": n.id, "author": n.author, "text": n.text,
-             "created_at": n.created_at.astimezone(sales.CHINA).isoformat(timespec="seconds")} for n in notes]
+    return [
+        {
+            "id": n.id,
+            "author": n.author,
+            "text": n.text,
+            "created_at": n.created_at.astimezone(sales.CHINA).isoformat(timespec="seconds"),
+        }
+        for n in notes
+    ]
 
 
 def _check_assignee(session, assignee_id: int) -> StaffAccount:
@@ -138,14 +175,26 @@ def _apply(session, row, body: Change, principal: StaffPrincipal, kind: str, key
         before = row.status
         change_status(row, body.status)
         if row.status != before:
-            audit.record(session, principal, "status_changed", kind, key,
-                         f"{sales.STATUS_LABELS[before]} → {sales.STATUS_LABELS[row.status]}")
+            audit.record(
+                session,
+                principal,
+                "status_changed",
+                kind,
+                key,
+                f"{sales.STATUS_LABELS[before]} → {sales.STATUS_LABELS[row.status]}",
+            )
     if "assignee_id" in body.model_fields_set and body.assignee_id != row.assignee_id:
         names = _names(session, [row.assignee_id, body.assignee_id])
         if body.assignee_id is not None:
             _check_assignee(session, body.assignee_id)
-        audit.record(session, principal, "assignee_changed", kind, key,
-                     f"{names.get(row.assignee_id, '未分配')} → {names.get(body.assignee_id, '未分配')}")
+        audit.record(
+            session,
+            principal,
+            "assignee_changed",
+            kind,
+            key,
+            f"{names.get(row.assignee_id, '未分配')} → {names.get(body.assignee_id, '未分配')}",
+        )
         row.assignee_id = body.assignee_id
 
 
@@ -156,13 +205,22 @@ def _record_read(request: Request, principal: StaffPrincipal, action: str, kind:
 
 # -- enrollments ----------------------------------------------------------------------------------
 
+
 def _package_id(cat: Catalogue, package: str | None) -> str | None:
     if not package:
         return None
     found = cat.resolve_package(package)
     if found is None:
-        raise RequestValidationError([{"loc": ("query", "package"), "type": "value_error", "msg": "unknown package",
-                                       "ctx": {"reason": f"没有找到套餐“{package}”。"}}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "package"),
+                    "type": "value_error",
+                    "msg": "unknown package",
+                    "ctx": {"reason": f"没有找到套餐“{package}”。"},
+                }
+            ]
+        )
     return found.id
 
 
@@ -172,8 +230,9 @@ def _mobile(phone: str | None) -> str | None:
     try:
         return sales.normalize_mobile(phone)
     except ValueError as exc:
-        raise RequestValidationError([{"loc": ("query", "phone"), "type": "value_error", "msg": "bad phone",
-                                       "ctx": {"reason": str(exc)}}])
+        raise RequestValidationError(
+            [{"loc": ("query", "phone"), "type": "value_error", "msg": "bad phone", "ctx": {"reason": str(exc)}}]
+        ) from None
 
 
 EnrollmentStatus = Annotated[Literal[ENROLLMENT_STATUSES] | None, Query(alias="status")]  # type: ignore[valid-type]
@@ -181,24 +240,41 @@ LeadStatus = Annotated[Literal[LEAD_STATUSES] | None, Query(alias="status")]  # 
 
 
 def _enrollment_query(session, cat, principal, f: Filters, status_, package, phone, sender, limit, offset):
-    return sales.list_enrollments(session, status=status_, package_id=_package_id(cat, package), date_from=f.date_from,
-                                  date_to=f.date_to, mobile=_mobile(phone), sender=sender,
-                                  assignee_id=_assignee_id(f, principal), search=f.search, limit=limit, offset=offset)
+    return sales.list_enrollments(
+        session,
+        status=status_,
+        package_id=_package_id(cat, package),
+        date_from=f.date_from,
+        date_to=f.date_to,
+        mobile=_mobile(phone),
+        sender=sender,
+        assignee_id=_assignee_id(f, principal),
+        search=f.search,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/api/enrollments")
 def staff_list_enrollments(
-    request: Request, cat: CatalogueDep, principal: Sales, f: FiltersDep, status_: EnrollmentStatus = None,
-    package: str | None = Query(None, max_length=50), phone: str | None = Query(None, max_length=30),
+    request: Request,
+    cat: CatalogueDep,
+    principal: Sales,
+    f: FiltersDep,
+    status_: EnrollmentStatus = None,
+    package: str | None = Query(None, max_length=50),
+    phone: str | None = Query(None, max_length=30),
     sender: str | None = Query(None, max_length=128, pattern=SENDER_PATTERN),
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
     with request.app.state.db.transaction() as session:
         rows, total = _enrollment_query(session, cat, principal, f, status_, package, phone, sender, limit, offset)
         names = _names(session, [e.assignee_id for e in rows])
         items = [_shown(enrollment_out(cat, e, staff=True), e, principal, names) for e in rows]
-        audit.record(session, principal, "enrollments_read", "enrollments", None,
-                     f"{len(items)}/{total} 条，{f.words(status_)}")
+        audit.record(
+            session, principal, "enrollments_read", "enrollments", None, f"{len(items)}/{total} 条，{f.words(status_)}"
+        )
         return {"total": total, "items": items}
 
 
@@ -216,8 +292,12 @@ async def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueD
             enrollment = sales.get_enrollment(session, number)
             if enrollment is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
-            out = _shown(enrollment_out(cat, enrollment, staff=True), enrollment, principal,
-                         _names(session, [enrollment.assignee_id]))
+            out = _shown(
+                enrollment_out(cat, enrollment, staff=True),
+                enrollment,
+                principal,
+                _names(session, [enrollment.assignee_id]),
+            )
             out["notes"] = _notes_out(sales.notes_of(session, "enrollment", enrollment.id))
             audit.record(session, principal, "enrollment_read", "enrollment", enrollment.number)
             return out
@@ -226,8 +306,9 @@ async def get_enrollment(number: EnrollmentNo, request: Request, cat: CatalogueD
 
 
 @router.patch("/api/enrollments/{number}")
-def change_enrollment(number: EnrollmentNo, body: Change, request: Request, cat: CatalogueDep,
-                      principal: Sales) -> dict[str, Any]:
+def change_enrollment(
+    number: EnrollmentNo, body: Change, request: Request, cat: CatalogueDep, principal: Sales
+) -> dict[str, Any]:
     if body.status is not None and body.status not in ENROLLMENT_STATUSES:
         raise reject("status", f"状态只能是 {' / '.join(ENROLLMENT_STATUSES)}。")
     with request.app.state.db.transaction() as session:
@@ -235,12 +316,18 @@ def change_enrollment(number: EnrollmentNo, body: Change, request: Request, cat:
         if enrollment is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
         try:
-            _apply(session, enrollment, body, principal, "enrollment", enrollment.number, sales.change_enrollment_status)
+            _apply(
+                session, enrollment, body, principal, "enrollment", enrollment.number, sales.change_enrollment_status
+            )
         except sales.StatusChangeRefused as exc:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail)
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.detail) from None
         session.flush()
-        return _shown(enrollment_out(cat, enrollment, staff=True), enrollment, principal,
-                      _names(session, [enrollment.assignee_id]))
+        return _shown(
+            enrollment_out(cat, enrollment, staff=True),
+            enrollment,
+            principal,
+            _names(session, [enrollment.assignee_id]),
+        )
 
 
 @router.post("/api/enrollments/{number}/notes", status_code=status.HTTP_201_CREATED)
@@ -256,7 +343,7 @@ def _add_note(session, principal: StaffPrincipal, kind: str, subject_id: int, ke
     try:
         note = sales.add_note(session, kind, subject_id, text, principal.account_id, principal.display_name)
     except ValueError as exc:
-        raise reject("text", str(exc))
+        raise reject("text", str(exc)) from None
     audit.record(session, principal, "note_added", kind, key, f"{len(note.text)} 字")  # the text stays in the note
     return _notes_out([note])[0]
 
@@ -272,20 +359,36 @@ async def enrollment_conversation(number: EnrollmentNo, request: Request, princi
 
     sender = await run_in_threadpool(_sender)
     out = await _conversation(request, sender, masked=not principal.sees_phones)
-    await run_in_threadpool(_record_read, request, principal, "conversation_read", "enrollment", number,
-                            f"{len(out['messages'])} 条消息")
+    await run_in_threadpool(
+        _record_read, request, principal, "conversation_read", "enrollment", number, f"{len(out['messages'])} 条消息"
+    )
     return out
 
 
 # -- leads ------------------------------------------------------------------------------------------
 
+
 @router.get("/api/leads")
-def staff_list_leads(request: Request, cat: CatalogueDep, principal: Sales, f: FiltersDep,
-                     status_: LeadStatus = None, limit: int = Query(50, ge=1, le=500),
-                     offset: int = Query(0, ge=0, le=1_000_000)) -> dict[str, Any]:
+def staff_list_leads(
+    request: Request,
+    cat: CatalogueDep,
+    principal: Sales,
+    f: FiltersDep,
+    status_: LeadStatus = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> dict[str, Any]:
     with request.app.state.db.transaction() as session:
-        rows, total = sales.list_leads(session, status=status_, date_from=f.date_from, date_to=f.date_to,
-                                       assignee_id=_assignee_id(f, principal), search=f.search, limit=limit, offset=offset)
+        rows, total = sales.list_leads(
+            session,
+            status=status_,
+            date_from=f.date_from,
+            date_to=f.date_to,
+            assignee_id=_assignee_id(f, principal),
+            search=f.search,
+            limit=limit,
+            offset=offset,
+        )
         names = _names(session, [lead.assignee_id for lead in rows])
         items = [_shown(lead_out(cat, lead), lead, principal, names) for lead in rows]
         audit.record(session, principal, "leads_read", "leads", None, f"{len(items)}/{total} 条，{f.words(status_)}")
@@ -335,8 +438,9 @@ async def lead_conversation(lead_id: LeadId, request: Request, principal: Sales)
 
     sender = await run_in_threadpool(_sender)
     out = await _conversation(request, sender, masked=not principal.sees_phones)
-    await run_in_threadpool(_record_read, request, principal, "conversation_read", "lead", lead_id,
-                            f"{len(out['messages'])} 条消息")
+    await run_in_threadpool(
+        _record_read, request, principal, "conversation_read", "lead", lead_id, f"{len(out['messages'])} 条消息"
+    )
     return out
 
 
@@ -344,37 +448,59 @@ async def lead_conversation(lead_id: LeadId, request: Request, principal: Sales)
 def consultants(request: Request, _: Sales) -> dict[str, Any]:
     """Who a record can be assigned to: active course consultants and admins."""
     with request.app.state.db.transaction(write=False) as session:
-        rows = session.scalars(select(StaffAccount).where(StaffAccount.active.is_(True),
-                                                          StaffAccount.role.in_((SALES, ADMIN)))
-                               .order_by(StaffAccount.role.desc(), StaffAccount.display_name)).all()
+        rows = session.scalars(
+            select(StaffAccount)
+            .where(StaffAccount.active.is_(True), StaffAccount.role.in_((SALES, ADMIN)))
+            .order_by(StaffAccount.role.desc(), StaffAccount.display_name)
+        ).all()
         return {"items": [{"id": a.id, "name": a.display_name, "username": a.username} for a in rows]}
 
 
 # -- exports (admin) --------------------------------------------------------------------------------
 
+
 def _csv(text: str, filename: str) -> Response:
-    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        text.encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/api/staff/exports/enrollments.csv", response_class=Response)
-def export_enrollments(request: Request, cat: CatalogueDep, principal: Admin, f: FiltersDep,
-                       status_: EnrollmentStatus = None, package: str | None = Query(None, max_length=50)) -> Response:
+def export_enrollments(
+    request: Request,
+    cat: CatalogueDep,
+    principal: Admin,
+    f: FiltersDep,
+    status_: EnrollmentStatus = None,
+    package: str | None = Query(None, max_length=50),
+) -> Response:
     with request.app.state.db.transaction() as session:
         rows, total = _enrollment_query(session, cat, principal, f, status_, package, None, None, EXPORT_MAX_ROWS, 0)
         names = _names(session, [e.assignee_id for e in rows])
-        text = exports.enrollments_csv(cat, rows, names, sales.notes_by_subject(session, "enrollment", [e.id for e in rows]))
+        text = exports.enrollments_csv(
+            cat, rows, names, sales.notes_by_subject(session, "enrollment", [e.id for e in rows])
+        )
         audit.record(session, principal, "export", "enrollments", None, f"{len(rows)}/{total} 条，{f.words(status_)}")
     return _csv(text, "enrollments.csv")
 
 
 @router.get("/api/staff/exports/leads.csv", response_class=Response)
-def export_leads(request: Request, cat: CatalogueDep, principal: Admin, f: FiltersDep,
-                 status_: LeadStatus = None) -> Response:
+def export_leads(
+    request: Request, cat: CatalogueDep, principal: Admin, f: FiltersDep, status_: LeadStatus = None
+) -> Response:
     with request.app.state.db.transaction() as session:
-        rows, total = sales.list_leads(session, status=status_, date_from=f.date_from, date_to=f.date_to,
-                                       assignee_id=_assignee_id(f, principal), search=f.search,
-                                       limit=EXPORT_MAX_ROWS, offset=0)
+        rows, total = sales.list_leads(
+            session,
+            status=status_,
+            date_from=f.date_from,
+            date_to=f.date_to,
+            assignee_id=_assignee_id(f, principal),
+            search=f.search,
+            limit=EXPORT_MAX_ROWS,
+            offset=0,
+        )
         names = _names(session, [lead.assignee_id for lead in rows])
         text = exports.leads_csv(cat, rows, names, sales.notes_by_subject(session, "lead", [lead.id for lead in rows]))
         audit.record(session, principal, "export", "leads", None, f"{len(rows)}/{total} 条，{f.words(status_)}")

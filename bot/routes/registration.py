@@ -1,4 +1,5 @@
 """POST /api/registration/plan: a user's own path through the Fujian 二级建造师 registration."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -32,16 +33,24 @@ def get_planner() -> Planner:
     summary="个人注册办理方案",
     responses={422: {"description": "输入不合理或互相矛盾；detail 是给用户看的中文说明"}},
 )
-def registration_plan(body: PlanRequest, today: date = Depends(today_in_china),
-                      planner: Planner = Depends(get_planner)) -> PlanResponse:
+def registration_plan(
+    body: PlanRequest, today: date = Depends(today_in_china), planner: Planner = Depends(get_planner)
+) -> PlanResponse:
     """Eligibility and why, continuing-education hours and why, approver and expected decision date,
     the ordered steps, the materials, and which facts are still missing (`questions`)."""
     try:
         situation, ignored = check_situation(body.to_situation(), today, planner.book, body.drop_irrelevant)
     except SituationError as exc:
-        raise RequestValidationError([
-            {"type": "registration_input", "loc": ("body", field), "msg": reason, "input": None,
-             "ctx": {"reason": reason}}
-            for field, reason in exc.problems
-        ]) from None
+        raise RequestValidationError(
+            [
+                {
+                    "type": "registration_input",
+                    "loc": ("body", field),
+                    "msg": reason,
+                    "input": None,
+                    "ctx": {"reason": reason},
+                }
+                for field, reason in exc.problems
+            ]
+        ) from None
     return planner.plan(situation, ignored)

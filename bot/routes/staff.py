@@ -1,6 +1,7 @@
 """The staff console (/staff) and the 客服 APIs: feedback, transcripts.
 Logins and accounts: routes/accounts.py; hand-offs: routes/handoffs.py; enrollments and leads:
 routes/pipeline.py; unanswered questions: routes/unanswered.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,21 +41,34 @@ def _iso(value) -> str:
 def list_feedback(request: Request, limit: int = Query(200, ge=1, le=1000)) -> dict:
     with request.app.state.db.transaction(write=False) as session:
         rows = session.scalars(select(Feedback).order_by(Feedback.created_at.desc()).limit(limit)).all()
-        return {"items": [
-            {"id": f.id, "sender": f.sender, "channel": f.channel, "rating": f.rating, "question": f.question,
-             "answer": f.answer, "faq_id": f.faq_id, "comment": f.comment, "created_at": _iso(f.created_at)}
-            for f in rows]}
+        return {
+            "items": [
+                {
+                    "id": f.id,
+                    "sender": f.sender,
+                    "channel": f.channel,
+                    "rating": f.rating,
+                    "question": f.question,
+                    "answer": f.answer,
+                    "faq_id": f.faq_id,
+                    "comment": f.comment,
+                    "created_at": _iso(f.created_at),
+                }
+                for f in rows
+            ]
+        }
 
 
 # `:path`: a sender may contain "/" (the console sends it percent-encoded), and it is still one id.
 @router.get("/api/staff/conversations/{sender:path}")
-async def conversation(sender: str, request: Request,
-                       principal: Annotated[StaffPrincipal, Depends(require_support)]) -> dict:
+async def conversation(
+    sender: str, request: Request, principal: Annotated[StaffPrincipal, Depends(require_support)]
+) -> dict:
     """One conversation's turns; phone and ID numbers masked for roles that do not call users back."""
     try:
         turns = await transcript(request.app.state.rasa, sender)
     except RasaUnavailable:
-        raise HTTPException(503, detail="暂时无法读取会话记录（Rasa 不可用），请稍后再试。")
+        raise HTTPException(503, detail="暂时无法读取会话记录（Rasa 不可用），请稍后再试。") from None
     if not principal.sees_phones:
         turns = [t | {"text": mask_pii(t["text"])} for t in turns]
     await run_in_threadpool(_audit_read, request, principal, sender, len(turns))

@@ -11,6 +11,7 @@ Grouping (bot/unanswered.py) uses the knowledge engine's reading of each questio
 was declined; a row without one is read here once and the reading stored. Without the knowledge
 index the groups fall back to token overlap and show no nearest item.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,19 +70,35 @@ def list_unanswered(request: Request, limit: Limit = 2000) -> dict:
     """Declined or only-suggested questions, grouped by what they ask, most asked first. A group's
     id stays the same while questions join it."""
     groups, engine = _groups(request, limit)
-    return {"groups": [
-        {"id": g.id, "questions": g.questions, "count": g.count, "first_seen": g.first_seen.isoformat(),
-         "last_seen": g.last_seen.isoformat(), "sender": g.sender, "nearest": _nearest(g, engine)}
-        for g in groups]}
+    return {
+        "groups": [
+            {
+                "id": g.id,
+                "questions": g.questions,
+                "count": g.count,
+                "first_seen": g.first_seen.isoformat(),
+                "last_seen": g.last_seen.isoformat(),
+                "sender": g.sender,
+                "nearest": _nearest(g, engine),
+            }
+            for g in groups
+        ]
+    }
 
 
-@router.get("/api/staff/unanswered/export", response_class=PlainTextResponse,
-            responses={404: {"description": "an unknown group id or FAQ item"}})
+@router.get(
+    "/api/staff/unanswered/export",
+    response_class=PlainTextResponse,
+    responses={404: {"description": "an unknown group id or FAQ item"}},
+)
 def export_unanswered(
-        request: Request,
-        ids: Annotated[str, Query(description="group ids from GET /api/staff/unanswered, comma-separated")] = "",
-        faq_id: Annotated[str | None, Query(description="an existing FAQ item: export the questions as its variants")] = None,
-        limit: Limit = 2000) -> PlainTextResponse:
+    request: Request,
+    ids: Annotated[str, Query(description="group ids from GET /api/staff/unanswered, comma-separated")] = "",
+    faq_id: Annotated[
+        str | None, Query(description="an existing FAQ item: export the questions as its variants")
+    ] = None,
+    limit: Limit = 2000,
+) -> PlainTextResponse:
     """The chosen groups as a data/faq/ file: variants of `faq_id`, or one draft item per group."""
     wanted = list(dict.fromkeys(i.strip() for i in ids.split(",") if i.strip()))
     if not wanted:
@@ -102,5 +119,8 @@ def export_unanswered(
     else:
         nearest = {g.id: (n["faq_id"], n["score"]) for g in chosen if (n := _nearest(g, engine))}
         text, filename = faq_export.as_drafts(chosen, nearest), "faq_drafts.yml"
-    return PlainTextResponse(text, media_type="text/yaml; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return PlainTextResponse(
+        text,
+        media_type="text/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

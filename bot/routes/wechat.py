@@ -19,6 +19,7 @@ reply goes out through the customer-service API when it is ready; a retry also g
 Tests may set `app.state.wechat_transport` (an httpx transport) before the app starts, to mock
 WeChat's API at its HTTP boundary.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,13 +65,16 @@ def _service(app: FastAPI) -> WeChatService:
         settings: Settings = app.state.settings
         store = make_store(settings.redis_url)  # shared by the workers when REDIS_URL is set
         delivery = CustomerServiceClient(
-            settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
+            settings.wechat_api_base,
+            settings.wechat_appid,
+            settings.wechat_secret,
             timeout=settings.wechat_api_timeout_seconds,
             transport=getattr(app.state, "wechat_transport", None),
             store=store,
         )
-        service = WeChatService(settings, app.state.rasa, store, delivery,
-                                rate_limiter=getattr(app.state, "rate_limiter", None))
+        service = WeChatService(
+            settings, app.state.rasa, store, delivery, rate_limiter=getattr(app.state, "rate_limiter", None)
+        )
         app.state.wechat = service
     return service
 
@@ -95,8 +99,13 @@ def _authenticate(settings: Settings, signature: str | None, timestamp: str | No
 
 
 @router.get("/wechat", response_class=PlainTextResponse, summary="WeChat server verification")
-async def verify(request: Request, signature: str | None = None, timestamp: str | None = None,
-                 nonce: str | None = None, echostr: str | None = None):
+async def verify(
+    request: Request,
+    signature: str | None = None,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    echostr: str | None = None,
+):
     """Echo `echostr` when the request is signed with WECHAT_TOKEN."""
     _authenticate(request.app.state.settings, signature, timestamp, nonce)
     if not echostr or len(echostr) > 256:
@@ -114,8 +123,14 @@ async def verify(request: Request, signature: str | None = None, timestamp: str 
         503: {"description": "WeChat is not configured"},
     },
 )
-async def receive(request: Request, signature: str | None = None, timestamp: str | None = None,
-                  nonce: str | None = None, encrypt_type: str | None = None, msg_signature: str | None = None):
+async def receive(
+    request: Request,
+    signature: str | None = None,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    encrypt_type: str | None = None,
+    msg_signature: str | None = None,
+):
     started = time.monotonic()
     settings: Settings = request.app.state.settings
     _authenticate(settings, signature, timestamp, nonce)
@@ -170,8 +185,12 @@ async def _answer_once(service: WeChatService, inbound: protocol.Inbound, starte
     ttl = service.settings.wechat_dedup_ttl_seconds
     if not await service.store.add(key, PENDING, ttl):
         cached = await service.store.get(key)
-        log.info("wechat: retry of %s from %s answered %s", inbound.dedup_key.split(":")[0],
-                 short_id(inbound.openid), "again" if cached not in (None, PENDING, SUCCESS) else "with success")
+        log.info(
+            "wechat: retry of %s from %s answered %s",
+            inbound.dedup_key.split(":")[0],
+            short_id(inbound.openid),
+            "again" if cached not in (None, PENDING, SUCCESS) else "with success",
+        )
         return None if cached in (None, PENDING, SUCCESS) else cached
     try:
         reply_xml = await _reply_within_budget(service, inbound, started)
@@ -194,8 +213,11 @@ async def _reply_within_budget(service: WeChatService, inbound: protocol.Inbound
         service.deliver_later(inbound.openid, task)
         raise
     if task not in done:
-        log.info("wechat: reply to %s is slower than %.1f s: answering success, sending it later",
-                 short_id(inbound.openid), service.settings.wechat_reply_budget_seconds)
+        log.info(
+            "wechat: reply to %s is slower than %.1f s: answering success, sending it later",
+            short_id(inbound.openid),
+            service.settings.wechat_reply_budget_seconds,
+        )
         service.deliver_later(inbound.openid, task)
         return None
     return _passive(service, inbound, task.result())

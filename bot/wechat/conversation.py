@@ -5,6 +5,7 @@ options shown last; 转人工 and friends hand the user to a human agent without
 and media get fixed texts. Replies that cannot be passive (too slow, or longer than one WeChat
 message) go out through the customer-service API from a background task.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,8 @@ from bot import replies
 from bot.logging_setup import mask_pii
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
-from bot.wechat.delivery import CustomerServiceClient, DeliveryError
 from bot.wechat.dedup import TTLStore
+from bot.wechat.delivery import CustomerServiceClient, DeliveryError
 from bot.wechat.protocol import Inbound
 from bot.wechat.replies import pick_option, render, split_text
 from knowledge.textnorm import clean_message
@@ -45,7 +46,7 @@ class Outcome:
     handoff: bool = False
 
     @classmethod
-    def say(cls, text: str) -> "Outcome":
+    def say(cls, text: str) -> Outcome:
         return cls(texts=[text])
 
 
@@ -71,8 +72,9 @@ def short_id(openid: str) -> str:
 
 
 class WeChatService:
-    def __init__(self, settings: Settings, rasa: RasaClient, store: TTLStore, delivery: CustomerServiceClient,
-                 rate_limiter=None):
+    def __init__(
+        self, settings: Settings, rasa: RasaClient, store: TTLStore, delivery: CustomerServiceClient, rate_limiter=None
+    ):
         self.settings = settings
         self.rasa = rasa
         self.store = store
@@ -101,7 +103,9 @@ class WeChatService:
 
     async def _converse(self, inbound: Inbound) -> Outcome:
         text = clean_message(inbound.content)
-        log.info("wechat %s from %s (%d chars): %s", inbound.msg_type, short_id(inbound.openid), len(text), excerpt(text))
+        log.info(
+            "wechat %s from %s (%d chars): %s", inbound.msg_type, short_id(inbound.openid), len(text), excerpt(text)
+        )
         if not text:
             return Outcome.say(replies.EMPTY_MESSAGE)
         if len(text) > self.settings.max_message_chars:
@@ -150,8 +154,9 @@ class WeChatService:
     async def _remember_options(self, openid: str, options: list[dict[str, str]]) -> None:
         """Numbers always refer to the options of the latest reply: a reply without any clears them."""
         if options:
-            await self.store.set(OPTIONS_KEY + openid, json.dumps(options, ensure_ascii=False),
-                                 self.settings.wechat_options_ttl_seconds)
+            await self.store.set(
+                OPTIONS_KEY + openid, json.dumps(options, ensure_ascii=False), self.settings.wechat_options_ttl_seconds
+            )
         else:
             await self.store.delete(OPTIONS_KEY + openid)
 

@@ -5,12 +5,14 @@ In memory for one bot/ worker (the default); Redis when `REDIS_URL` is set so th
 workers behind a load balancer share it (a retry may reach another worker). `add` is the atomic
 "claim" (Redis SET NX EX), so two workers receiving the same retry answer it once.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class RedisTTLStore:
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str) -> "RedisTTLStore":
+    def from_url(cls, url: str) -> RedisTTLStore:
         import redis.asyncio as redis_asyncio
 
         client = redis_asyncio.from_url(url, decode_responses=True, socket_timeout=1.0, socket_connect_timeout=1.0)
@@ -98,7 +100,9 @@ class RedisTTLStore:
         try:
             return bool(await self._redis.set(self._prefix + key, value, nx=True, ex=max(1, int(ttl_seconds))))
         except Exception as exc:  # redis.RedisError, OSError, timeouts: degrade, never fail the reply
-            log.warning("wechat store: Redis SET NX failed (%s); answering without de-duplication", exc.__class__.__name__)
+            log.warning(
+                "wechat store: Redis SET NX failed (%s); answering without de-duplication", exc.__class__.__name__
+            )
             return True
 
     async def get(self, key: str) -> str | None:

@@ -6,13 +6,15 @@ With a shared store (Redis, when REDIS_URL is set) every bot/ worker uses the to
 fetched. That matters because each fetch makes the previous token expire within minutes: workers
 fetching their own would keep invalidating each other's, and WeChat limits fetches per day.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -43,7 +45,7 @@ class CustomerServiceClient:
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
-        store: "TTLStore | None" = None,
+        store: TTLStore | None = None,
     ):
         self._store = store
         self._store_key = f"access_token:{appid}"
@@ -71,7 +73,8 @@ class CustomerServiceClient:
             if not self._appid or not self._secret:
                 raise DeliveryError("WECHAT_APPID / WECHAT_SECRET are not configured")
             body = await self._call(
-                "GET", "/cgi-bin/token",
+                "GET",
+                "/cgi-bin/token",
                 params={"grant_type": "client_credential", "appid": self._appid, "secret": self._secret},
             )
             token, expires_in = body.get("access_token"), body.get("expires_in")
@@ -94,7 +97,9 @@ class CustomerServiceClient:
         token = None
         for attempt in (1, 2):
             token = await self.access_token(force_refresh=attempt == 2, refused=token)
-            body = await self._call("POST", "/cgi-bin/message/custom/send", params={"access_token": token}, json_body=payload)
+            body = await self._call(
+                "POST", "/cgi-bin/message/custom/send", params={"access_token": token}, json_body=payload
+            )
             errcode = body.get("errcode", 0)
             if errcode == 0:
                 return

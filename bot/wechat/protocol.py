@@ -8,19 +8,20 @@ body: a second, library-independent guard that also covers an external DTD refer
 expat ignores but has no business in a WeChat message). The body is decoded as strict UTF-8 first
 so an XML encoding declaration (UTF-16 and friends) cannot hide a DTD from that check.
 """
+
 from __future__ import annotations
 
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TransferCustomerServiceReply
 from wechatpy.utils import check_signature
-from xml.parsers.expat import ExpatError
 
 # OpenIDs are 28 characters of [A-Za-z0-9_-]; an account's original id looks like gh_0123abcd.
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")

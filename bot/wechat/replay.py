@@ -13,6 +13,7 @@ Entries live in the channel's store (bot/wechat/dedup.py: Redis when REDIS_URL i
 worker sees them; memory otherwise) until the timestamp is out of the window anyway. Safe mode's
 body is covered by msg_signature, so there this only repeats what the signature already ensures.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,9 @@ from bot.wechat.dedup import TTLStore
 REPLAY_KEY = "replay:"
 
 
-async def admit(store: TTLStore, timestamp: str, nonce: str, body: bytes, max_skew_seconds: int,
-                now: float | None = None) -> bool:
+async def admit(
+    store: TTLStore, timestamp: str, nonce: str, body: bytes, max_skew_seconds: int, now: float | None = None
+) -> bool:
     """True for a first use of this signed (timestamp, nonce) or the same body again; False for
     another body. `timestamp` has passed protocol.check_timestamp (digits, inside the window)."""
     digest = hashlib.sha256(body).hexdigest()

@@ -4,6 +4,7 @@ WeChat shows plain text only: buttons become numbered options (the user answers 
 a comparison table (custom payload with columns/rows) becomes one block per row, and a custom
 payload {"type": "handoff"} asks for a human agent. Other custom payloads carry nothing to show.
 """
+
 from __future__ import annotations
 
 import re

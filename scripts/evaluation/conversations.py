@@ -8,6 +8,7 @@ replies.ASK_MARKS), declines, no_form, handoff, recommends, enrolled, lead, stop
 
     python -m scripts.evaluation.conversations --chat-url http://127.0.0.1:8000   # prints the pass rate
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,13 +19,25 @@ from pathlib import Path
 
 import yaml
 
-from scripts.evaluation.replies import Reply
 from knowledge.labelled import squash
+from scripts.evaluation.replies import Reply
 
 ROOT = Path(__file__).resolve().parents[2]
 CONVERSATIONS_DIR = ROOT / "tests" / "e2e" / "conversations"
-CHECKS = {"says", "says_any", "not_says", "asks", "not_asks", "declines", "no_form", "handoff", "recommends",
-          "enrolled", "lead", "stopped"}
+CHECKS = {
+    "says",
+    "says_any",
+    "not_says",
+    "asks",
+    "not_asks",
+    "declines",
+    "no_form",
+    "handoff",
+    "recommends",
+    "enrolled",
+    "lead",
+    "stopped",
+}
 
 
 @dataclass
@@ -113,8 +126,12 @@ def http_say(url: str, sender: str, timeout: float = 30.0):
 
     def say(text: str) -> list[dict]:
         response = client.post("/api/chat", json={"sender": sender, "message": text})
-        return response.json().get("messages", []) if response.status_code == 200 else \
-            [{"text": f"HTTP {response.status_code}"}]
+        return (
+            response.json().get("messages", [])
+            if response.status_code == 200
+            else [{"text": f"HTTP {response.status_code}"}]
+        )
+
     return say
 
 

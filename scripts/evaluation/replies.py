@@ -3,6 +3,7 @@
 A reply is the list of messages /api/chat returns ({"text", "buttons", "custom"}). Buttons are not
 an answer (a user who must click has not been answered yet); they are read apart, as offers.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,25 @@ from knowledge.labelled import squash
 
 SOURCE_MARK = "来源："
 # Phrases with which the assistant says it has no answer, cannot help, or did not understand.
-DECLINE_MARKS = ("没有答案", "没有找到", "没有这方面", "没有相关", "不在我掌握", "资料里没有", "资料中没有", "没有提到",
-                 "没有写", "不包括", "不涉及", "没太明白", "没听明白", "帮不上", "无法回答", "不能凭猜测", "超出")
+DECLINE_MARKS = (
+    "没有答案",
+    "没有找到",
+    "没有这方面",
+    "没有相关",
+    "不在我掌握",
+    "资料里没有",
+    "资料中没有",
+    "没有提到",
+    "没有写",
+    "不包括",
+    "不涉及",
+    "没太明白",
+    "没听明白",
+    "帮不上",
+    "无法回答",
+    "不能凭猜测",
+    "超出",
+)
 HANDOFF_MARKS = ("为您转接", "转接人工")  # the hand-off itself, not the offer "回复“转人工”"
 # What the assistant asks for, by the words of its own questions (domain/*.yml, actions/*.py).
 ASK_MARKS = {
@@ -49,7 +67,7 @@ class Reply:
     customs: list[dict] = field(default_factory=list)
 
     @classmethod
-    def of(cls, messages: list[dict]) -> "Reply":
+    def of(cls, messages: list[dict]) -> Reply:
         text = "\n".join(m.get("text") or "" for m in messages)
         buttons = [b for m in messages for b in (m.get("buttons") or []) if isinstance(b, dict)]
         customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
@@ -91,8 +109,9 @@ class Reply:
     @property
     def enrolled(self) -> bool:
         """Says the enrollment was submitted, with its number."""
-        return bool(ENROLLED.search(self.text)) and ("报名成功" in self.text or "已经提交" in self.text
-                                                      or "提交过" in self.text)
+        return bool(ENROLLED.search(self.text)) and (
+            "报名成功" in self.text or "已经提交" in self.text or "提交过" in self.text
+        )
 
     @property
     def lead_registered(self) -> bool:
@@ -117,5 +136,8 @@ class Reply:
         text = re.sub(r"\d{4}年\d{1,2}月\d{1,2}日", " ", text)
         known = set(_FIGURE.findall(source_text)) | set(_FIGURE.findall(user_text))
         flat_source = squash(source_text)
-        return [f for f in _FIGURE.findall(text)
-                if len(f.replace(".", "")) >= min_digits and f not in known and f not in flat_source]
+        return [
+            f
+            for f in _FIGURE.findall(text)
+            if len(f.replace(".", "")) >= min_digits and f not in known and f not in flat_source
+        ]

@@ -1,4 +1,5 @@
 """The evaluation's printed table, eval.md and eval.png."""
+
 from __future__ import annotations
 
 SET_ORDER = ("test", "calibration", "dev")
@@ -10,9 +11,19 @@ def _pct(v) -> str:
 
 
 def _row(name: str, s: dict) -> tuple:
-    return (name, str(s["in_scope"]), _pct(s["right"]), _pct(s["wrong"]), _pct(s["wrong_of_answered"]),
-            _pct(s["offered"]), _pct(s["dead_end"]), str(s["out_of_scope"]), _pct(s["out_of_scope_declined"]),
-            str(s["replies_with_ungrounded_figures"]), f"{s['latency_ms_p50']}")
+    return (
+        name,
+        str(s["in_scope"]),
+        _pct(s["right"]),
+        _pct(s["wrong"]),
+        _pct(s["wrong_of_answered"]),
+        _pct(s["offered"]),
+        _pct(s["dead_end"]),
+        str(s["out_of_scope"]),
+        _pct(s["out_of_scope_declined"]),
+        str(s["replies_with_ungrounded_figures"]),
+        f"{s['latency_ms_p50']}",
+    )
 
 
 def _table(rows: list[tuple], head: tuple) -> list[str]:
@@ -34,17 +45,23 @@ def console(results: dict) -> str:
         lines += ["".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
         test = dict(chat).get("test")
         if test:
-            lines.append(f"test half: unanswerable declined {_pct(test['unanswerable_declined'])}, unrelated declined "
-                         f"{_pct(test['unrelated_declined'])}, chitchat ok {_pct(test['chitchat_ok'])}, "
-                         f"unsatisfiable labels {test['unsatisfiable_labels']}, HTTP errors {test['http_errors']}, "
-                         f"p95 {test['latency_ms_p95']} ms")
-    lines.append("knowledge level (in process): top-1 / MRR@5 / answered right / answered wrong / declined of in-scope; "
-                 "out of scope declined")
+            lines.append(
+                f"test half: unanswerable declined {_pct(test['unanswerable_declined'])}, unrelated declined "
+                f"{_pct(test['unrelated_declined'])}, chitchat ok {_pct(test['chitchat_ok'])}, "
+                f"unsatisfiable labels {test['unsatisfiable_labels']}, HTTP errors {test['http_errors']}, "
+                f"p95 {test['latency_ms_p95']} ms"
+            )
+    lines.append(
+        "knowledge level (in process): top-1 / MRR@5 / answered right / answered wrong / declined of in-scope; "
+        "out of scope declined"
+    )
     for name, s in _sets(results):
         for mode, k in s["knowledge"].items():
-            lines.append(f"  {name:<12} {mode:<7} top-1 {_pct(k['top1']):>6}  MRR@5 {k['mrr5']}  right {_pct(k['answered_right']):>6}"
-                         f"  wrong {_pct(k['answered_wrong']):>6}  declined {_pct(k['declined']):>6}  oos declined "
-                         f"{_pct(k['oos_declined']):>6}  p50 {k['latency_ms_p50']} ms")
+            lines.append(
+                f"  {name:<12} {mode:<7} top-1 {_pct(k['top1']):>6}  MRR@5 {k['mrr5']}  right {_pct(k['answered_right']):>6}"
+                f"  wrong {_pct(k['answered_wrong']):>6}  declined {_pct(k['declined']):>6}  oos declined "
+                f"{_pct(k['oos_declined']):>6}  p50 {k['latency_ms_p50']} ms"
+            )
     return "\n".join(lines)
 
 
@@ -52,8 +69,12 @@ def markdown(results: dict) -> str:
     lines = ["# Evaluation", "", f"Index `{results['index']}`, model `{results['model']}`.", ""]
     chat = [(n, s["chat"]) for n, s in _sets(results) if "chat" in s]
     if chat:
-        lines += [f"## End to end through `/api/chat` ({results.get('chat_url')})", "",
-                  "In-scope outcomes are shares of the in-scope messages; `wrong/ans` is wrong answers over answers given.", ""]
+        lines += [
+            f"## End to end through `/api/chat` ({results.get('chat_url')})",
+            "",
+            "In-scope outcomes are shares of the in-scope messages; `wrong/ans` is wrong answers over answers given.",
+            "",
+        ]
         lines += _table([_row(n, c["summary"]) for n, c in chat], HEAD)
         for name, c in chat:
             lines += ["", f"### {name}: by message shape", ""]
@@ -61,18 +82,50 @@ def markdown(results: dict) -> str:
             lines += ["", f"### {name}: by kind", ""]
             lines += _table([_row(k, v) for k, v in c["by_kind"].items()], ("kind",) + HEAD[1:])
             lines += ["", f"### {name}: wrong answers (expected -> answered instead)", ""]
-            lines += _table([(e, g, str(n)) for e, g, n in c["confusion"]] or [("-", "-", "0")],
-                            ("expected", "answered instead", "count"))
+            lines += _table(
+                [(e, g, str(n)) for e, g, n in c["confusion"]] or [("-", "-", "0")],
+                ("expected", "answered instead", "count"),
+            )
             lines += ["", f"### {name}: per FAQ item", ""]
-            lines += _table([(k, str(v["in_scope"]), _pct(v["right"]), _pct(v["wrong"]), _pct(v["offered"]),
-                              _pct(v["dead_end"])) for k, v in c["by_item"].items()],
-                            ("item", "messages", "right", "wrong", "offered", "dead end"))
+            lines += _table(
+                [
+                    (k, str(v["in_scope"]), _pct(v["right"]), _pct(v["wrong"]), _pct(v["offered"]), _pct(v["dead_end"]))
+                    for k, v in c["by_item"].items()
+                ],
+                ("item", "messages", "right", "wrong", "offered", "dead end"),
+            )
     lines += ["", "## Knowledge level (in process)", ""]
-    rows = [(n, mode, _pct(k["top1"]), str(k["mrr5"]), _pct(k["answered_right"]), _pct(k["answered_wrong"]),
-             _pct(k["suggested"]), _pct(k["declined"]), _pct(k["oos_declined"]), str(k["latency_ms_p50"]))
-            for n, s in _sets(results) for mode, k in s["knowledge"].items()]
-    lines += _table(rows, ("set", "mode", "top-1", "MRR@5", "answered right", "answered wrong", "suggested", "declined",
-                           "oos declined", "p50 ms"))
+    rows = [
+        (
+            n,
+            mode,
+            _pct(k["top1"]),
+            str(k["mrr5"]),
+            _pct(k["answered_right"]),
+            _pct(k["answered_wrong"]),
+            _pct(k["suggested"]),
+            _pct(k["declined"]),
+            _pct(k["oos_declined"]),
+            str(k["latency_ms_p50"]),
+        )
+        for n, s in _sets(results)
+        for mode, k in s["knowledge"].items()
+    ]
+    lines += _table(
+        rows,
+        (
+            "set",
+            "mode",
+            "top-1",
+            "MRR@5",
+            "answered right",
+            "answered wrong",
+            "suggested",
+            "declined",
+            "oos declined",
+            "p50 ms",
+        ),
+    )
     lines += ["", "![outcomes](eval.png)", ""]
     return "\n".join(lines)
 
@@ -100,9 +153,11 @@ def plot(results: dict, path) -> None:
     axes[0].legend(fontsize=8, loc="lower right")
     test = dict(chat).get("test") or chat[0][1]
     shapes = [(k, v) for k, v in test["by_shape"].items()]
-    axes[1].bar([k for k, _ in shapes],
-                [v["right"] if v["in_scope"] else (v["out_of_scope_declined"] or v["chitchat_ok"] or 0.0) for _, v in shapes],
-                color="#264653")
+    axes[1].bar(
+        [k for k, _ in shapes],
+        [v["right"] if v["in_scope"] else (v["out_of_scope_declined"] or v["chitchat_ok"] or 0.0) for _, v in shapes],
+        color="#264653",
+    )
     axes[1].set_ylim(0, 1)
     axes[1].set_title("test half by shape: right (in scope) / declined (out of scope)")
     axes[1].tick_params(axis="x", rotation=30)

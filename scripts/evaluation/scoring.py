@@ -10,6 +10,7 @@ Out of scope (unanswerable, unrelated): right when the reply states no answer, s
 states no figure of three or more digits that the user did not write. Chitchat: no answer, no form.
 Every reply: figures of two or more digits that the source material does not hold ("ungrounded").
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scripts.evaluation.replies import Reply
 from knowledge.labelled import Message
+from scripts.evaluation.replies import Reply
 
 OUTCOMES_IN_SCOPE = ("right", "wrong", "offered", "dead_end")
 
@@ -41,11 +42,27 @@ class Scored:
 
     def to_dict(self) -> dict:
         m = self.message
-        return {"text": m.text, "kind": m.kind, "shape": m.shape, "sections": m.sections, "expected": m.expected,
-                "must": m.must, "any": m.any, "gap": m.gap, "writer": m.writer, "satisfiable": m.satisfiable,
-                "outcome": self.outcome, "ok": self.ok, "answered_items": self.answered_items,
-                "offered_items": self.offered_items, "asks": self.asks, "ungrounded": self.ungrounded,
-                "reply": self.reply[:400], "ms": round(self.ms, 1), "status": self.status}
+        return {
+            "text": m.text,
+            "kind": m.kind,
+            "shape": m.shape,
+            "sections": m.sections,
+            "expected": m.expected,
+            "must": m.must,
+            "any": m.any,
+            "gap": m.gap,
+            "writer": m.writer,
+            "satisfiable": m.satisfiable,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "answered_items": self.answered_items,
+            "offered_items": self.offered_items,
+            "asks": self.asks,
+            "ungrounded": self.ungrounded,
+            "reply": self.reply[:400],
+            "ms": round(self.ms, 1),
+            "status": self.status,
+        }
 
 
 def score(message: Message, reply: Reply, source_text: str, ms: float = 0.0, status: int | str = 200) -> Scored:
@@ -94,10 +111,12 @@ def summarize(rows: list[Scored]) -> dict:
         "offered": _share(ins, lambda r: r.outcome == "offered"),
         "dead_end": _share(ins, lambda r: r.outcome == "dead_end"),
         "out_of_scope_declined": _share(oos, lambda r: r.outcome == "declined"),
-        "unanswerable_declined": _share([r for r in oos if r.message.kind == "unanswerable"],
-                                        lambda r: r.outcome == "declined"),
-        "unrelated_declined": _share([r for r in oos if r.message.kind == "unrelated"],
-                                     lambda r: r.outcome == "declined"),
+        "unanswerable_declined": _share(
+            [r for r in oos if r.message.kind == "unanswerable"], lambda r: r.outcome == "declined"
+        ),
+        "unrelated_declined": _share(
+            [r for r in oos if r.message.kind == "unrelated"], lambda r: r.outcome == "declined"
+        ),
         "chitchat_ok": _share([r for r in rows if r.message.kind == "chitchat"], lambda r: r.outcome == "declined"),
         "replies_with_ungrounded_figures": sum(1 for r in rows if r.ungrounded),
         "unsatisfiable_labels": sum(1 for r in ins if not r.message.satisfiable),
@@ -112,7 +131,7 @@ def by(rows: list[Scored], key) -> dict[str, dict]:
     groups: dict[str, list[Scored]] = defaultdict(list)
     for r in rows:
         keys = key(r)
-        for k in ([keys] if isinstance(keys, str) else keys):
+        for k in [keys] if isinstance(keys, str) else keys:
             groups[k].append(r)
     return {k: summarize(v) for k, v in sorted(groups.items())}
 

@@ -2,6 +2,7 @@
 
 These tests run in the Rasa runtime (.venv-rasa), like the action server itself.
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,9 +38,16 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def make_tracker(text: str = "", intent: str = "ask_knowledge", slots: dict | None = None,
-                 entities: list | None = None, sender: str = "test-user", events: list | None = None,
-                 active_loop: str | None = None, requested_slot: str | None = None) -> Tracker:
+def make_tracker(
+    text: str = "",
+    intent: str = "ask_knowledge",
+    slots: dict | None = None,
+    entities: list | None = None,
+    sender: str = "test-user",
+    events: list | None = None,
+    active_loop: str | None = None,
+    requested_slot: str | None = None,
+) -> Tracker:
     """A tracker whose latest user message is `text`, classified as `intent`."""
     slots = dict(slots or {})
     if requested_slot is not None:

@@ -5,6 +5,7 @@ answers like bot/'s course API (the catalogue is read from the real catalogue fi
 copied here) or fails like a backend that is down. Each test checks what the user is told and the
 events the action returns.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,13 +17,13 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from conftest import make_tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import courses
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.courses import CoursesApi
-from conftest import make_tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = yaml.safe_load((ROOT / "knowledge" / "documents" / "course_catalogue.yml").read_text(encoding="utf-8"))
@@ -55,8 +56,15 @@ class FakeBot:
     def request(self, method, url, **kwargs):
         path = url.split("://", 1)[-1].split("/", 1)[-1]
         path = "/" + path
-        self.calls.append({"method": method, "path": path, "json": kwargs.get("json"),
-                           "headers": kwargs.get("headers") or {}, "timeout": kwargs.get("timeout")})
+        self.calls.append(
+            {
+                "method": method,
+                "path": path,
+                "json": kwargs.get("json"),
+                "headers": kwargs.get("headers") or {},
+                "timeout": kwargs.get("timeout"),
+            }
+        )
         if self.down:
             raise requests.ConnectionError("connection refused")
         if (method, path) in self.responses:
@@ -74,6 +82,7 @@ class FakeBot:
 
 def match(text: str) -> dict:
     """Just enough of POST /api/courses/match: names and names without their ending."""
+
     def named(item):
         stem = item["name"]
         for suffix in ("实务", "相关知识", "班"):
@@ -82,15 +91,22 @@ def match(text: str) -> dict:
 
     full = "全科" in text
     subjects = [s for s in SUBJECTS if named(s) or (full and s["kind"] == "公共")]
-    return {"packages": [{"id": p["id"], "name": p["name"]} for p in PACKAGES if named(p)],
-            "subjects": [{"id": s["id"], "name": s["name"], "kind": s["kind"]} for s in subjects],
-            "full_course": full, "needs_practice": full and not any(s["kind"] == "实务" for s in subjects)}
+    return {
+        "packages": [{"id": p["id"], "name": p["name"]} for p in PACKAGES if named(p)],
+        "subjects": [{"id": s["id"], "name": s["name"], "kind": s["kind"]} for s in subjects],
+        "full_course": full,
+        "needs_practice": full and not any(s["kind"] == "实务" for s in subjects),
+    }
 
 
 def quote_body(package, subjects, total, lines, notes=()):
-    return {"package": {"id": package["id"], "name": package["name"]},
-            "subjects": [{"id": s["id"], "name": s["name"], "kind": s["kind"]} for s in subjects],
-            "lines": lines, "total": total, "notes": list(notes)}
+    return {
+        "package": {"id": package["id"], "name": package["name"]},
+        "subjects": [{"id": s["id"], "name": s["name"], "kind": s["kind"]} for s in subjects],
+        "lines": lines,
+        "total": total,
+        "notes": list(notes),
+    }
 
 
 @pytest.fixture
@@ -116,11 +132,17 @@ def run(coro):
 
 
 FULL_IDS = [s["id"] for s in PUBLIC] + [PRACTICE[0]["id"]]
-FILLED = {"course_package": WUYOU["id"], "course_subjects": FULL_IDS, "student_name": "张三",
-          "student_mobile": "13812345678", "enroll_confirmed": True}
+FILLED = {
+    "course_package": WUYOU["id"],
+    "course_subjects": FULL_IDS,
+    "student_name": "张三",
+    "student_mobile": "13812345678",
+    "enroll_confirmed": True,
+}
 
 
 # -- the client ----------------------------------------------------------------------------------------
+
 
 def test_client_maps_failures_to_the_two_exceptions_and_sends_a_timeout(bot, api):
     bot.responses[("POST", "/api/quotes")] = (422, {"detail": "没有找到科目“消防实务”"})
@@ -148,8 +170,15 @@ def test_client_keeps_the_catalogue_for_a_while(bot, api):
 
 def test_enroll_sends_the_idempotency_key_header(bot, api):
     bot.responses[("POST", "/api/enrollments")] = (201, {"number": "EN20261124-ABCD", "created": True})
-    api.enroll(name="张三", mobile="13812345678", package="wuyou", subjects=["jianzhu"], sender="u1",
-               channel="web", idempotency_key="chat-123")
+    api.enroll(
+        name="张三",
+        mobile="13812345678",
+        package="wuyou",
+        subjects=["jianzhu"],
+        sender="u1",
+        channel="web",
+        idempotency_key="chat-123",
+    )
     call = bot.posted("/api/enrollments")[0]
     assert call["headers"] == {"Idempotency-Key": "chat-123"}
     assert call["json"]["sender"] == "u1" and call["json"]["channel"] == "web"
@@ -157,24 +186,45 @@ def test_enroll_sends_the_idempotency_key_header(bot, api):
 
 # -- reading what the user typed ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, expected", [
-    ("13812345678", "13812345678"), ("138 1234 5678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
-    ("我的手机是13912345678，谢谢", "13912345678"), ("8613812345678", "13812345678"),
-])
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("我的手机是13912345678，谢谢", "13912345678"),
+        ("8613812345678", "13812345678"),
+    ],
+)
 def test_mobile_numbers_as_people_type_them(typed, expected):
     assert courses.parse_mobile(typed) == (expected, None)
 
 
-@pytest.mark.parametrize("typed, reason", [
-    ("1381234567", "10位"), ("138123456789", "12位"), ("12812345678", "第二位是3-9"), ("不告诉你", "没有看到手机号"),
-])
+@pytest.mark.parametrize(
+    "typed, reason",
+    [
+        ("1381234567", "10位"),
+        ("138123456789", "12位"),
+        ("12812345678", "第二位是3-9"),
+        ("不告诉你", "没有看到手机号"),
+    ],
+)
 def test_a_bad_mobile_number_gets_the_reason(typed, reason):
     mobile, why = courses.parse_mobile(typed)
     assert mobile is None and reason in why
 
 
-@pytest.mark.parametrize("typed, name", [("张三", "张三"), ("我叫李明", "李明"), ("姓名：王芳。", "王芳"),
-                                         ("Li Lei", "Li Lei"), ("阿卜杜·热合曼", "阿卜杜·热合曼")])
+@pytest.mark.parametrize(
+    "typed, name",
+    [
+        ("张三", "张三"),
+        ("我叫李明", "李明"),
+        ("姓名：王芳。", "王芳"),
+        ("Li Lei", "Li Lei"),
+        ("阿卜杜·热合曼", "阿卜杜·热合曼"),
+    ],
+)
 def test_names_are_read_without_the_words_around_them(typed, name):
     assert courses.parse_name(typed) == (name, None)
 
@@ -195,10 +245,16 @@ def test_the_idempotency_key_depends_on_sender_and_content_only():
 
 # -- enrollment form validation --------------------------------------------------------------------------------
 
+
 def test_an_invalid_mobile_is_asked_again_with_the_reason(api, dispatcher, domain):
     form = courses.ValidateEnrollmentForm(api)
-    tracker = make_tracker("1381234567", intent="inform", active_loop="enrollment_form", requested_slot="student_mobile",
-                           events=[{"event": "slot", "name": "student_mobile", "value": "1381234567"}])
+    tracker = make_tracker(
+        "1381234567",
+        intent="inform",
+        active_loop="enrollment_form",
+        requested_slot="student_mobile",
+        events=[{"event": "slot", "name": "student_mobile", "value": "1381234567"}],
+    )
     events = run(form.run(dispatcher, tracker, domain))
     assert slots(events)["student_mobile"] is None
     assert "10位" in texts(dispatcher) and "11位" in texts(dispatcher)
@@ -206,9 +262,13 @@ def test_an_invalid_mobile_is_asked_again_with_the_reason(api, dispatcher, domai
 
 def test_a_valid_mobile_is_stored_as_eleven_digits(api, dispatcher, domain):
     form = courses.ValidateEnrollmentForm(api)
-    tracker = make_tracker("+86 138-1234-5678", intent="inform", active_loop="enrollment_form",
-                           requested_slot="student_mobile",
-                           events=[{"event": "slot", "name": "student_mobile", "value": "+86 138-1234-5678"}])
+    tracker = make_tracker(
+        "+86 138-1234-5678",
+        intent="inform",
+        active_loop="enrollment_form",
+        requested_slot="student_mobile",
+        events=[{"event": "slot", "name": "student_mobile", "value": "+86 138-1234-5678"}],
+    )
     events = run(form.run(dispatcher, tracker, domain))
     assert slots(events)["student_mobile"] == "13812345678"
     assert dispatcher.messages == []
@@ -216,9 +276,12 @@ def test_a_valid_mobile_is_stored_as_eleven_digits(api, dispatcher, domain):
 
 def test_a_package_in_any_wording_becomes_its_catalogue_id(api, dispatcher, domain):
     form = courses.ValidateEnrollmentForm(api)
-    tracker = make_tracker(f"就报{AI['name']}吧", intent="inform", active_loop="enrollment_form",
-                           requested_slot="course_package")
-    assert form.validate_course_package(f"就报{AI['name']}吧", dispatcher, tracker, domain) == {"course_package": AI["id"]}
+    tracker = make_tracker(
+        f"就报{AI['name']}吧", intent="inform", active_loop="enrollment_form", requested_slot="course_package"
+    )
+    assert form.validate_course_package(f"就报{AI['name']}吧", dispatcher, tracker, domain) == {
+        "course_package": AI["id"]
+    }
 
 
 def test_an_unknown_package_is_asked_again_with_the_choices(api, dispatcher, domain):
@@ -241,8 +304,13 @@ def test_quanke_without_a_specialty_asks_for_it_then_completes(api, dispatcher, 
     assert "哪个专业" in texts(dispatcher)
     assert [b["title"] for b in dispatcher.messages[-1]["buttons"]] == [s["name"] for s in PRACTICE]
     specialty = PRACTICE[1]["name"]
-    tracker = make_tracker(specialty, intent="inform", active_loop="enrollment_form", requested_slot="course_subjects",
-                           slots={"pending_subjects": first["pending_subjects"]})
+    tracker = make_tracker(
+        specialty,
+        intent="inform",
+        active_loop="enrollment_form",
+        requested_slot="course_subjects",
+        slots={"pending_subjects": first["pending_subjects"]},
+    )
     second = form.validate_course_subjects(specialty, dispatcher, tracker, domain)
     assert second == {"course_subjects": [s["id"] for s in PUBLIC] + [PRACTICE[1]["id"]], "pending_subjects": None}
 
@@ -252,13 +320,21 @@ def test_quanke_in_the_first_message_is_remembered_until_the_specialty_comes(api
     first = make_tracker("我要报名全科", intent="enroll")
     extracted = run(form.extract_course_subjects(dispatcher, first, domain))
     assert form.validate_course_subjects(extracted["course_subjects"], dispatcher, first, domain) == {
-        "course_subjects": None, "pending_subjects": [s["id"] for s in PUBLIC]}
-    later = make_tracker(PRACTICE[3]["name"], intent="inform", requested_slot="course_package",
-                         slots={"pending_subjects": [s["id"] for s in PUBLIC]})
+        "course_subjects": None,
+        "pending_subjects": [s["id"] for s in PUBLIC],
+    }
+    later = make_tracker(
+        PRACTICE[3]["name"],
+        intent="inform",
+        requested_slot="course_package",
+        slots={"pending_subjects": [s["id"] for s in PUBLIC]},
+    )
     extracted = run(form.extract_course_subjects(dispatcher, later, domain))
     assert extracted == {"course_subjects": [PRACTICE[3]["id"]]}
     assert form.validate_course_subjects(extracted["course_subjects"], dispatcher, later, domain) == {
-        "course_subjects": [s["id"] for s in PUBLIC] + [PRACTICE[3]["id"]], "pending_subjects": None}
+        "course_subjects": [s["id"] for s in PUBLIC] + [PRACTICE[3]["id"]],
+        "pending_subjects": None,
+    }
 
 
 def test_subjects_carried_over_from_the_recommendation_are_kept(api, dispatcher, domain):
@@ -272,8 +348,10 @@ def test_backend_down_while_validating_the_package_pauses_the_form(bot, api, dis
     bot.down = True
     form = courses.ValidateEnrollmentForm(api)
     tracker = make_tracker("无忧", intent="inform", active_loop="enrollment_form", requested_slot="course_package")
-    assert form.validate_course_package("无忧", dispatcher, tracker, domain) == {"course_package": None,
-                                                                                "requested_slot": None}
+    assert form.validate_course_package("无忧", dispatcher, tracker, domain) == {
+        "course_package": None,
+        "requested_slot": None,
+    }
     assert "暂时无法访问" in texts(dispatcher) and "转人工" in json.dumps(dispatcher.messages, ensure_ascii=False)
 
 
@@ -286,13 +364,21 @@ def test_saying_no_at_the_summary_does_not_submit(api, dispatcher, domain):
 
 # -- summary and submission ----------------------------------------------------------------------------------
 
+
 def test_summary_shows_the_quoted_price_and_asks_to_confirm(bot, api, dispatcher, domain):
     subjects = PUBLIC + [PRACTICE[0]]
     full = WUYOU["prices"]["full"]
-    bot.responses[("POST", "/api/quotes")] = (200, quote_body(
-        WUYOU, subjects, full, [{"label": "全科（…）", "price": full}], notes=["按单科分别报更贵"]))
-    tracker = make_tracker("13812345678", intent="inform", slots=FILLED | {"enroll_confirmed": None},
-                           active_loop="enrollment_form", requested_slot="enroll_confirmed")
+    bot.responses[("POST", "/api/quotes")] = (
+        200,
+        quote_body(WUYOU, subjects, full, [{"label": "全科（…）", "price": full}], notes=["按单科分别报更贵"]),
+    )
+    tracker = make_tracker(
+        "13812345678",
+        intent="inform",
+        slots=FILLED | {"enroll_confirmed": None},
+        active_loop="enrollment_form",
+        requested_slot="enroll_confirmed",
+    )
     courses.ActionAskEnrollConfirmed(api).run(dispatcher, tracker, domain)
     text = texts(dispatcher)
     assert f"合计：¥{full}" in text and WUYOU["name"] in text and "按单科分别报更贵" in text
@@ -309,9 +395,14 @@ def test_summary_without_a_quote_says_the_price_is_not_known(bot, api, dispatche
 
 
 def enrollment_response(created=True, status="new"):
-    return {"number": "EN20261124-7KQ3", "created": created, "status": status, "price": WUYOU["prices"]["full"],
-            "package": {"id": WUYOU["id"], "name": WUYOU["name"]},
-            "subjects": [{"id": s["id"], "name": s["name"], "kind": s["kind"]} for s in PUBLIC + [PRACTICE[0]]]}
+    return {
+        "number": "EN20261124-7KQ3",
+        "created": created,
+        "status": status,
+        "price": WUYOU["prices"]["full"],
+        "package": {"id": WUYOU["id"], "name": WUYOU["name"]},
+        "subjects": [{"id": s["id"], "name": s["name"], "kind": s["kind"]} for s in PUBLIC + [PRACTICE[0]]],
+    }
 
 
 def test_submit_creates_the_enrollment_and_gives_its_number(bot, api, dispatcher, domain):
@@ -320,14 +411,25 @@ def test_submit_creates_the_enrollment_and_gives_its_number(bot, api, dispatcher
     tracker.latest_message["metadata"] = {"channel": "wechat"}
     events = courses.ActionSubmitEnrollment(api).run(dispatcher, tracker, domain)
     call = bot.posted("/api/enrollments")[0]
-    assert call["json"] == {"name": "张三", "mobile": "13812345678", "package": WUYOU["id"], "subjects": FULL_IDS,
-                            "sender": "wx:openid-1", "channel": "wechat"}
-    assert call["headers"]["Idempotency-Key"] == courses.enrollment_key("wx:openid-1", WUYOU["id"], FULL_IDS, "张三",
-                                                                         "13812345678")
+    assert call["json"] == {
+        "name": "张三",
+        "mobile": "13812345678",
+        "package": WUYOU["id"],
+        "subjects": FULL_IDS,
+        "sender": "wx:openid-1",
+        "channel": "wechat",
+    }
+    assert call["headers"]["Idempotency-Key"] == courses.enrollment_key(
+        "wx:openid-1", WUYOU["id"], FULL_IDS, "张三", "13812345678"
+    )
     text = texts(dispatcher)
     assert "报名成功" in text and "EN20261124-7KQ3" in text and f"¥{WUYOU['prices']['full']}" in text
-    assert dispatcher.messages[0]["custom"] == {"type": "enrollment", "number": "EN20261124-7KQ3",
-                                                "price": WUYOU["prices"]["full"], "created": True}
+    assert dispatcher.messages[0]["custom"] == {
+        "type": "enrollment",
+        "number": "EN20261124-7KQ3",
+        "price": WUYOU["prices"]["full"],
+        "created": True,
+    }
     assert slots(events)["enrollment_number"] == "EN20261124-7KQ3"
     assert all(slots(events)[s] is None for s in ("course_package", "course_subjects", "student_mobile"))
 
@@ -348,8 +450,9 @@ def test_a_retry_sends_the_same_key(bot, api, domain):
 
 def test_backend_down_at_submission_never_claims_an_enrollment(bot, api, dispatcher, domain):
     bot.down = True
-    events = courses.ActionSubmitEnrollment(api).run(dispatcher, make_tracker("确认", intent="affirm", slots=FILLED),
-                                                     domain)
+    events = courses.ActionSubmitEnrollment(api).run(
+        dispatcher, make_tracker("确认", intent="affirm", slots=FILLED), domain
+    )
     text = texts(dispatcher)
     assert "还没有提交成功" in text and "稍后" in text
     assert "报名成功" not in text and "EN" not in text
@@ -365,17 +468,23 @@ def test_a_rejected_submission_asks_again_for_the_refused_field(bot, api, dispat
 
 
 def test_nothing_is_sent_or_claimed_without_confirmation(bot, api, dispatcher, domain):
-    courses.ActionSubmitEnrollment(api).run(dispatcher, make_tracker("", slots=FILLED | {"enroll_confirmed": None}),
-                                            domain)
+    courses.ActionSubmitEnrollment(api).run(
+        dispatcher, make_tracker("", slots=FILLED | {"enroll_confirmed": None}), domain
+    )
     assert bot.posted("/api/enrollments") == [] and "报名成功" not in texts(dispatcher)
 
 
 def test_backend_down_mid_form_pauses_the_form_instead_of_looping(bot, api, dispatcher, domain):
     bot.down = True
     form = courses.ValidateEnrollmentForm(api)
-    tracker = make_tracker("全科建筑", intent="inform", active_loop="enrollment_form", requested_slot="course_subjects",
-                           slots={"course_package": WUYOU["id"]},
-                           events=[{"event": "slot", "name": "course_subjects", "value": "全科建筑"}])
+    tracker = make_tracker(
+        "全科建筑",
+        intent="inform",
+        active_loop="enrollment_form",
+        requested_slot="course_subjects",
+        slots={"course_package": WUYOU["id"]},
+        events=[{"event": "slot", "name": "course_subjects", "value": "全科建筑"}],
+    )
     events = run(form.run(dispatcher, tracker, domain))
     # requested_slot None ends the form; the package already given is kept for the next try.
     assert slots(events) == {"course_subjects": None, "requested_slot": None}
@@ -385,8 +494,13 @@ def test_backend_down_mid_form_pauses_the_form_instead_of_looping(bot, api, disp
 def test_backend_down_mid_recommendation_ends_the_form_quietly(bot, api, dispatcher, domain):
     bot.down = True
     form = courses.ValidateRecommendationForm(api)
-    tracker = make_tracker("全科建筑", intent="inform", active_loop="recommendation_form", requested_slot="course_subjects",
-                           events=[{"event": "slot", "name": "course_subjects", "value": "全科建筑"}])
+    tracker = make_tracker(
+        "全科建筑",
+        intent="inform",
+        active_loop="recommendation_form",
+        requested_slot="course_subjects",
+        events=[{"event": "slot", "name": "course_subjects", "value": "全科建筑"}],
+    )
     events = run(form.run(dispatcher, tracker, domain))
     assert [e for e in events if e["name"] == "requested_slot"][-1]["value"] is None
     assert dispatcher.messages == []  # action_recommend_package, next, tells the user
@@ -403,17 +517,30 @@ def test_phone_numbers_stay_out_of_the_action_logs(bot, api, dispatcher, domain,
 
 # -- call-back leads ----------------------------------------------------------------------------------------
 
-LEAD_SLOTS = {"student_name": "王芳", "student_mobile": "13912345678", "callback_time": "工作日晚上",
-              "last_question": "AI私塾班有效期多久", "recommended_package": AI["id"]}
+LEAD_SLOTS = {
+    "student_name": "王芳",
+    "student_mobile": "13912345678",
+    "callback_time": "工作日晚上",
+    "last_question": "AI私塾班有效期多久",
+    "recommended_package": AI["id"],
+}
 
 
 def test_a_callback_request_is_registered_with_what_the_user_asked(bot, api, dispatcher, domain):
     bot.responses[("POST", "/api/leads")] = (201, {"id": 7, "created": True})
-    events = courses.ActionSubmitLead(api).run(dispatcher, make_tracker("工作日晚上", slots=LEAD_SLOTS, sender="web-1"),
-                                               domain)
+    events = courses.ActionSubmitLead(api).run(
+        dispatcher, make_tracker("工作日晚上", slots=LEAD_SLOTS, sender="web-1"), domain
+    )
     body = bot.posted("/api/leads")[0]["json"]
-    assert body == {"name": "王芳", "mobile": "13912345678", "preferred_time": "工作日晚上",
-                    "question": "AI私塾班有效期多久", "package": AI["id"], "sender": "web-1", "channel": "web"}
+    assert body == {
+        "name": "王芳",
+        "mobile": "13912345678",
+        "preferred_time": "工作日晚上",
+        "question": "AI私塾班有效期多久",
+        "package": AI["id"],
+        "sender": "web-1",
+        "channel": "web",
+    }
     assert "已为您登记回电" in texts(dispatcher) and "139****5678" in texts(dispatcher)
     assert "13912345678" not in texts(dispatcher)
     assert slots(events)["student_mobile"] is None
@@ -427,10 +554,23 @@ def test_backend_down_for_a_callback_never_claims_it_was_registered(bot, api, di
 
 # -- recommendation --------------------------------------------------------------------------------------------
 
+
 def recommendation(recommended, reasons, quote=None):
-    return {"recommended": recommended, "decided": True, "open_questions": [], "packages": [
-        {"id": p["id"], "name": p["name"], "score": 1, "reasons": reasons.get(p["id"], []),
-         "quote": quote if p["id"] in recommended else None} for p in PACKAGES]}
+    return {
+        "recommended": recommended,
+        "decided": True,
+        "open_questions": [],
+        "packages": [
+            {
+                "id": p["id"],
+                "name": p["name"],
+                "score": 1,
+                "reasons": reasons.get(p["id"], []),
+                "quote": quote if p["id"] in recommended else None,
+            }
+            for p in PACKAGES
+        ],
+    }
 
 
 def test_recommendation_quotes_the_catalogue_reasons_and_the_price(bot, api, dispatcher, domain):
@@ -438,11 +578,23 @@ def test_recommendation_quotes_the_catalogue_reasons_and_the_price(bot, api, dis
     price = AI["prices"]["full"]
     q = quote_body(AI, PUBLIC + [PRACTICE[0]], price, [{"label": "全科", "price": price}])
     bot.responses[("POST", "/api/recommendations")] = (200, recommendation([AI["id"]], reasons, q))
-    tracker = make_tracker("有现场经验", slots={"rec_zero_basis": True, "rec_busy": True, "rec_failed_before": None,
-                                                "rec_site_experience": False, "course_subjects": FULL_IDS})
+    tracker = make_tracker(
+        "有现场经验",
+        slots={
+            "rec_zero_basis": True,
+            "rec_busy": True,
+            "rec_failed_before": None,
+            "rec_site_experience": False,
+            "course_subjects": FULL_IDS,
+        },
+    )
     events = courses.ActionRecommendPackage(api).run(dispatcher, tracker, domain)
-    assert bot.posted("/api/recommendations")[0]["json"] == {"zero_basis": True, "busy": True, "site_experience": False,
-                                                             "subjects": FULL_IDS}
+    assert bot.posted("/api/recommendations")[0]["json"] == {
+        "zero_basis": True,
+        "busy": True,
+        "site_experience": False,
+        "subjects": FULL_IDS,
+    }
     text = texts(dispatcher)
     assert f"推荐【{AI['name']}】" in text and AI["suitable_for"][3] in text and f"¥{price}" in text
     assert any(b["payload"] == f'/enroll{{"package": "{AI["name"]}"}}' for b in dispatcher.messages[0]["buttons"])
@@ -463,8 +615,10 @@ def test_why_this_package_repeats_the_reasons_and_who_the_other_suits(bot, api, 
     events = courses.ActionRecommendPackage(api).run(dispatcher, make_tracker("工作忙"), domain)
     assert slots(events)["recommendation_reasons"] == [AI["suitable_for"][0]]
     explained = CollectingDispatcher()
-    tracker = make_tracker("为啥不推荐无忧的", slots={"recommended_package": AI["id"],
-                                                     "recommendation_reasons": slots(events)["recommendation_reasons"]})
+    tracker = make_tracker(
+        "为啥不推荐无忧的",
+        slots={"recommended_package": AI["id"], "recommendation_reasons": slots(events)["recommendation_reasons"]},
+    )
     courses.ActionExplainRecommendation(api).run(explained, tracker, domain)
     text = texts(explained)
     assert f"推荐【{AI['name']}】" in text and AI["suitable_for"][0] in text
@@ -483,15 +637,18 @@ def test_recommendation_when_the_backend_is_down(bot, api, dispatcher, domain):
     assert "暂时无法给出推荐" in texts(dispatcher)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("我零基础，平时上班很忙", {"rec_zero_basis": True, "rec_busy": True}),
-    ("有一定基础，时间比较充裕", {"rec_zero_basis": False, "rec_busy": False}),
-    ("考了两次都没过", {"rec_failed_before": True}),
-    ("第一次考", {"rec_failed_before": False}),
-    ("没有现场经验", {"rec_site_experience": False}),
-    ("在工地干了五年", {"rec_site_experience": True}),
-    ("帮忙推荐一下", {}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我零基础，平时上班很忙", {"rec_zero_basis": True, "rec_busy": True}),
+        ("有一定基础，时间比较充裕", {"rec_zero_basis": False, "rec_busy": False}),
+        ("考了两次都没过", {"rec_failed_before": True}),
+        ("第一次考", {"rec_failed_before": False}),
+        ("没有现场经验", {"rec_site_experience": False}),
+        ("在工地干了五年", {"rec_site_experience": True}),
+        ("帮忙推荐一下", {}),
+    ],
+)
 def test_profile_answers_are_read_from_what_people_say(api, text, expected):
     form = courses.ValidateRecommendationForm(api)
     tracker = make_tracker(text, intent="inform", active_loop="recommendation_form")
@@ -503,7 +660,9 @@ def test_profile_answers_are_read_from_what_people_say(api, text, expected):
 
 def test_a_plain_yes_or_no_answers_only_the_question_asked(api):
     form = courses.ValidateRecommendationForm(api)
-    tracker = make_tracker("没有", intent="deny", active_loop="recommendation_form", requested_slot="rec_site_experience")
+    tracker = make_tracker(
+        "没有", intent="deny", active_loop="recommendation_form", requested_slot="rec_site_experience"
+    )
     assert form._extract("rec_site_experience", tracker) == {"rec_site_experience": False}
     assert form._extract("rec_busy", tracker) == {}
 
@@ -518,7 +677,9 @@ def test_an_answer_that_is_neither_yes_nor_no_is_asked_again_not_dropped(api, di
     quiet = CollectingDispatcher()
     assert run(form.extract_rec_busy(quiet, changed, {})) == {} and quiet.messages == []
     # A question about something else is left to the rules (answered, then the form goes on).
-    other = make_tracker("有效期多久", intent="ask_knowledge", active_loop="recommendation_form", requested_slot="rec_busy")
+    other = make_tracker(
+        "有效期多久", intent="ask_knowledge", active_loop="recommendation_form", requested_slot="rec_busy"
+    )
     assert run(form.extract_rec_busy(CollectingDispatcher(), other, {})) == {}
 
 
@@ -530,22 +691,31 @@ def test_only_questions_that_can_change_the_answer_are_asked(bot, api, dispatche
     bot.responses[("POST", "/api/recommendations")] = (200, {"open_questions": ["site_experience"], **TIE})
     form = courses.ValidateRecommendationForm(api)
     tracker = make_tracker("很忙", slots={"rec_zero_basis": True, "rec_busy": True, "rec_failed_before": False})
-    required = run(form.required_slots(list(domain["forms"]["recommendation_form"]["required_slots"]), dispatcher,
-                                       tracker, domain))
+    required = run(
+        form.required_slots(list(domain["forms"]["recommendation_form"]["required_slots"]), dispatcher, tracker, domain)
+    )
     assert required == ["rec_zero_basis", "rec_failed_before", "rec_busy", "rec_site_experience", "course_subjects"]
     bot.responses[("POST", "/api/recommendations")] = (200, {"open_questions": [], **TIE})
-    tracker = make_tracker("考了三次没过", slots={"rec_zero_basis": True, "rec_busy": True, "rec_failed_before": True,
-                                                  "rec_site_experience": None})
-    required = run(form.required_slots(list(domain["forms"]["recommendation_form"]["required_slots"]), dispatcher,
-                                       tracker, domain))
+    tracker = make_tracker(
+        "考了三次没过",
+        slots={"rec_zero_basis": True, "rec_busy": True, "rec_failed_before": True, "rec_site_experience": None},
+    )
+    required = run(
+        form.required_slots(list(domain["forms"]["recommendation_form"]["required_slots"]), dispatcher, tracker, domain)
+    )
     assert "rec_site_experience" not in required and required[-1] == "course_subjects"
 
 
 def test_what_the_user_said_first_is_enough_when_it_puts_one_package_ahead(bot, api, dispatcher, domain):
     questions = ["zero_basis", "failed_before", "busy", "site_experience", "all_subjects"]
     # Like the backend: every unanswered question is still open; 考过几次没过 puts 无忧取证班 ahead.
-    bot.responses[("POST", "/api/recommendations")] = (200, lambda body: {
-        "open_questions": [q for q in questions if q not in body], **(AHEAD if body.get("failed_before") else TIE)})
+    bot.responses[("POST", "/api/recommendations")] = (
+        200,
+        lambda body: {
+            "open_questions": [q for q in questions if q not in body],
+            **(AHEAD if body.get("failed_before") else TIE),
+        },
+    )
     form = courses.ValidateRecommendationForm(api)
     tracker = make_tracker("考了三次都没过 哪个班适合我", intent="ask_recommendation")
     events = run(form.run(dispatcher, tracker, domain))
@@ -553,10 +723,17 @@ def test_what_the_user_said_first_is_enough_when_it_puts_one_package_ahead(bot, 
     assert slots(events).get("requested_slot") is None, "nothing more is asked"
     assert not dispatcher.messages
     recommend = courses.ActionRecommendPackage(api)
-    bot.responses[("POST", "/api/recommendations")] = (200, {
-        "recommended": ["wuyou"], "open_questions": ["busy"], "packages": [
-            {"id": "wuyou", "name": "无忧取证班", "score": 1, "reasons": ["零基础/多次考试未通过，备考很茫然"]},
-            {"id": "ai_sishu", "name": "AI私塾班", "score": 0, "reasons": []}]})
+    bot.responses[("POST", "/api/recommendations")] = (
+        200,
+        {
+            "recommended": ["wuyou"],
+            "open_questions": ["busy"],
+            "packages": [
+                {"id": "wuyou", "name": "无忧取证班", "score": 1, "reasons": ["零基础/多次考试未通过，备考很茫然"]},
+                {"id": "ai_sishu", "name": "AI私塾班", "score": 0, "reasons": []},
+            ],
+        },
+    )
     run(recommend.run(dispatcher, make_tracker("", slots={"rec_failed_before": True}), domain))
     said = dispatcher.messages[-1]["text"]
     assert "推荐【无忧取证班】" in said and "多次考试未通过" in said
@@ -568,14 +745,18 @@ def test_quanke_in_a_recommendation_request_is_kept_for_the_specialty_question(a
     tracker = make_tracker("我想报全科，推荐哪个班", intent="ask_recommendation")
     extracted = run(form.extract_course_subjects(dispatcher, tracker, domain))
     assert form.validate_course_subjects(extracted["course_subjects"], dispatcher, tracker, domain) == {
-        "course_subjects": None, "pending_subjects": [s["id"] for s in PUBLIC]}
+        "course_subjects": None,
+        "pending_subjects": [s["id"] for s in PUBLIC],
+    }
 
 
 def test_the_recommendation_form_reads_the_first_message_and_asks_the_next_open_question(bot, api, dispatcher, domain):
     questions = ["zero_basis", "failed_before", "busy", "site_experience", "all_subjects"]
     # Like the backend: every unanswered question is still open.
-    bot.responses[("POST", "/api/recommendations")] = (200, lambda body: {
-        "open_questions": [q for q in questions if q not in body], **TIE})
+    bot.responses[("POST", "/api/recommendations")] = (
+        200,
+        lambda body: {"open_questions": [q for q in questions if q not in body], **TIE},
+    )
     form = courses.ValidateRecommendationForm(api)
     tracker = make_tracker("我零基础适合哪个", intent="ask_recommendation")
     events = run(form.run(dispatcher, tracker, domain))
@@ -583,24 +764,32 @@ def test_the_recommendation_form_reads_the_first_message_and_asks_the_next_open_
     # The next question: the one the validation action names, else the form's first empty slot.
     filled = slots(events)
     asked = filled.get("requested_slot") or next(
-        s for s in domain["forms"]["recommendation_form"]["required_slots"] if filled.get(s) is None)
+        s for s in domain["forms"]["recommendation_form"]["required_slots"] if filled.get(s) is None
+    )
     assert asked == "rec_failed_before"
     assert bot.posted("/api/recommendations")[-1]["json"] == {"zero_basis": True}
 
 
 def test_not_knowing_the_subjects_yet_is_fine_for_a_recommendation(api, dispatcher, domain):
     form = courses.ValidateRecommendationForm(api)
-    tracker = make_tracker("还没想好", intent="inform", active_loop="recommendation_form", requested_slot="course_subjects")
+    tracker = make_tracker(
+        "还没想好", intent="inform", active_loop="recommendation_form", requested_slot="course_subjects"
+    )
     assert form.validate_course_subjects("还没想好", dispatcher, tracker, domain) == {
-        "course_subjects": None, "rec_subjects_skipped": True}
+        "course_subjects": None,
+        "rec_subjects_skipped": True,
+    }
     enroll = courses.ValidateEnrollmentForm(api)
     assert enroll.validate_course_subjects("还没想好", dispatcher, tracker, domain) == {"course_subjects": None}
 
 
 # -- comparison --------------------------------------------------------------------------------------------
 
+
 def test_comparison_is_a_text_table_and_a_structured_payload(api, dispatcher, domain):
-    courses.ActionComparePackages(api).run(dispatcher, make_tracker("对比一下两个班", intent="compare_packages"), domain)
+    courses.ActionComparePackages(api).run(
+        dispatcher, make_tracker("对比一下两个班", intent="compare_packages"), domain
+    )
     message = dispatcher.messages[0]
     custom = message["custom"]
     assert custom["type"] == "comparison"
@@ -623,25 +812,41 @@ def test_comparison_when_the_backend_is_down(bot, api, dispatcher, domain):
 
 # -- corrections and stopping -------------------------------------------------------------------------------
 
+
 def test_wrong_phone_number_is_asked_again(api, dispatcher, domain):
-    tracker = make_tracker("手机号填错了", intent="correct_info", slots=FILLED | {"enroll_confirmed": None},
-                           active_loop="enrollment_form", requested_slot="enroll_confirmed")
+    tracker = make_tracker(
+        "手机号填错了",
+        intent="correct_info",
+        slots=FILLED | {"enroll_confirmed": None},
+        active_loop="enrollment_form",
+        requested_slot="enroll_confirmed",
+    )
     events = courses.ActionCorrectEnrollment(api).run(dispatcher, tracker, domain)
     assert SlotSet("student_mobile", None) in events and SlotSet("enroll_confirmed", None) in events
     assert "重新填一下手机号" in texts(dispatcher)
 
 
 def test_a_correction_with_the_new_number_takes_it(api, dispatcher, domain):
-    tracker = make_tracker("手机号填错了，应该是139 1234 5678", intent="correct_info", slots=FILLED,
-                           active_loop="enrollment_form", requested_slot="enroll_confirmed")
+    tracker = make_tracker(
+        "手机号填错了，应该是139 1234 5678",
+        intent="correct_info",
+        slots=FILLED,
+        active_loop="enrollment_form",
+        requested_slot="enroll_confirmed",
+    )
     events = courses.ActionCorrectEnrollment(api).run(dispatcher, tracker, domain)
     assert SlotSet("student_mobile", "13912345678") in events
     assert "139 1234 5678" in texts(dispatcher)
 
 
 def test_switching_package_mid_form(api, dispatcher, domain):
-    tracker = make_tracker(f"换成{AI['name']}", intent="correct_info", slots=FILLED, active_loop="enrollment_form",
-                           requested_slot="enroll_confirmed")
+    tracker = make_tracker(
+        f"换成{AI['name']}",
+        intent="correct_info",
+        slots=FILLED,
+        active_loop="enrollment_form",
+        requested_slot="enroll_confirmed",
+    )
     events = courses.ActionCorrectEnrollment(api).run(dispatcher, tracker, domain)
     assert SlotSet("course_package", AI["id"]) in events
     assert "course_subjects" not in slots(events)
@@ -650,8 +855,13 @@ def test_switching_package_mid_form(api, dispatcher, domain):
 
 def test_changing_the_specialty_keeps_quanke(api, dispatcher, domain):
     old, new = PRACTICE[0], PRACTICE[2]
-    tracker = make_tracker(f"把{old['name']}换成{new['name']}", intent="correct_info", slots=FILLED,
-                           active_loop="enrollment_form", requested_slot="enroll_confirmed")
+    tracker = make_tracker(
+        f"把{old['name']}换成{new['name']}",
+        intent="correct_info",
+        slots=FILLED,
+        active_loop="enrollment_form",
+        requested_slot="enroll_confirmed",
+    )
     events = courses.ActionCorrectEnrollment(api).run(dispatcher, tracker, domain)
     assert SlotSet("course_subjects", [s["id"] for s in PUBLIC] + [new["id"]]) in events
     assert new["name"] in texts(dispatcher) and old["name"] not in texts(dispatcher).split("改为")[1]
@@ -679,25 +889,39 @@ def test_stop_ends_the_enrollment_form_and_forgets_it(dispatcher, domain):
 
 
 def test_stop_in_the_callback_form_uses_its_own_words(dispatcher, domain):
-    courses.ActionStopForm().run(dispatcher, make_tracker("不用回电了", intent="stop", active_loop="callback_form"),
-                                 domain)
+    courses.ActionStopForm().run(
+        dispatcher, make_tracker("不用回电了", intent="stop", active_loop="callback_form"), domain
+    )
     assert dispatcher.messages[0]["response"] == "utter_callback_stopped"
 
 
 def test_every_course_action_is_in_the_domain_and_the_bases_are_not_actions(domain):
-    names = {cls().name() for cls in (
-        courses.ActionAskCoursePackage, courses.ActionAskCourseSubjects, courses.ActionAskEnrollConfirmed,
-        courses.ActionRecommendPackage, courses.ActionComparePackages, courses.ActionSubmitEnrollment,
-        courses.ActionSubmitLead, courses.ActionCorrectEnrollment, courses.ActionStopForm,
-        courses.ValidateEnrollmentForm, courses.ValidateCallbackForm, courses.ValidateRecommendationForm)}
+    names = {
+        cls().name()
+        for cls in (
+            courses.ActionAskCoursePackage,
+            courses.ActionAskCourseSubjects,
+            courses.ActionAskEnrollConfirmed,
+            courses.ActionRecommendPackage,
+            courses.ActionComparePackages,
+            courses.ActionSubmitEnrollment,
+            courses.ActionSubmitLead,
+            courses.ActionCorrectEnrollment,
+            courses.ActionStopForm,
+            courses.ValidateEnrollmentForm,
+            courses.ValidateCallbackForm,
+            courses.ValidateRecommendationForm,
+        )
+    }
     assert names <= set(domain["actions"])
     # rasa-sdk registers every concrete Action subclass; the shared bases must stay abstract.
     assert inspect.isabstract(courses.CourseAction) and inspect.isabstract(courses.CourseFormValidation)
 
 
 def test_ask_actions_offer_the_catalogue_choices(api, dispatcher, domain):
-    courses.ActionAskCoursePackage(api).run(dispatcher, make_tracker("我要报名", slots={"recommended_package": AI["id"]}),
-                                            domain)
+    courses.ActionAskCoursePackage(api).run(
+        dispatcher, make_tracker("我要报名", slots={"recommended_package": AI["id"]}), domain
+    )
     buttons = dispatcher.messages[0]["buttons"]
     assert buttons[0]["payload"] == AI["name"] and "推荐" in buttons[0]["title"]
     assert f"¥{WUYOU['prices']['full']}" in json.dumps(buttons, ensure_ascii=False)

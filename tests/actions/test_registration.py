@@ -2,6 +2,7 @@
 
 Runs in the Rasa runtime: .venv-rasa/bin/python -m pytest -q tests/actions
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,52 +15,114 @@ import requests
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.registration import RegistrationApi
 from actions.registration import (
-    UNAVAILABLE, ActionRegistrationNextStep, ActionRegistrationPlan, ActionRegistrationQuestion,
-    ActionRegistrationStepDetail, SLOT_FOR_FIELD, ValidateRegistrationPlanForm, facts_from_slots, parse_age,
-    parse_first_class_auth, parse_issue_date, parse_yes_no,
+    SLOT_FOR_FIELD,
+    UNAVAILABLE,
+    ActionRegistrationNextStep,
+    ActionRegistrationPlan,
+    ActionRegistrationQuestion,
+    ActionRegistrationStepDetail,
+    ValidateRegistrationPlanForm,
+    facts_from_slots,
+    parse_age,
+    parse_first_class_auth,
+    parse_issue_date,
+    parse_yes_no,
 )
 
 TODAY = date(2026, 11, 25)
 
 # Shaped like POST /api/registration/plan answers (trimmed to the fields the actions read).
 CE_2019_RE_REGISTRATION = {
-    "situation": {"business_type": "re_registration", "business_name": "重新注册", "certificate_issue_date": "2019",
-                  "specialty_role": None, "age": None, "employer_name": None},
+    "situation": {
+        "business_type": "re_registration",
+        "business_name": "重新注册",
+        "certificate_issue_date": "2019",
+        "specialty_role": None,
+        "age": None,
+        "employer_name": None,
+    },
     "eligible": None,
     "eligibility_reasons": ["还需要知道您的年龄（周岁）和受聘单位类型，才能判断是否符合申报条件。", "已取得资格证书。"],
     "continuing_education": {
-        "required": True, "hours": None, "hours_by_role": {"main": 120, "added": 60},
-        "reasons": ["您的资格证书（该申请专业）签发于2019年，到注册之日2026年11月25日已超过三年，需要提供继续教育学时（注意事项第14条）。",
-                    "学时要求：主项120学时，增项60学时。"]},
-    "approval": {"approver": "省注册中心", "working_days": 10, "decision_by": "2026-12-09", "calendar": "official",
-                 "summary": "由省注册中心（省级建设主管部门）审查，系统受理后10个工作日内完成（如超过每日最大受理量则顺延）。", "notes": []},
+        "required": True,
+        "hours": None,
+        "hours_by_role": {"main": 120, "added": 60},
+        "reasons": [
+            "您的资格证书（该申请专业）签发于2019年，到注册之日2026年11月25日已超过三年，需要提供继续教育学时（注意事项第14条）。",
+            "学时要求：主项120学时，增项60学时。",
+        ],
+    },
+    "approval": {
+        "approver": "省注册中心",
+        "working_days": 10,
+        "decision_by": "2026-12-09",
+        "calendar": "official",
+        "summary": "由省注册中心（省级建设主管部门）审查，系统受理后10个工作日内完成（如超过每日最大受理量则顺延）。",
+        "notes": [],
+    },
     "steps": [],
-    "questions": [{"field": "age", "needed_for": ["eligibility"]},
-                  {"field": "employer_type", "needed_for": ["eligibility"]},
-                  {"field": "specialty_role", "needed_for": []}],
+    "questions": [
+        {"field": "age", "needed_for": ["eligibility"]},
+        {"field": "employer_type", "needed_for": ["eligibility"]},
+        {"field": "specialty_role", "needed_for": []},
+    ],
 }
 AGE_66 = {
-    "situation": {"age": 66}, "eligible": False,
+    "situation": {"age": 66},
+    "eligible": False,
     "eligibility_reasons": ["不符合申报条件：申报条件要求年龄不超过65周岁（申报条件第2条），您66周岁，超过了65周岁。"],
-    "continuing_education": None, "approval": None, "steps": [], "questions": [],
+    "continuing_education": None,
+    "approval": None,
+    "steps": [],
+    "questions": [],
 }
 FULL_PLAN = {
-    "situation": {"business_type": "renewal", "business_name": "延续注册", "certificate_issue_date": None,
-                  "specialty_role": None, "age": 50, "employer_name": "监理单位"},
+    "situation": {
+        "business_type": "renewal",
+        "business_name": "延续注册",
+        "certificate_issue_date": None,
+        "specialty_role": None,
+        "age": 50,
+        "employer_name": "监理单位",
+    },
     "eligible": True,
     "eligibility_reasons": ["符合申报条件。", "年龄50周岁，没有超过65周岁。"],
-    "continuing_education": {"required": None, "hours": None, "hours_by_role": {"main": 120, "added": 60},
-                             "reasons": ["材料只规定了初始注册、重新注册的继续教育学时（注意事项第14条），没有写延续注册的继续教育要求。"]},
-    "approval": {"approver": "设区市建设主管部门", "working_days": 1, "decision_by": "2027-01-04", "calendar": "estimated",
-                 "summary": "由设区市建设主管部门审查并备案，系统受理后1个工作日内完成（如超过每日最大受理量则顺延）。",
-                 "notes": ["个人提交后要经聘用企业确认才会上报。", "2027年的节假日调休安排还没有公布，这个日期按法定节假日和周末估算。"]},
+    "continuing_education": {
+        "required": None,
+        "hours": None,
+        "hours_by_role": {"main": 120, "added": 60},
+        "reasons": ["材料只规定了初始注册、重新注册的继续教育学时（注意事项第14条），没有写延续注册的继续教育要求。"],
+    },
+    "approval": {
+        "approver": "设区市建设主管部门",
+        "working_days": 1,
+        "decision_by": "2027-01-04",
+        "calendar": "estimated",
+        "summary": "由设区市建设主管部门审查并备案，系统受理后1个工作日内完成（如超过每日最大受理量则顺延）。",
+        "notes": [
+            "个人提交后要经聘用企业确认才会上报。",
+            "2027年的节假日调休安排还没有公布，这个日期按法定节假日和周末估算。",
+        ],
+    },
     "steps": [
-        {"id": "ensure_authenticated", "title": "确认已在系统完成个人实名认证（没有的先认证）", "detail": "两种方式任选其一。",
-         "sections": ["实名认证·个人实名认证"]},
-        {"id": "apply", "title": "在系统个人版填写延续注册申请并上传材料", "detail": "个人通过系统填写注册申请。",
-         "sections": ["办理流程·网上申请"]},
-        {"id": "review", "title": "等待设区市建设主管部门审查：1个工作日内", "detail": "可在系统“进度查询”栏目查看。",
-         "sections": ["受理时限第2条", "受理时限第3条"]},
+        {
+            "id": "ensure_authenticated",
+            "title": "确认已在系统完成个人实名认证（没有的先认证）",
+            "detail": "两种方式任选其一。",
+            "sections": ["实名认证·个人实名认证"],
+        },
+        {
+            "id": "apply",
+            "title": "在系统个人版填写延续注册申请并上传材料",
+            "detail": "个人通过系统填写注册申请。",
+            "sections": ["办理流程·网上申请"],
+        },
+        {
+            "id": "review",
+            "title": "等待设区市建设主管部门审查：1个工作日内",
+            "detail": "可在系统“进度查询”栏目查看。",
+            "sections": ["受理时限第2条", "受理时限第3条"],
+        },
     ],
     "questions": [],
 }
@@ -104,76 +167,121 @@ def user_turn(tracker_factory, text, intent, slots=None, entities=None, previous
     events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}})
     events += [{"event": "slot", "name": k, "value": v} for k, v in (filled or {}).items()]
     slots.update(filled or {})
-    return tracker_factory(text=text, intent=intent, slots=slots, entities=entities, events=events,
-                           active_loop="registration_plan_form", requested_slot=requested)
+    return tracker_factory(
+        text=text,
+        intent=intent,
+        slots=slots,
+        entities=entities,
+        events=events,
+        active_loop="registration_plan_form",
+        requested_slot=requested,
+    )
 
 
 # ---- reading dates and ages -------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, bare, expected", [
-    ("我证书2019年发的，现在想重新注册", False, "2019"),
-    ("2019年6月", False, "2019-06"),
-    ("2019年6月15日", False, "2019-06-15"),
-    ("2018年3月12号发证", False, "2018-03-12"),
-    ("2019.6.15", False, "2019-06-15"),
-    ("2019-06-15", False, "2019-06-15"),
-    ("2019/6", False, "2019-06"),
-    ("19年拿的证", False, "2019"),
-    ("99年", False, "1999"),
-    ("二零一九年", False, "2019"),
-    ("一九年发的", False, "2019"),
-    ("２０２１年", False, "2021"),
-    ("不对，是2021年", False, "2021"),
-    ("我66岁，证书2019年发的", False, "2019"),
-    ("19", True, "2019"),
-    ("19", False, None),
-    ("拿证10年了", False, None),
-    ("2019年2月30日", False, None),
-    ("我66岁了还能注册吗", False, None),
-    ("我今年45", True, None),
-])
+
+@pytest.mark.parametrize(
+    "text, bare, expected",
+    [
+        ("我证书2019年发的，现在想重新注册", False, "2019"),
+        ("2019年6月", False, "2019-06"),
+        ("2019年6月15日", False, "2019-06-15"),
+        ("2018年3月12号发证", False, "2018-03-12"),
+        ("2019.6.15", False, "2019-06-15"),
+        ("2019-06-15", False, "2019-06-15"),
+        ("2019/6", False, "2019-06"),
+        ("19年拿的证", False, "2019"),
+        ("99年", False, "1999"),
+        ("二零一九年", False, "2019"),
+        ("一九年发的", False, "2019"),
+        ("２０２１年", False, "2021"),
+        ("不对，是2021年", False, "2021"),
+        ("我66岁，证书2019年发的", False, "2019"),
+        ("19", True, "2019"),
+        ("19", False, None),
+        ("拿证10年了", False, None),
+        ("2019年2月30日", False, None),
+        ("我66岁了还能注册吗", False, None),
+        ("我今年45", True, None),
+    ],
+)
 def test_parse_issue_date(text, bare, expected):
     assert parse_issue_date(text, TODAY, bare) == expected
 
 
-@pytest.mark.parametrize("text, bare, expected", [
-    ("我66岁了还能注册吗", False, 66),
-    ("我今年65周岁", False, 65),
-    ("六十六岁", False, 66),
-    ("今年六十七", True, 67),
-    ("我今年58", True, 58),
-    ("58了", True, 58),
-    ("我今年58", False, 58),  # "今年" + a number is an age in any sentence
-    ("2019", True, None),
-    ("19年拿的证", True, None),
-])
+@pytest.mark.parametrize(
+    "text, bare, expected",
+    [
+        ("我66岁了还能注册吗", False, 66),
+        ("我今年65周岁", False, 65),
+        ("六十六岁", False, 66),
+        ("今年六十七", True, 67),
+        ("我今年58", True, 58),
+        ("58了", True, 58),
+        ("我今年58", False, 58),  # "今年" + a number is an age in any sentence
+        ("2019", True, None),
+        ("19年拿的证", True, None),
+    ],
+)
 def test_parse_age(text, bare, expected):
     assert parse_age(text, bare) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("没有", False), ("没办过", False), ("不是", False), ("办理过", True),
-                                            ("办过", True), ("有的", True), ("嗯", True), ("施工单位", None)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("没有", False),
+        ("没办过", False),
+        ("不是", False),
+        ("办理过", True),
+        ("办过", True),
+        ("有的", True),
+        ("嗯", True),
+        ("施工单位", None),
+    ],
+)
 def test_parse_yes_no(text, expected):
     assert parse_yes_no(text) is expected
 
 
 def test_facts_for_the_api_from_slots():
-    facts = facts_from_slots({"reg_business_type": "re_registration", "reg_issue_date": "2019年6月", "reg_age": "45",
-                              "reg_specialty_role": "added_to_main", "reg_employer_type": "监理公司",
-                              "reg_first_class_auth": False}, TODAY)
-    assert facts == {"business_type": "re_registration", "certificate_issue_date": "2019-06", "specialty_role": "main",
-                     "added_to_main_after_first_class": True, "age": 45, "employer_type": "supervision",
-                     "first_class_authenticated": False, "info_change_kind": None}
+    facts = facts_from_slots(
+        {
+            "reg_business_type": "re_registration",
+            "reg_issue_date": "2019年6月",
+            "reg_age": "45",
+            "reg_specialty_role": "added_to_main",
+            "reg_employer_type": "监理公司",
+            "reg_first_class_auth": False,
+        },
+        TODAY,
+    )
+    assert facts == {
+        "business_type": "re_registration",
+        "certificate_issue_date": "2019-06",
+        "specialty_role": "main",
+        "added_to_main_after_first_class": True,
+        "age": 45,
+        "employer_type": "supervision",
+        "first_class_authenticated": False,
+        "info_change_kind": None,
+    }
 
 
 # ---- the client ----------------------------------------------------------------------------------
+
 
 def test_client_posts_known_facts_and_asks_to_drop_irrelevant_ones():
     client, session = api(CE_2019_RE_REGISTRATION)
     client.plan({"business_type": "re_registration", "age": None, "certificate_issue_date": "2019"})
     sent = session.sent[0]
     assert (sent["method"], sent["url"], sent["timeout"]) == ("POST", "http://bot.test/api/registration/plan", 2)
-    assert sent["json"] == {"business_type": "re_registration", "certificate_issue_date": "2019", "drop_irrelevant": True}
+    assert sent["json"] == {
+        "business_type": "re_registration",
+        "certificate_issue_date": "2019",
+        "drop_irrelevant": True,
+    }
 
 
 def test_client_failures_become_the_two_backend_errors():
@@ -188,6 +296,7 @@ def test_client_failures_become_the_two_backend_errors():
 
 # ---- the form: what it reads and what it asks next -----------------------------------------------
 
+
 def form(body=None, status=200, error=None):
     client, session = api(body, status, error)
     return ValidateRegistrationPlanForm(api=client, today=lambda: TODAY), session
@@ -195,27 +304,40 @@ def form(body=None, status=200, error=None):
 
 def test_hours_question_with_facts_in_the_first_sentence_asks_nothing_more(tracker_factory, dispatcher, domain):
     action, session = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "我证书2019年发的，现在想重新注册，要学多少学时？", "reg_ask_ce",
-                        slots={"reg_goal": "ce"})
+    tracker = user_turn(
+        tracker_factory, "我证书2019年发的，现在想重新注册，要学多少学时？", "reg_ask_ce", slots={"reg_goal": "ce"}
+    )
     events = run(action, dispatcher, tracker, domain)
-    assert slot_events(events) == {"reg_issue_date": "2019", "reg_business_type": "re_registration",
-                                   "requested_slot": None}
-    assert session.sent[-1]["json"] == {"business_type": "re_registration", "certificate_issue_date": "2019",
-                                        "drop_irrelevant": True}
+    assert slot_events(events) == {
+        "reg_issue_date": "2019",
+        "reg_business_type": "re_registration",
+        "requested_slot": None,
+    }
+    assert session.sent[-1]["json"] == {
+        "business_type": "re_registration",
+        "certificate_issue_date": "2019",
+        "drop_irrelevant": True,
+    }
     assert dispatcher.messages == []
 
 
 def test_the_whole_plan_asks_what_the_api_still_needs_in_its_order(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "我证书2019年发的，想重新注册，帮我看看怎么办", "reg_plan_request",
-                        slots={"reg_goal": "plan"})
+    tracker = user_turn(
+        tracker_factory, "我证书2019年发的，想重新注册，帮我看看怎么办", "reg_plan_request", slots={"reg_goal": "plan"}
+    )
     assert slot_events(run(action, dispatcher, tracker, domain))["requested_slot"] == "reg_age"
 
 
 def test_a_question_already_answered_is_skipped(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "我今年58", "reg_inform", requested="reg_age",
-                        slots={"reg_goal": "plan", "reg_business_type": "re_registration", "reg_issue_date": "2019"})
+    tracker = user_turn(
+        tracker_factory,
+        "我今年58",
+        "reg_inform",
+        requested="reg_age",
+        slots={"reg_goal": "plan", "reg_business_type": "re_registration", "reg_issue_date": "2019"},
+    )
     events = slot_events(run(action, dispatcher, tracker, domain))
     assert events["reg_age"] == 58
     assert events["requested_slot"] == "reg_employer_type"
@@ -229,10 +351,15 @@ def test_a_bare_number_answers_the_age_question(tracker_factory, dispatcher, dom
 
 
 def test_typed_no_answers_the_first_class_question_whatever_the_intent(tracker_factory, dispatcher, domain):
-    """"没有" may be classified as another helper's `inform`: the form still takes it as the answer."""
+    """ "没有" may be classified as another helper's `inform`: the form still takes it as the answer."""
     action, _ = form(FULL_PLAN)
-    tracker = user_turn(tracker_factory, "没有", "inform", requested="reg_first_class_auth",
-                        slots={"reg_goal": "plan", "reg_business_type": "initial"})
+    tracker = user_turn(
+        tracker_factory,
+        "没有",
+        "inform",
+        requested="reg_first_class_auth",
+        slots={"reg_goal": "plan", "reg_business_type": "initial"},
+    )
     events = slot_events(run(action, dispatcher, tracker, domain))
     assert events["reg_first_class_auth"] is False and events["requested_slot"] is None
 
@@ -245,10 +372,16 @@ def test_first_class_question_not_asked_is_not_answered_by_a_no(tracker_factory,
 
 def test_correction_inside_the_form_is_confirmed(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "不对，是2021年", "reg_inform", requested="reg_specialty_role",
-                        slots={"reg_goal": "plan", "reg_business_type": "re_registration"},
-                        previous={"reg_issue_date": "2019"}, filled={"reg_issue_date": "2021年"},
-                        entities=[{"entity": "reg_issue_date", "value": "2021年"}])
+    tracker = user_turn(
+        tracker_factory,
+        "不对，是2021年",
+        "reg_inform",
+        requested="reg_specialty_role",
+        slots={"reg_goal": "plan", "reg_business_type": "re_registration"},
+        previous={"reg_issue_date": "2019"},
+        filled={"reg_issue_date": "2021年"},
+        entities=[{"entity": "reg_issue_date", "value": "2021年"}],
+    )
     events = slot_events(run(action, dispatcher, tracker, domain))
     assert events["reg_issue_date"] == "2021"
     assert dispatcher.messages[0]["response"] == "utter_reg_corrected"
@@ -257,16 +390,23 @@ def test_correction_inside_the_form_is_confirmed(tracker_factory, dispatcher, do
 
 def test_the_same_value_again_is_not_announced_as_a_correction(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "2019年", "reg_inform", requested="reg_issue_date",
-                        previous={"reg_issue_date": "2019"}, filled={"reg_issue_date": "2019年"})
+    tracker = user_turn(
+        tracker_factory,
+        "2019年",
+        "reg_inform",
+        requested="reg_issue_date",
+        previous={"reg_issue_date": "2019"},
+        filled={"reg_issue_date": "2019年"},
+    )
     run(action, dispatcher, tracker, domain)
     assert dispatcher.messages == []
 
 
 def test_a_certificate_date_in_the_future_is_refused(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "2027年", "reg_inform", requested="reg_issue_date",
-                        filled={"reg_issue_date": "2027年"})
+    tracker = user_turn(
+        tracker_factory, "2027年", "reg_inform", requested="reg_issue_date", filled={"reg_issue_date": "2027年"}
+    )
     events = slot_events(run(action, dispatcher, tracker, domain))
     assert events["reg_issue_date"] is None
     assert dispatcher.messages[0]["response"] == "utter_reg_future_date"
@@ -283,8 +423,13 @@ def test_an_impossible_age_is_asked_again(tracker_factory, dispatcher, domain, s
 
 def test_unknown_choice_is_asked_again(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "我开出租车", "reg_inform", requested="reg_employer_type",
-                        filled={"reg_employer_type": "出租车公司"})
+    tracker = user_turn(
+        tracker_factory,
+        "我开出租车",
+        "reg_inform",
+        requested="reg_employer_type",
+        filled={"reg_employer_type": "出租车公司"},
+    )
     events = slot_events(run(action, dispatcher, tracker, domain))
     assert events["reg_employer_type"] is None
     assert dispatcher.messages[0]["response"] == "utter_reg_not_understood"
@@ -292,8 +437,13 @@ def test_unknown_choice_is_asked_again(tracker_factory, dispatcher, domain):
 
 def test_a_knowledge_question_inside_the_form_fills_nothing(tracker_factory, dispatcher, domain):
     action, _ = form(CE_2019_RE_REGISTRATION)
-    tracker = user_turn(tracker_factory, "延续注册多久批下来", "ask_knowledge", requested="reg_employer_type",
-                        slots={"reg_business_type": "re_registration"})
+    tracker = user_turn(
+        tracker_factory,
+        "延续注册多久批下来",
+        "ask_knowledge",
+        requested="reg_employer_type",
+        slots={"reg_business_type": "re_registration"},
+    )
     events = slot_events(run(action, dispatcher, tracker, domain))
     assert set(events) == {"requested_slot"}  # so Rasa rejects the form and the question gets answered
 
@@ -306,6 +456,7 @@ def test_backend_down_while_choosing_the_question_ends_the_form(tracker_factory,
 
 # ---- answers -------------------------------------------------------------------------------------
 
+
 def plan_action(body=None, status=200, error=None):
     client, _ = api(body, status, error)
     return ActionRegistrationPlan(api=client, today=lambda: TODAY)
@@ -316,7 +467,9 @@ def texts(dispatcher) -> str:
 
 
 def test_hours_answer_gives_the_hours_and_why(tracker_factory, dispatcher, domain):
-    tracker = tracker_factory(slots={"reg_goal": "ce", "reg_business_type": "re_registration", "reg_issue_date": "2019"})
+    tracker = tracker_factory(
+        slots={"reg_goal": "ce", "reg_business_type": "re_registration", "reg_issue_date": "2019"}
+    )
     events = run(plan_action(CE_2019_RE_REGISTRATION), dispatcher, tracker, domain)
     reply = texts(dispatcher)
     assert "120学时" in reply and "60学时" in reply and "已超过三年" in reply
@@ -333,8 +486,9 @@ def test_not_eligible_answer_says_why(tracker_factory, dispatcher, domain):
 
 
 def test_plan_is_a_short_summary_then_the_first_step_with_buttons(tracker_factory, dispatcher, domain):
-    tracker = tracker_factory(slots={"reg_goal": "plan", "reg_business_type": "renewal", "reg_age": 50,
-                                     "reg_employer_type": "supervision"})
+    tracker = tracker_factory(
+        slots={"reg_goal": "plan", "reg_business_type": "renewal", "reg_age": 50, "reg_employer_type": "supervision"}
+    )
     events = slot_events(run(plan_action(FULL_PLAN), dispatcher, tracker, domain))
     summary, first = dispatcher.messages
     assert "延续注册" in summary["text"] and "设区市建设主管部门" in summary["text"] and "估算" in summary["text"]
@@ -349,8 +503,12 @@ def test_not_eligible_plan_has_no_steps(tracker_factory, dispatcher, domain):
 
 
 def test_backend_down_is_said_politely_with_a_way_out(tracker_factory, dispatcher, domain):
-    events = run(plan_action(error=requests.ConnectionError("refused")), dispatcher,
-                 tracker_factory(slots={"reg_goal": "ce"}), domain)
+    events = run(
+        plan_action(error=requests.ConnectionError("refused")),
+        dispatcher,
+        tracker_factory(slots={"reg_goal": "ce"}),
+        domain,
+    )
     assert texts(dispatcher) == UNAVAILABLE
     assert dispatcher.messages[0]["buttons"] == [{"title": "转人工", "payload": "/human_handoff"}]
     assert events == []
@@ -363,18 +521,34 @@ def test_backend_refusal_shows_its_chinese_reason(tracker_factory, dispatcher, d
 
 def test_next_step_walks_through_the_plan(tracker_factory, dispatcher, domain):
     steps = FULL_PLAN["steps"]
-    events = slot_events(run(ActionRegistrationNextStep(), dispatcher,
-                             tracker_factory(slots={"reg_steps": steps, "reg_step_index": 0}), domain))
+    events = slot_events(
+        run(
+            ActionRegistrationNextStep(),
+            dispatcher,
+            tracker_factory(slots={"reg_steps": steps, "reg_step_index": 0}),
+            domain,
+        )
+    )
     assert events == {"reg_step_index": 1}
     assert texts(dispatcher).startswith("第2步（共3步）：在系统个人版填写延续注册申请")
 
 
 def test_last_step_has_no_next_button_and_then_the_end_is_said(tracker_factory, dispatcher, domain):
     steps = FULL_PLAN["steps"]
-    run(ActionRegistrationNextStep(), dispatcher, tracker_factory(slots={"reg_steps": steps, "reg_step_index": 1}), domain)
+    run(
+        ActionRegistrationNextStep(),
+        dispatcher,
+        tracker_factory(slots={"reg_steps": steps, "reg_step_index": 1}),
+        domain,
+    )
     assert "最后一步" in dispatcher.messages[0]["text"]
     assert "/reg_next_step" not in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
-    run(ActionRegistrationNextStep(), dispatcher, tracker_factory(slots={"reg_steps": steps, "reg_step_index": 2}), domain)
+    run(
+        ActionRegistrationNextStep(),
+        dispatcher,
+        tracker_factory(slots={"reg_steps": steps, "reg_step_index": 2}),
+        domain,
+    )
     assert dispatcher.messages[1]["response"] == "utter_reg_all_steps_done"
 
 
@@ -399,13 +573,18 @@ def test_next_step_without_a_plan_offers_the_plan(tracker_factory, dispatcher, d
 
 
 def test_step_detail_explains_the_current_step_with_its_source(tracker_factory, dispatcher, domain):
-    run(ActionRegistrationStepDetail(), dispatcher,
-        tracker_factory(slots={"reg_steps": FULL_PLAN["steps"], "reg_step_index": 2}), domain)
+    run(
+        ActionRegistrationStepDetail(),
+        dispatcher,
+        tracker_factory(slots={"reg_steps": FULL_PLAN["steps"], "reg_step_index": 2}),
+        domain,
+    )
     reply = texts(dispatcher)
     assert "进度查询" in reply and "依据：受理时限第2条、受理时限第3条" in reply
 
 
 # ---- the domain matches the actions --------------------------------------------------------------
+
 
 def test_every_slot_the_form_may_ask_for_has_a_question(domain):
     required = domain["forms"]["registration_plan_form"]["required_slots"]
@@ -414,20 +593,35 @@ def test_every_slot_the_form_may_ask_for_has_a_question(domain):
         assert f"utter_ask_{slot}" in domain["responses"]
 
 
-@pytest.mark.parametrize("response", ["utter_reg_corrected", "utter_reg_bad_date", "utter_reg_future_date",
-                                      "utter_reg_bad_age", "utter_reg_not_understood", "utter_reg_no_plan",
-                                      "utter_reg_all_steps_done", "utter_reg_stopped"])
+@pytest.mark.parametrize(
+    "response",
+    [
+        "utter_reg_corrected",
+        "utter_reg_bad_date",
+        "utter_reg_future_date",
+        "utter_reg_bad_age",
+        "utter_reg_not_understood",
+        "utter_reg_no_plan",
+        "utter_reg_all_steps_done",
+        "utter_reg_stopped",
+    ],
+)
 def test_responses_the_actions_use_exist(domain, response):
     assert response in domain["responses"]
 
 
 def test_actions_are_declared(domain):
-    for name in ("validate_registration_plan_form", "action_registration_plan", "action_registration_next_step",
-                 "action_registration_step_detail"):
+    for name in (
+        "validate_registration_plan_form",
+        "action_registration_plan",
+        "action_registration_next_step",
+        "action_registration_step_detail",
+    ):
         assert name in domain["actions"]
 
 
 # ---- a personal question asked outright -------------------------------------------------------------
+
 
 class GeneralAnswer:
     """The knowledge action: it answers with the general rule (an answer message with its custom part)."""
@@ -437,8 +631,10 @@ class GeneralAnswer:
 
     def run(self, dispatcher, tracker, domain):
         self.asked.append(tracker.latest_message["text"])
-        dispatcher.utter_message(text="二级建造师申请初始、重新注册时……主项120学时，增项60学时。\n来源：注意事项第14条",
-                                 json_message={"type": "answer", "faq_id": "ce_required"})
+        dispatcher.utter_message(
+            text="二级建造师申请初始、重新注册时……主项120学时，增项60学时。\n来源：注意事项第14条",
+            json_message={"type": "answer", "faq_id": "ce_required"},
+        )
         return []
 
 
@@ -446,8 +642,12 @@ def test_a_personal_question_with_every_fact_is_answered_for_that_case(tracker_f
     client, session = api(CE_2019_RE_REGISTRATION)
     knowledge = GeneralAnswer()
     action = ActionRegistrationQuestion(client, knowledge, today=lambda: TODAY)
-    events = run(action, dispatcher, tracker_factory("我证书2019年发的，现在想重新注册，要学多少学时？", intent="reg_ask_ce"),
-                 domain)
+    events = run(
+        action,
+        dispatcher,
+        tracker_factory("我证书2019年发的，现在想重新注册，要学多少学时？", intent="reg_ask_ce"),
+        domain,
+    )
     assert "已超过三年" in dispatcher.messages[0]["text"] and "120学时" in dispatcher.messages[0]["text"]
     assert knowledge.asked == [], "their own case needs no general answer"
     sent = session.sent[0]["json"]
@@ -456,12 +656,16 @@ def test_a_personal_question_with_every_fact_is_answered_for_that_case(tracker_f
 
 
 def test_a_personal_question_missing_a_fact_gets_the_general_rule_at_once(tracker_factory, dispatcher, domain):
-    plan = {**CE_2019_RE_REGISTRATION, "questions": [{"field": "certificate_issue_date",
-                                                       "needed_for": ["continuing_education"]}]}
+    plan = {
+        **CE_2019_RE_REGISTRATION,
+        "questions": [{"field": "certificate_issue_date", "needed_for": ["continuing_education"]}],
+    }
     client, _ = api(plan)
     knowledge = GeneralAnswer()
     action = ActionRegistrationQuestion(client, knowledge, today=lambda: TODAY)
-    events = run(action, dispatcher, tracker_factory("我爸十几年前考的证 重新注册要学多少学时", intent="reg_ask_ce"), domain)
+    events = run(
+        action, dispatcher, tracker_factory("我爸十几年前考的证 重新注册要学多少学时", intent="reg_ask_ce"), domain
+    )
     assert knowledge.asked == ["我爸十几年前考的证 重新注册要学多少学时"]
     assert "120学时" in dispatcher.messages[0]["text"], "answered, not questioned"
     assert "签发日期" in dispatcher.messages[-1]["text"], "then what would settle their own case"
@@ -474,7 +678,9 @@ def test_no_hint_follows_a_decline(tracker_factory, dispatcher, domain):
 
     class Declines:
         def run(self, dispatcher, tracker, domain):
-            dispatcher.utter_message(text="抱歉，资料没有写超龄以后已有注册的处理办法。", json_message={"type": "declined"})
+            dispatcher.utter_message(
+                text="抱歉，资料没有写超龄以后已有注册的处理办法。", json_message={"type": "declined"}
+            )
             return []
 
     action = ActionRegistrationQuestion(client, Declines(), today=lambda: TODAY)
@@ -482,12 +688,15 @@ def test_no_hint_follows_a_decline(tracker_factory, dispatcher, domain):
     assert len(dispatcher.messages) == 1
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("一建没考过也没实名过", False),
-    ("一建实名认证办过了", True),
-    ("以前做过一建的实名认证", True),
-    ("证书2019年发的", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("一建没考过也没实名过", False),
+        ("一建实名认证办过了", True),
+        ("以前做过一建的实名认证", True),
+        ("证书2019年发的", None),
+    ],
+)
 def test_first_class_authentication_said_in_a_sentence(text, expected):
     assert parse_first_class_auth(text) is expected
 

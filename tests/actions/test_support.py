@@ -1,4 +1,5 @@
 """The hand-off action: recorded for staff, and only then is the user told a person will take over."""
+
 from unittest.mock import MagicMock
 
 import pytest
@@ -10,14 +11,18 @@ from actions.support import ActionRequestHandoff
 
 def test_handoff_is_recorded_with_channel_and_the_user_is_told(dispatcher, tracker_factory, domain):
     api = MagicMock()
-    events = ActionRequestHandoff(api).run(dispatcher, tracker_factory("转人工", intent="human_handoff", sender="wx:o1"), domain)
+    events = ActionRequestHandoff(api).run(
+        dispatcher, tracker_factory("转人工", intent="human_handoff", sender="wx:o1"), domain
+    )
     api.request_handoff.assert_called_once_with("wx:o1", "转人工")
     assert events == []
     assert dispatcher.messages[0]["response"] == "utter_handoff"
     assert dispatcher.messages[1]["custom"] == {"type": "handoff"}
 
 
-@pytest.mark.parametrize("failure", [BackendUnavailable("down"), BackendRejected(429, "您发送得太快了，请稍等片刻再试。")])
+@pytest.mark.parametrize(
+    "failure", [BackendUnavailable("down"), BackendRejected(429, "您发送得太快了，请稍等片刻再试。")]
+)
 def test_a_handoff_that_was_not_recorded_is_not_announced(dispatcher, tracker_factory, domain, failure):
     api = MagicMock()
     api.request_handoff.side_effect = failure

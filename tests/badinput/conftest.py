@@ -6,6 +6,7 @@ client), Rasa and WeChat's API are httpx.MockTransports (helpers.py). The databa
 by default, or a new PostgreSQL database when TEST_POSTGRES_URL points at a server (as in
 tests/bot): some inputs (a NUL character in text) only break on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """Runs the bad-input corpus (corpus.py) against one app per WeChat mode, then checks the service
 still answers normally. One app serves the whole module, so state left by one hostile request
 (database rows, dedup entries, a poisoned cache) is there for the next and for the final check."""
+
 from __future__ import annotations
 
 import collections
@@ -9,9 +10,10 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.bot.wechat_helpers import reply_fields, signed_query, text_xml
+
 from .corpus import CASES, MAY_BE_NOT_READY, Case
 from .helpers import CJK, LEAK_MARKERS, STAFF, EchoRasa, make_app, make_settings, on_postgres, safe_mode_overrides
-from tests.bot.wechat_helpers import reply_fields, signed_query, text_xml
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,9 @@ def _request(client: TestClient, case: Case):
     parts = {"params": _value(case.params), "body": _value(case.body), "headers": _value(case.headers)}
     if case.build is not None:
         parts.update(case.build())
-    return client.request(case.method, case.path, params=parts["params"], content=parts["body"],
-                          headers=parts["headers"] or None)
+    return client.request(
+        case.method, case.path, params=parts["params"], content=parts["body"], headers=parts["headers"] or None
+    )
 
 
 def _marks(case: Case):
@@ -75,16 +78,21 @@ def test_service_still_answers_after_the_corpus(clients, rasa):
     assert chat.status_code == 200 and chat.json()["messages"][0]["text"].startswith("收到")
     assert rasa.received[-1] == {"sender": "after-corpus", "message": "证件照有什么要求"}
 
-    wechat = client.post("/wechat", params=signed_query(), content=text_xml("你好", msg_id=8_000_000_001).encode(),
-                         headers={"Content-Type": "text/xml"})
+    wechat = client.post(
+        "/wechat",
+        params=signed_query(),
+        content=text_xml("你好", msg_id=8_000_000_001).encode(),
+        headers={"Content-Type": "text/xml"},
+    )
     assert wechat.status_code == 200 and reply_fields(wechat)["Content"].startswith("收到")
 
     search = client.get("/api/knowledge/search", params={"q": "证件照要多大"})
     assert search.status_code == 200 and search.json()["hits"]
     quote = client.post("/api/quotes", json={"package": "wuyou", "subjects": ["施工管理"]})
     assert quote.status_code == 200 and quote.json()["total"] > 0
-    enrollment = client.post("/api/enrollments", json={"name": "王五", "mobile": "13712345678", "package": "wuyou",
-                                                       "subjects": ["施工管理"]})
+    enrollment = client.post(
+        "/api/enrollments", json={"name": "王五", "mobile": "13712345678", "package": "wuyou", "subjects": ["施工管理"]}
+    )
     assert enrollment.status_code == 201
     number = enrollment.json()["number"]
     assert client.post("/api/enrollments/lookup", json={"number": number, "phone": "137 1234 5678"}).status_code == 200
@@ -98,11 +106,23 @@ def test_the_corpus_covers_every_surface():
     """At least 60 cases, spread over chat, WeChat (both modes), the backend and the staff APIs."""
     by_endpoint = collections.Counter(c.endpoint for c in CASES)
     assert len(CASES) >= 60
-    for endpoint in ("POST /api/chat", "POST /wechat", "POST /api/quotes", "POST /api/enrollments", "POST /api/leads",
-                     "POST /api/feedback", "POST /api/handoffs", "POST /api/registration/plan",
-                     "GET /api/knowledge/search", "POST /api/knowledge/answer", "GET /api/enrollments/{no}",
-                     "POST /api/enrollments/lookup",
-                     "GET /api/staff/*", "GET /api/enrollments", "PATCH /api/enrollments/{no}"):
+    for endpoint in (
+        "POST /api/chat",
+        "POST /wechat",
+        "POST /api/quotes",
+        "POST /api/enrollments",
+        "POST /api/leads",
+        "POST /api/feedback",
+        "POST /api/handoffs",
+        "POST /api/registration/plan",
+        "GET /api/knowledge/search",
+        "POST /api/knowledge/answer",
+        "GET /api/enrollments/{no}",
+        "POST /api/enrollments/lookup",
+        "GET /api/staff/*",
+        "GET /api/enrollments",
+        "PATCH /api/enrollments/{no}",
+    ):
         assert by_endpoint[endpoint] >= 1, endpoint
     assert any(c.app == "safe" for c in CASES)
     assert len({c.name for c in CASES}) == len(CASES), "case names are test ids: keep them unique"
@@ -110,11 +130,13 @@ def test_the_corpus_covers_every_surface():
 
 def test_staff_transcript_sender_stays_one_path_segment_at_rasa(clients, rasa):
     """A sender with "?", "#" or "/" must not become a query, a fragment or another path at Rasa."""
-    response = clients["plain"].get("/api/staff/conversations/a%3Fb%23c%2F..%2Fstatus",
-                                    headers=STAFF)
+    response = clients["plain"].get("/api/staff/conversations/a%3Fb%23c%2F..%2Fstatus", headers=STAFF)
     assert response.status_code == 200
     assert response.json()["sender"] == "a?b#c/../status"
-    assert [t["text"] for t in response.json()["turns"]] == ["证件照有什么要求", "白底证件照。"]  # non-dict events dropped
+    assert [t["text"] for t in response.json()["turns"]] == [
+        "证件照有什么要求",
+        "白底证件照。",
+    ]  # non-dict events dropped
     assert rasa.paths[-1] == "/conversations/a%3Fb%23c%2F..%2Fstatus/tracker"
 
 
@@ -122,8 +144,10 @@ def test_knowledge_without_an_index_is_503_in_chinese(module_database_url, tmp_p
     """The two endpoints that may be "not ready": 503 with a Chinese message, and nothing else."""
     app = make_app(make_settings(module_database_url, tmp_path / "no-index"))
     with TestClient(app, raise_server_exceptions=False) as client:
-        responses = [client.get("/api/knowledge/search", params={"q": "证件照"}),
-                     client.post("/api/knowledge/answer", json={"question": "证件照"})]
+        responses = [
+            client.get("/api/knowledge/search", params={"q": "证件照"}),
+            client.post("/api/knowledge/answer", json={"question": "证件照"}),
+        ]
     for response in responses:
         assert response.status_code == 503
         assert CJK.search(response.json()["detail"])

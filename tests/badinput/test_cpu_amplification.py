@@ -8,6 +8,7 @@ run, each message new to the caches. The product target is 3x, which `make bench
 reports; this test allows 5x so that a shared machine's noise does not fail it, far below what
 the quadratic code cost (thousands of times).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -23,8 +24,16 @@ from .helpers import make_app, make_settings
 
 # Normal traffic: questions the material answers, and questions it does not (declined and stored
 # for the staff console, as every hostile message is).
-NORMAL = ["证件照有什么要求", "资格库中目前没有您的数据怎么办", "初始注册多久能批下来", "无忧取证班全科多少钱",
-          "二建考试什么时候报名", "挂靠一年能拿多少钱", "外省的证能转到福建吗", "附近有没有好吃的火锅"]
+NORMAL = [
+    "证件照有什么要求",
+    "资格库中目前没有您的数据怎么办",
+    "初始注册多久能批下来",
+    "无忧取证班全科多少钱",
+    "二建考试什么时候报名",
+    "挂靠一年能拿多少钱",
+    "外省的证能转到福建吗",
+    "附近有没有好吃的火锅",
+]
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@
 
 Rasa is mocked at its HTTP client boundary; requests go through Starlette's TestClient.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -43,6 +44,7 @@ def from_ip(app, ip: str) -> TestClient:
 
 # -- default_secret --------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def unconfigured(tmp_path, knowledge_index, monkeypatch):
     """An app whose settings name no staff token at all: the defaults, as after a bare install."""
@@ -76,6 +78,7 @@ def test_default_secret__bot_listens_on_loopback_unless_told(monkeypatch):
 
 # -- short_token -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["staff_token", "action_server_token"])
 @pytest.mark.parametrize("token", ["dev-staff-token", "x" * 23, "   padded-but-short   "])
 def test_short_token__is_refused_when_the_settings_load(name, token):
@@ -88,6 +91,7 @@ def test_short_token__a_long_enough_one_is_accepted():
 
 
 # -- login_bruteforce --------------------------------------------------------------------------------
+
 
 def test_login_bruteforce__failed_tokens_are_throttled_per_client_ip(app_with):
     client, app = app_with(staff_login_max_failures=3, staff_login_window_seconds=900)
@@ -119,10 +123,14 @@ def test_login_bruteforce__successes_do_not_count(app_with):
 
 # -- action_server_credential ----------------------------------------------------------------------------
 
+
 def test_action_server_credential__a_wrong_token_is_a_401_and_nothing_is_stored(app_with):
     client, _ = app_with(action_server_token=ACTIONS_TOKEN)
-    wrong = client.post("/api/handoffs", json={"sender": "web-1", "reason": "转人工"},
-                        headers={"X-Action-Server-Token": ACTIONS_TOKEN[:-1] + "X"})
+    wrong = client.post(
+        "/api/handoffs",
+        json={"sender": "web-1", "reason": "转人工"},
+        headers={"X-Action-Server-Token": ACTIONS_TOKEN[:-1] + "X"},
+    )
     assert wrong.status_code == 401 and CJK.search(wrong.json()["detail"])
     assert client.get("/api/staff/handoffs", headers=STAFF).json()["items"] == []
 
@@ -136,7 +144,15 @@ def test_action_server_credential__is_refused_when_bot_has_none_configured(app_w
 def test_action_server_credential__guesses_are_throttled_like_staff_logins(app_with):
     client, _ = app_with(action_server_token=ACTIONS_TOKEN, staff_login_max_failures=2)
     for i in range(2):
-        assert client.post("/api/handoffs", json={"sender": "web-1"},
-                           headers={"X-Action-Server-Token": f"guess-{i}"}).status_code == 401
-    assert client.post("/api/handoffs", json={"sender": "web-1"},
-                       headers={"X-Action-Server-Token": ACTIONS_TOKEN}).status_code == 429
+        assert (
+            client.post(
+                "/api/handoffs", json={"sender": "web-1"}, headers={"X-Action-Server-Token": f"guess-{i}"}
+            ).status_code
+            == 401
+        )
+    assert (
+        client.post(
+            "/api/handoffs", json={"sender": "web-1"}, headers={"X-Action-Server-Token": ACTIONS_TOKEN}
+        ).status_code
+        == 429
+    )

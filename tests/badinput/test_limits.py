@@ -1,4 +1,5 @@
 """bot/limits.py: body size and JSON nesting limits, checked before any endpoint parses a body."""
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,17 @@ from .helpers import CJK, EchoRasa, make_app, make_settings
 @pytest.fixture
 def small_limits(tmp_path, knowledge_index):
     rasa = EchoRasa()
-    app = make_app(make_settings(f"sqlite:///{tmp_path / 'bot.db'}", knowledge_index, max_body_bytes=2048,
-                                 max_json_depth=8, max_message_chars=5000, cors_origins="https://widget.example"), rasa)
+    app = make_app(
+        make_settings(
+            f"sqlite:///{tmp_path / 'bot.db'}",
+            knowledge_index,
+            max_body_bytes=2048,
+            max_json_depth=8,
+            max_message_chars=5000,
+            cors_origins="https://widget.example",
+        ),
+        rasa,
+    )
     with TestClient(app) as client:
         yield client, rasa
 
@@ -55,8 +65,11 @@ def test_a_huge_body_is_refused_fast_and_unparsed(small_limits):
 
 def test_the_413_is_readable_by_the_widget_on_another_site(small_limits):
     client, _ = small_limits
-    response = client.post("/api/chat", content=chat_body(4096),
-                           headers={"Content-Type": "application/json", "Origin": "https://widget.example"})
+    response = client.post(
+        "/api/chat",
+        content=chat_body(4096),
+        headers={"Content-Type": "application/json", "Origin": "https://widget.example"},
+    )
     assert response.status_code == 413
     assert response.headers["access-control-allow-origin"] == "https://widget.example"
 
@@ -64,11 +77,17 @@ def test_the_413_is_readable_by_the_widget_on_another_site(small_limits):
 def test_nesting_at_the_limit_passes_and_one_level_more_is_422(small_limits):
     client, rasa = small_limits
     inner = b'{"a":' * 7 + b"1" + b"}" * 7  # 7 levels inside the body object: 8 in all
-    ok = client.post("/api/chat", content=b'{"sender":"u1","message":"hi","metadata":' + inner + b"}",
-                     headers={"Content-Type": "application/json"})
+    ok = client.post(
+        "/api/chat",
+        content=b'{"sender":"u1","message":"hi","metadata":' + inner + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert ok.status_code == 200
-    deeper = client.post("/api/chat", content=b'{"sender":"u1","message":"hi","metadata":{"b":' + inner + b"}}",
-                         headers={"Content-Type": "application/json"})
+    deeper = client.post(
+        "/api/chat",
+        content=b'{"sender":"u1","message":"hi","metadata":{"b":' + inner + b"}}",
+        headers={"Content-Type": "application/json"},
+    )
     assert deeper.status_code == 422
     assert deeper.json() == {"detail": replies.JSON_TOO_DEEP.format(depth=8)} and CJK.search(deeper.json()["detail"])
     assert len(rasa.received) == 1
@@ -88,17 +107,20 @@ def test_only_json_bodies_are_checked_for_nesting(small_limits):
     assert response.json()["detail"] != replies.JSON_TOO_DEEP.format(depth=8)
 
 
-@pytest.mark.parametrize("body, depth, too_deep", [
-    (b"[]", 1, False),
-    (b"[[]]", 1, True),
-    (b'{"a": [1, {"b": 2}]}', 3, False),
-    (b'{"a": [1, {"b": 2}]}', 2, True),
-    (b'["[[[[[[[[", "{{{{{{"]', 1, False),
-    (b'["\\"[[[[", "\\\\", [[]]]', 3, False),
-    (b'["\\"[[[[", "\\\\", [[]]]', 2, True),
-    (b'"unterminated [[[[[[', 1, False),
-    (b"]]]][[", 2, False),  # malformed: the parser rejects it
-])
+@pytest.mark.parametrize(
+    "body, depth, too_deep",
+    [
+        (b"[]", 1, False),
+        (b"[[]]", 1, True),
+        (b'{"a": [1, {"b": 2}]}', 3, False),
+        (b'{"a": [1, {"b": 2}]}', 2, True),
+        (b'["[[[[[[[[", "{{{{{{"]', 1, False),
+        (b'["\\"[[[[", "\\\\", [[]]]', 3, False),
+        (b'["\\"[[[[", "\\\\", [[]]]', 2, True),
+        (b'"unterminated [[[[[[', 1, False),
+        (b"]]]][[", 2, False),  # malformed: the parser rejects it
+    ],
+)
 def test_json_depth(body, depth, too_deep):
     assert json_too_deep(body, depth) is too_deep
 
@@ -118,4 +140,7 @@ def test_limits_come_from_the_settings(monkeypatch):
 
     settings = Settings()
     assert (settings.max_body_bytes, settings.max_json_depth) == (4096, 12)
-    assert (Settings.model_fields["max_body_bytes"].default, Settings.model_fields["max_json_depth"].default) == (65536, 32)
+    assert (Settings.model_fields["max_body_bytes"].default, Settings.model_fields["max_json_depth"].default) == (
+        65536,
+        32,
+    )

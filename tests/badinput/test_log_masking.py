@@ -13,6 +13,7 @@ to it; `python -m bot` turns uvicorn's access log off). So the test
    were written, masked, and not merely absent), and checks every record caplog saw the same way;
 4. checks that no other handler in the logging tree could write an unmasked line.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -60,8 +61,24 @@ def leaks(text: str) -> list[str]:
 def every_logger_at_debug():
     """Root and every logger that exists (or that bot/'s libraries use) at DEBUG, restored after."""
     manager = logging.Logger.manager
-    names = ["", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.pool", "httpx", "httpcore",
-             "alembic", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio", "bot", "knowledge", "jieba", "wechatpy"]
+    names = [
+        "",
+        "sqlalchemy",
+        "sqlalchemy.engine",
+        "sqlalchemy.engine.Engine",
+        "sqlalchemy.pool",
+        "httpx",
+        "httpcore",
+        "alembic",
+        "uvicorn",
+        "uvicorn.error",
+        "uvicorn.access",
+        "asyncio",
+        "bot",
+        "knowledge",
+        "jieba",
+        "wechatpy",
+    ]
     names += [n for n, obj in manager.loggerDict.items() if isinstance(obj, logging.Logger)]
     loggers = [logging.getLogger(n) for n in dict.fromkeys(names)]
     saved = [(lg, lg.level, lg.disabled) for lg in loggers]
@@ -109,17 +126,30 @@ def _drive_requests(app) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.post("/api/chat", json={"sender": "web-pii", "message": FREE_TEXT}).status_code == 200
         assert client.post("/api/chat", json={"sender": "web-pii", "message": f"BOOM {FREE_TEXT}"}).status_code == 500
-        enrollment = client.post("/api/enrollments", json={"name": "张三", "mobile": "+86 138 1234 5678",
-                                                           "package": "wuyou", "subjects": ["施工管理"], "sender": "web-pii"})
+        enrollment = client.post(
+            "/api/enrollments",
+            json={
+                "name": "张三",
+                "mobile": "+86 138 1234 5678",
+                "package": "wuyou",
+                "subjects": ["施工管理"],
+                "sender": "web-pii",
+            },
+        )
         assert enrollment.status_code == 201
         number = enrollment.json()["number"]
         assert client.post("/api/enrollments/lookup", json={"number": number, "phone": PHONE}).status_code == 200
         assert client.get("/api/enrollments", params={"phone": PHONE}, headers=STAFF).json()["total"] == 1
-        lead = client.post("/api/leads", json={"name": "张三", "mobile": PHONE, "question": FREE_TEXT,
-                                               "preferred_time": f"打 {PHONE}"})
+        lead = client.post(
+            "/api/leads", json={"name": "张三", "mobile": PHONE, "question": FREE_TEXT, "preferred_time": f"打 {PHONE}"}
+        )
         assert lead.status_code == 201
-        assert client.post("/api/feedback", json={"sender": "web-pii", "rating": -1, "question": FREE_TEXT,
-                                                  "comment": ID_NUMBER}).status_code == 201
+        assert (
+            client.post(
+                "/api/feedback", json={"sender": "web-pii", "rating": -1, "question": FREE_TEXT, "comment": ID_NUMBER}
+            ).status_code
+            == 201
+        )
         assert client.post("/api/handoffs", json={"sender": "web-pii", "reason": FREE_TEXT}).status_code == 201
         assert post_plain(client, text_xml(f"手机{PHONE} 身份证{ID_NUMBER}", msg_id=9_400_001)).status_code == 200
         assert post_plain(client, text_xml(f"BOOM {FREE_TEXT}", msg_id=9_400_002)).status_code == 200
@@ -129,8 +159,20 @@ def _drive_requests(app) -> None:
 # Loggers that see request data: bot/ itself, the libraries it hands requests, bodies or SQL to.
 # (Other libraries, e.g. transformers, datasets and jieba, keep console handlers of their own for
 # their own messages; they never receive request data.)
-DATA_LOGGERS = ("bot", "knowledge", "uvicorn", "fastapi", "starlette", "sqlalchemy", "alembic", "httpx", "httpcore",
-                "wechatpy", "redis", "asyncio")
+DATA_LOGGERS = (
+    "bot",
+    "knowledge",
+    "uvicorn",
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "httpx",
+    "httpcore",
+    "wechatpy",
+    "redis",
+    "asyncio",
+)
 
 
 def test_no_other_handler_can_write_an_unmasked_line(tmp_path, knowledge_index):
@@ -138,11 +180,19 @@ def test_no_other_handler_can_write_an_unmasked_line(tmp_path, knowledge_index):
     that sees request data (root included, since records propagate to it) masks."""
     make_app(make_settings(f"sqlite:///{tmp_path / 'bot.db'}", knowledge_index))
     manager = logging.Logger.manager
-    loggers = [logging.getLogger()] + [obj for name, obj in manager.loggerDict.items()
-                                       if isinstance(obj, logging.Logger) and name.split(".")[0] in DATA_LOGGERS]
-    unmasked = [f"{logger.name}: {h!r}" for logger in loggers for h in logger.handlers
-                if not any(isinstance(f, MaskingFilter) for f in h.filters)
-                and not type(h).__module__.startswith("_pytest") and not isinstance(h, logging.NullHandler)]
+    loggers = [logging.getLogger()] + [
+        obj
+        for name, obj in manager.loggerDict.items()
+        if isinstance(obj, logging.Logger) and name.split(".")[0] in DATA_LOGGERS
+    ]
+    unmasked = [
+        f"{logger.name}: {h!r}"
+        for logger in loggers
+        for h in logger.handlers
+        if not any(isinstance(f, MaskingFilter) for f in h.filters)
+        and not type(h).__module__.startswith("_pytest")
+        and not isinstance(h, logging.NullHandler)
+    ]
     assert not unmasked, unmasked
     # uvicorn's own loggers are emptied and propagate to the masking root handler.
     for name in ("uvicorn", "uvicorn.error"):

@@ -7,6 +7,7 @@ here (the client boundary). Two actions it runs log personal data as they are wr
 an enrollment names its sender (a `wx:` OpenID), and a registration question logs bot/'s refusal,
 whose Chinese detail quotes the ID number the user typed. The output of the whole process is read.
 """
+
 from __future__ import annotations
 
 import io
@@ -73,6 +74,7 @@ def test_log_masking_of_15_digit_ids_and_openids_in_bots_log(tmp_path, knowledge
 
 # -- the action server ---------------------------------------------------------------------------------
 
+
 class FakeBotApi(BaseHTTPRequestHandler):
     """bot/'s API as the actions call it: an enrollment is created; the registration plan is
     refused with a detail that quotes the user's ID number."""
@@ -80,8 +82,17 @@ class FakeBotApi(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.startswith("/api/enrollments"):
-            self._json(201, {"number": "EN20261202-AB12CD34", "created": True, "status": "new",
-                             "package": {"name": "无忧取证班"}, "subjects": [{"name": "施工管理"}], "price": 3980})
+            self._json(
+                201,
+                {
+                    "number": "EN20261202-AB12CD34",
+                    "created": True,
+                    "status": "new",
+                    "package": {"name": "无忧取证班"},
+                    "subjects": [{"name": "施工管理"}],
+                    "price": 3980,
+                },
+            )
         elif self.path.startswith("/api/registration/plan"):
             self._json(422, {"detail": f"身份证号 {ID_15} 与证书上的不一致，请核对。"})
         else:
@@ -100,10 +111,21 @@ class FakeBotApi(BaseHTTPRequestHandler):
 
 
 def _call(action: str, slots: dict, text: str, intent: str) -> dict:
-    return {"next_action": action, "sender_id": WX_SENDER, "version": "3.6.21", "domain": {},
-            "tracker": {"sender_id": WX_SENDER, "slots": slots, "events": [], "paused": False,
-                        "latest_message": {"text": text, "intent": {"name": intent}, "entities": []},
-                        "active_loop": {}, "latest_action_name": "action_listen"}}
+    return {
+        "next_action": action,
+        "sender_id": WX_SENDER,
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": WX_SENDER,
+            "slots": slots,
+            "events": [],
+            "paused": False,
+            "latest_message": {"text": text, "intent": {"name": intent}, "entities": []},
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
 
 
 @pytest.fixture
@@ -115,8 +137,14 @@ def action_server(tmp_path):
     stack = Stack(ports=Ports(bot=backend.server_address[1], rasa=free_port(), actions=free_port()), var_dir=tmp_path)
     log_path = tmp_path / "actions.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(stack._commands()["actions"], cwd=ROOT, env=stack._environment(), stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            stack._commands()["actions"],
+            cwd=ROOT,
+            env=stack._environment(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -141,14 +169,29 @@ def action_server(tmp_path):
 
 def test_log_masking_of_15_digit_ids_and_openids_in_the_action_server(action_server):
     url, log_path = action_server
-    enrollment = httpx.post(f"{url}/webhook", timeout=30, json=_call(
-        "action_submit_enrollment", {"enroll_confirmed": True, "course_package": "无忧取证班",
-                                     "course_subjects": ["施工管理"], "student_name": "张三",
-                                     "student_mobile": "13812345678"}, "确认", "affirm"))
+    enrollment = httpx.post(
+        f"{url}/webhook",
+        timeout=30,
+        json=_call(
+            "action_submit_enrollment",
+            {
+                "enroll_confirmed": True,
+                "course_package": "无忧取证班",
+                "course_subjects": ["施工管理"],
+                "student_name": "张三",
+                "student_mobile": "13812345678",
+            },
+            "确认",
+            "affirm",
+        ),
+    )
     assert enrollment.status_code == 200, enrollment.text
     assert "EN20261202-AB12CD34" in enrollment.text
-    question = httpx.post(f"{url}/webhook", timeout=30, json=_call(
-        "action_registration_question", {}, f"我身份证 {ID_15}，能注册吗", "reg_ask_eligibility"))
+    question = httpx.post(
+        f"{url}/webhook",
+        timeout=30,
+        json=_call("action_registration_question", {}, f"我身份证 {ID_15}，能注册吗", "reg_ask_eligibility"),
+    )
     assert question.status_code == 200, question.text
     time.sleep(0.5)  # the server writes its lines as it goes; give the last one time to land
     written = log_path.read_text(encoding="utf-8", errors="replace")

@@ -10,6 +10,7 @@ Classes of bad input, by name (each test is named after its class):
   logs keep it.
 (wechat_sender_outside_wechat is in test_wechat_senders.py, wechat_replay in test_wechat_replay.py.)
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,13 @@ from bot.lookup_throttle import LookupThrottle, MemoryCounters
 from .helpers import CJK, STAFF, make_app, make_settings
 
 ENROLL = {"name": "张三", "mobile": "13812345678", "package": "wuyou", "subjects": ["施工管理"], "sender": "web-zhang"}
-LEAD = {"name": "王芳", "mobile": "13912345678", "preferred_time": "工作日晚上", "question": "AI私塾班能分期吗",
-        "sender": "web-wang"}
+LEAD = {
+    "name": "王芳",
+    "mobile": "13912345678",
+    "preferred_time": "工作日晚上",
+    "question": "AI私塾班能分期吗",
+    "sender": "web-wang",
+}
 
 
 class Clock:
@@ -64,11 +70,15 @@ def lookup(client: TestClient, number: str, phone: str):
 
 # -- idempotency_key_reuse ------------------------------------------------------------------------------
 
+
 def test_idempotency_key_reuse_by_another_sender_never_returns_their_lead(client):
     first = client.post("/api/leads", json=LEAD, headers={"Idempotency-Key": "lead-key-1"})
     assert first.status_code == 201
-    other = client.post("/api/leads", json={"name": "赵六", "mobile": "13700000000", "sender": "web-zhao"},
-                        headers={"Idempotency-Key": "lead-key-1"})
+    other = client.post(
+        "/api/leads",
+        json={"name": "赵六", "mobile": "13700000000", "sender": "web-zhao"},
+        headers={"Idempotency-Key": "lead-key-1"},
+    )
     assert_refused_in_chinese(other, 409, 422)
     assert "王芳" not in other.text and "分期" not in other.text and "晚上" not in other.text
     stored = client.get("/api/leads", headers=STAFF).json()["items"]
@@ -77,7 +87,9 @@ def test_idempotency_key_reuse_by_another_sender_never_returns_their_lead(client
 
 def test_idempotency_key_reuse_for_another_lead_of_the_same_sender_is_refused(client):
     client.post("/api/leads", json=LEAD, headers={"Idempotency-Key": "lead-key-2"})
-    changed = client.post("/api/leads", json={**LEAD, "question": "能退款吗"}, headers={"Idempotency-Key": "lead-key-2"})
+    changed = client.post(
+        "/api/leads", json={**LEAD, "question": "能退款吗"}, headers={"Idempotency-Key": "lead-key-2"}
+    )
     assert_refused_in_chinese(changed, 409, 422)
     assert client.get("/api/leads", headers=STAFF).json()["items"][0]["question"] == "AI私塾班能分期吗"
 
@@ -94,8 +106,11 @@ def test_idempotency_key_reuse_by_another_sender_never_returns_their_enrollment(
     first = client.post("/api/enrollments", json=ENROLL, headers={"Idempotency-Key": "enroll-key-1"})
     assert first.status_code == 201
     # Same phone, package and subjects (all a guesser may know), another sender and name.
-    other = client.post("/api/enrollments", json={**ENROLL, "name": "李四", "sender": "web-li"},
-                        headers={"Idempotency-Key": "enroll-key-1"})
+    other = client.post(
+        "/api/enrollments",
+        json={**ENROLL, "name": "李四", "sender": "web-li"},
+        headers={"Idempotency-Key": "enroll-key-1"},
+    )
     assert_refused_in_chinese(other, 409, 422)
     assert first.json()["number"] not in other.text and "张三" not in other.text
     assert client.get("/api/enrollments", headers=STAFF).json()["total"] == 1
@@ -111,6 +126,7 @@ def test_idempotency_key_reuse_by_the_same_request_replays_the_stored_enrollment
 
 # -- lead_overwrite ---------------------------------------------------------------------------------------
 
+
 def test_lead_overwrite_answers_with_nothing_of_the_open_request(client):
     client.post("/api/leads", json=LEAD)
     asked_at = client.get("/api/leads", headers=STAFF).json()["items"][0]["created_at"]
@@ -125,8 +141,9 @@ def test_lead_overwrite_answers_with_nothing_of_the_open_request(client):
 
 def test_lead_overwrite_from_another_sender_leaves_the_open_request_alone(client):
     client.post("/api/leads", json=LEAD)
-    other = client.post("/api/leads", json={"name": "赵六", "mobile": LEAD["mobile"], "sender": "web-zhao",
-                                           "question": "别的问题"})
+    other = client.post(
+        "/api/leads", json={"name": "赵六", "mobile": LEAD["mobile"], "sender": "web-zhao", "question": "别的问题"}
+    )
     assert other.status_code == 201 and "分期" not in other.text
     stored = {i["sender"]: i for i in client.get("/api/leads", headers=STAFF).json()["items"]}
     assert stored["web-wang"]["question"] == "AI私塾班能分期吗" and stored["web-wang"]["name"] == "王芳"
@@ -134,8 +151,11 @@ def test_lead_overwrite_from_another_sender_leaves_the_open_request_alone(client
 
 # -- enrollment_number_sweep --------------------------------------------------------------------------------
 
+
 def test_enrollment_number_sweep_numbers_have_eight_random_characters(client):
-    numbers = {client.post("/api/enrollments", json={**ENROLL, "sender": f"web-{i}"}).json()["number"] for i in range(20)}
+    numbers = {
+        client.post("/api/enrollments", json={**ENROLL, "sender": f"web-{i}"}).json()["number"] for i in range(20)
+    }
     assert len(numbers) == 20
     assert all(re.fullmatch(r"EN\d{8}-[2-9A-HJ-NP-Z]{8}", n) for n in numbers), numbers
 
@@ -166,6 +186,7 @@ def test_enrollment_number_sweep_throttle_spares_the_owner(app, client):
 
 
 # -- phone_in_query_string ----------------------------------------------------------------------------------
+
 
 def test_phone_in_query_string_is_refused_and_reveals_nothing(client):
     number = client.post("/api/enrollments", json=ENROLL).json()["number"]

@@ -5,6 +5,7 @@ Rasa is the real one, started with the command and environment scripts/stack.py 
 token is checked before anything needs one). Reading a tracker, appending events, swapping the model
 and posting to the REST channel as any sender all need the token; bot/'s client sends it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,11 +36,21 @@ def rasa(tmp_path_factory):
         pytest.skip("the Rasa runtime (.venv-rasa) is not installed: make setup")
     tmp = tmp_path_factory.mktemp("rasa-token")
     (tmp / "models").mkdir()
-    stack = Stack(ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()), var_dir=tmp,
-                  model_dir=tmp / "models", env={"ENVIRONMENT": "test", "RASA_TOKEN": ""})
+    stack = Stack(
+        ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()),
+        var_dir=tmp,
+        model_dir=tmp / "models",
+        env={"ENVIRONMENT": "test", "RASA_TOKEN": ""},
+    )
     out = open(tmp / "rasa.log", "wb")
-    proc = subprocess.Popen(stack._commands()["rasa"], cwd=ROOT, env=stack._environment(), stdout=out,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        stack._commands()["rasa"],
+        cwd=ROOT,
+        env=stack._environment(),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -75,8 +86,9 @@ def test_rasa_api_without_token_only_with_it_rasa_answers(rasa):
     token = {"token": stack.rasa_token}
     # No model is loaded in this test: past the token check, Rasa says so (409), it does not refuse.
     assert httpx.get(f"{stack.rasa_url}/status", params=token, timeout=10).status_code == 409
-    webhook = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", params=token, timeout=10,
-                         json={"sender": "web-1", "message": "你好"})
+    webhook = httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook", params=token, timeout=10, json={"sender": "web-1", "message": "你好"}
+    )
     assert webhook.status_code == 200
 
 
@@ -116,8 +128,11 @@ def test_rasa_api_without_token_production_does_not_start(tmp_path):
 
     with pytest.raises(ValueError, match="RASA_TOKEN"):
         Settings(environment="production", staff_token="k7Qm2vX9pL4rT8wZ1nB6cY3hJ5sD0fG", rasa_token="")
-    stack = Stack(ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()), var_dir=tmp_path,
-                  env={"ENVIRONMENT": "production", "RASA_TOKEN": ""})
+    stack = Stack(
+        ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()),
+        var_dir=tmp_path,
+        env={"ENVIRONMENT": "production", "RASA_TOKEN": ""},
+    )
     with pytest.raises(StartupFailed, match="RASA_TOKEN"):
         stack.start()
     assert stack.processes == {}

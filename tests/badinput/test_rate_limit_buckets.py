@@ -9,6 +9,7 @@
 
 Rasa is mocked at its HTTP client boundary; Redis is a local socket that accepts and never answers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,9 +36,14 @@ def limited(tmp_path, knowledge_index):
     opened = []
 
     def make(per_sender: int = 1000, per_ip: int = 1000, **overrides):
-        settings = make_settings(f"sqlite:///{tmp_path / f'bot{len(opened)}.db'}", knowledge_index,
-                                 rate_limit_per_minute=per_sender, rate_limit_per_ip_per_minute=per_ip,
-                                 action_server_token=ACTIONS_TOKEN, **overrides)
+        settings = make_settings(
+            f"sqlite:///{tmp_path / f'bot{len(opened)}.db'}",
+            knowledge_index,
+            rate_limit_per_minute=per_sender,
+            rate_limit_per_ip_per_minute=per_ip,
+            action_server_token=ACTIONS_TOKEN,
+            **overrides,
+        )
         client = TestClient(make_app(settings))
         client.__enter__()
         opened.append(client)
@@ -50,16 +56,26 @@ def limited(tmp_path, knowledge_index):
 
 # -- shared_ip_bucket -----------------------------------------------------------------------------------
 
+
 def test_shared_ip_bucket__a_flood_of_handoffs_leaves_other_users_enrollments_alone(limited):
     """The action server, one IP for all: three senders flooding 转人工 get 429 themselves, after
     their own budget; every other user's enrollment still goes through."""
     client, _ = limited(per_sender=3, per_ip=5)
-    flood = [client.post("/api/handoffs", json={"sender": f"flooder-{i % 3}", "reason": "转人工"},
-                         headers=AS_ACTION_SERVER).status_code for i in range(15)]
+    flood = [
+        client.post(
+            "/api/handoffs", json={"sender": f"flooder-{i % 3}", "reason": "转人工"}, headers=AS_ACTION_SERVER
+        ).status_code
+        for i in range(15)
+    ]
     assert flood.count(201) == 9 and flood.count(429) == 6  # 3 per conversation
-    enrollments = [client.post("/api/enrollments", json={**ENROLL, "mobile": f"1380000{i:04d}", "sender": f"user-{i}"},
-                               headers={**AS_ACTION_SERVER, "Idempotency-Key": f"user-{i}"}).status_code
-                   for i in range(10)]
+    enrollments = [
+        client.post(
+            "/api/enrollments",
+            json={**ENROLL, "mobile": f"1380000{i:04d}", "sender": f"user-{i}"},
+            headers={**AS_ACTION_SERVER, "Idempotency-Key": f"user-{i}"},
+        ).status_code
+        for i in range(10)
+    ]
     assert enrollments == [201] * 10
     handoffs = client.get("/api/staff/handoffs", headers=STAFF).json()["items"]
     assert len(handoffs) == 9
@@ -67,11 +83,18 @@ def test_shared_ip_bucket__a_flood_of_handoffs_leaves_other_users_enrollments_al
 
 def test_shared_ip_bucket__the_action_server_is_limited_per_conversation(limited):
     client, _ = limited(per_sender=2, per_ip=1000)
-    codes = [client.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}", "sender": "one-user"},
-                         headers=AS_ACTION_SERVER).status_code for i in range(3)]
+    codes = [
+        client.post(
+            "/api/leads",
+            json={"name": "李四", "mobile": f"1390000{i:04d}", "sender": "one-user"},
+            headers=AS_ACTION_SERVER,
+        ).status_code
+        for i in range(3)
+    ]
     assert codes[:2] != [429, 429] and codes[2] == 429
-    limited_response = client.post("/api/leads", json={"name": "李四", "mobile": "13900009999", "sender": "one-user"},
-                                   headers=AS_ACTION_SERVER)
+    limited_response = client.post(
+        "/api/leads", json={"name": "李四", "mobile": "13900009999", "sender": "one-user"}, headers=AS_ACTION_SERVER
+    )
     assert limited_response.json()["detail"] == replies.RATE_LIMITED and "retry-after" in limited_response.headers
 
 
@@ -97,8 +120,11 @@ def test_shared_ip_bucket__behind_the_load_balancer_each_client_has_its_own_budg
     async def from_balancer(forwarded_for: str) -> int:
         transport = httpx.ASGITransport(app=served, client=("10.0.0.5", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
-            response = await http.post("/api/chat", json={"sender": f"via-{forwarded_for}", "message": "你好"},
-                                       headers={"X-Forwarded-For": forwarded_for})
+            response = await http.post(
+                "/api/chat",
+                json={"sender": f"via-{forwarded_for}", "message": "你好"},
+                headers={"X-Forwarded-For": forwarded_for},
+            )
             return response.status_code
 
     async def run():
@@ -109,6 +135,7 @@ def test_shared_ip_bucket__behind_the_load_balancer_each_client_has_its_own_budg
 
 # -- unlimited_endpoint -------------------------------------------------------------------------------
 
+
 def _public_routes(app) -> list[tuple[str, str]]:
     """Every documented (method, path) of bot/ but WeChat's (limited per OpenID: test_rate_limits.py)."""
     samples = {"{number}": "EN20991231-ABCD", "{lead_id}": "1", "{sender}": "web-1"}
@@ -116,8 +143,11 @@ def _public_routes(app) -> list[tuple[str, str]]:
     for path, operations in app.openapi()["paths"].items():
         for name, sample in samples.items():
             path = path.replace(name, sample)
-        found += [(method.upper(), path) for method, operation in operations.items()
-                  if "wechat" not in operation.get("tags", [])]
+        found += [
+            (method.upper(), path)
+            for method, operation in operations.items()
+            if "wechat" not in operation.get("tags", [])
+        ]
     return found
 
 
@@ -151,6 +181,7 @@ def test_unlimited_endpoint__staff_with_the_right_token_are_not_limited(limited)
 
 # -- sync_redis_in_event_loop -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def silent_redis():
     """A TCP port that accepts connections (the kernel's backlog) and never answers: a hung Redis."""
@@ -160,7 +191,9 @@ def silent_redis():
         yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
 
 
-def test_sync_redis_in_event_loop__a_hung_redis_never_stalls_the_other_requests(tmp_path, knowledge_index, silent_redis):
+def test_sync_redis_in_event_loop__a_hung_redis_never_stalls_the_other_requests(
+    tmp_path, knowledge_index, silent_redis
+):
     """While the limiter waits for Redis, the event loop keeps running (a ticker every 10 ms keeps
     ticking), and the request is answered anyway: a limiter outage lets it through."""
     app = make_app(make_settings(f"sqlite:///{tmp_path / 'bot.db'}", knowledge_index, redis_url=silent_redis))

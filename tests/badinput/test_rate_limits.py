@@ -8,6 +8,7 @@ share IPs). /api/chat is covered in tests/bot/test_chat_api.py.
 The windows are moving windows over the last minute (the `limits` library), so a test never
 straddles a window boundary and nothing needs freezing.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -18,6 +19,7 @@ from tests.bot.wechat_helpers import OPENID, OTHER_OPENID, post_plain, reply_fie
 
 from .helpers import STAFF, EchoRasa, make_app, make_settings
 
+
 @pytest.fixture
 def limited(tmp_path, knowledge_index):
     """A client factory: (per_sender, per_ip) -> (TestClient entered, the app, the fake Rasa)."""
@@ -25,8 +27,15 @@ def limited(tmp_path, knowledge_index):
 
     def make(per_sender: int = 1000, per_ip: int = 1000):
         rasa = EchoRasa()
-        app = make_app(make_settings(f"sqlite:///{tmp_path / f'bot{len(opened)}.db'}", knowledge_index,
-                                     rate_limit_per_minute=per_sender, rate_limit_per_ip_per_minute=per_ip), rasa)
+        app = make_app(
+            make_settings(
+                f"sqlite:///{tmp_path / f'bot{len(opened)}.db'}",
+                knowledge_index,
+                rate_limit_per_minute=per_sender,
+                rate_limit_per_ip_per_minute=per_ip,
+            ),
+            rasa,
+        )
         client = TestClient(app)
         client.__enter__()
         opened.append(client)
@@ -85,7 +94,9 @@ def test_chat_budget_of_one_ip_does_not_affect_another(limited):
 
 def test_wechat_limits_each_openid_with_a_polite_reply(limited):
     client, _, rasa = limited(per_sender=2)
-    replies_ = [reply_fields(post_plain(client, text_xml(f"问题{i}", msg_id=9_100_000 + i)))["Content"] for i in range(3)]
+    replies_ = [
+        reply_fields(post_plain(client, text_xml(f"问题{i}", msg_id=9_100_000 + i)))["Content"] for i in range(3)
+    ]
     assert replies_[2] == replies.RATE_LIMITED and not replies_[0].startswith(replies.RATE_LIMITED)
     other = post_plain(client, text_xml("你好", msg_id=9_100_100, openid=OTHER_OPENID))
     assert reply_fields(other)["Content"].startswith("收到")
@@ -114,19 +125,26 @@ ENROLLMENT = {"name": "张三", "package": "wuyou", "subjects": ["施工管理"]
 
 def test_enrollments_are_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
-    codes = [client.post("/api/enrollments", json={**ENROLLMENT, "mobile": f"1380000{i:04d}"}).status_code
-             for i in range(5)]
+    codes = [
+        client.post("/api/enrollments", json={**ENROLLMENT, "mobile": f"1380000{i:04d}"}).status_code for i in range(5)
+    ]
     assert 429 in codes, codes
 
 
 def test_leads_are_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
-    codes = [client.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}"}).status_code for i in range(5)]
+    codes = [
+        client.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}"}).status_code for i in range(5)
+    ]
     assert 429 in codes, codes
 
 
 def test_enrollment_lookup_by_phone_is_rate_limited_per_ip(limited):
     client, _, _ = limited(per_ip=3)
-    codes = [client.post("/api/enrollments/lookup", json={"number": f"EN20991231-{i:08d}", "phone": f"1381234{i:04d}"})
-             .status_code for i in range(5)]
+    codes = [
+        client.post(
+            "/api/enrollments/lookup", json={"number": f"EN20991231-{i:08d}", "phone": f"1381234{i:04d}"}
+        ).status_code
+        for i in range(5)
+    ]
     assert 429 in codes, codes

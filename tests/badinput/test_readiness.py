@@ -5,6 +5,7 @@ Rasa is mocked at bot/'s HTTP client boundary: its /status answers 409 while no 
 (what Rasa says while it loads), 200 after. The action server is a small HTTP server on a free
 loopback port that answers /health once it is "up"; down, nothing listens on its port.
 """
+
 from __future__ import annotations
 
 import threading
@@ -55,9 +56,14 @@ def serve_actions(port: int) -> ThreadingHTTPServer:
 
 def test_not_ready_until_one_rasa_and_the_action_server_serve(tmp_path, action_server_port):
     rasa = LoadingRasa()
-    settings = make_settings(f"sqlite:///{tmp_path / 'bot.db'}", tmp_path / "no-index", rasa_url="http://rasa-a,http://rasa-b",
-                             action_server_url=f"http://127.0.0.1:{action_server_port}")
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        tmp_path / "no-index",
+        rasa_url="http://rasa-a,http://rasa-b",
+        action_server_url=f"http://127.0.0.1:{action_server_port}",
+    )
     with TestClient(make_app(settings, rasa)) as client:
+
         def states():
             return client.get("/readyz"), client.get("/healthz")
 
@@ -85,8 +91,11 @@ def test_not_ready_until_one_rasa_and_the_action_server_serve(tmp_path, action_s
 
 
 def test_not_ready_the_stack_waits_for_readyz_and_rasas_status_with_the_token(tmp_path):
-    stack = Stack(ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()), var_dir=tmp_path,
-                  env={"ENVIRONMENT": "test", "RASA_TOKEN": ""})
+    stack = Stack(
+        ports=Ports(bot=free_port(), rasa=free_port(), actions=free_port()),
+        var_dir=tmp_path,
+        env={"ENVIRONMENT": "test", "RASA_TOKEN": ""},
+    )
     checks = stack._health_checks()
     assert checks["bot"] == f"{stack.bot_url}/readyz"
     assert checks["rasa"] == f"{stack.rasa_url}/status?token={stack.rasa_token}"

@@ -11,6 +11,7 @@ started app (`app=`): schemathesis' lazy `from_fixture` loader fails on pytest 9
 (AttributeError: 'Function' object has no attribute '_nodeid'), which is also why every item
 shows the same test name; a failure names its operation and prints a curl line to reproduce it. No input is filtered out.
 """
+
 from __future__ import annotations
 
 import pytest

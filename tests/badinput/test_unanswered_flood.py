@@ -4,6 +4,7 @@ Through POST /api/knowledge/answer (the real index) as the chat actions call it,
 console's view (GET /api/staff/unanswered). Bounds are made small here (UNANSWERED_MAX_ROWS,
 UNANSWERED_MAX_PER_SENDER) so that a flood of a few dozen requests meets them.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,14 @@ MAX_ROWS, PER_SENDER = 12, 4
 
 @pytest.fixture
 def client(tmp_path, knowledge_index):
-    app = make_app(make_settings(f"sqlite:///{tmp_path / 'bot.db'}", knowledge_index,
-                                 unanswered_max_rows=MAX_ROWS, unanswered_max_per_sender=PER_SENDER))
+    app = make_app(
+        make_settings(
+            f"sqlite:///{tmp_path / 'bot.db'}",
+            knowledge_index,
+            unanswered_max_rows=MAX_ROWS,
+            unanswered_max_per_sender=PER_SENDER,
+        )
+    )
     with TestClient(app) as c:
         yield c
 

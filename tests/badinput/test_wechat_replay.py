@@ -5,10 +5,10 @@ signed URL could post any message with it for as long as the timestamp is in the
 (timestamp, nonce) now carries one body; the same bytes again are WeChat resending its request
 and still get their reply once (tests/bot/test_wechat.py covers retries with a fresh nonce).
 """
+
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,8 +54,10 @@ def test_wechat_replay_in_safe_mode_of_the_same_envelope_is_a_retry(tmp_path):
     rasa = EchoRasa()
     request = safe_envelope(text_xml("你好", msg_id=9_400_021))()  # one request, sent twice as it is
     with TestClient(make_app(settings, rasa)) as client:
-        first, again = (client.post("/wechat", params=request["params"], content=request["body"],
-                                    headers=request["headers"]) for _ in range(2))
+        first, again = (
+            client.post("/wechat", params=request["params"], content=request["body"], headers=request["headers"])
+            for _ in range(2)
+        )
     assert first.status_code == again.status_code == 200
     assert len(rasa.received) == 1
 

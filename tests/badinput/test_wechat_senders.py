@@ -6,6 +6,7 @@ put feedback, hand-offs, enrollments, leads and unanswered questions on a WeChat
 chat as them; every route but /wechat refuses them, and nothing is stored. The action server, with
 its credential, still writes them: that is how a WeChat user's enrollment is stored.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -23,14 +24,21 @@ REQUESTS = {
     "chat": ("/api/chat", {"message": "我的报名信息"}),
     "feedback": ("/api/feedback", {"rating": -1, "question": "证件照多大", "channel": "wechat"}),
     "handoff": ("/api/handoffs", {"reason": "转人工", "channel": "wechat"}),
-    "enrollment": ("/api/enrollments", {"name": "张三", "mobile": "13812345678", "package": "wuyou",
-                                        "subjects": ["施工管理"], "channel": "wechat"}),
+    "enrollment": (
+        "/api/enrollments",
+        {"name": "张三", "mobile": "13812345678", "package": "wuyou", "subjects": ["施工管理"], "channel": "wechat"},
+    ),
     "lead": ("/api/leads", {"name": "王芳", "mobile": "13912345678", "channel": "wechat"}),
     "knowledge": ("/api/knowledge/answer", {"question": "公司倒闭了社保怎么办", "channel": "wechat"}),
 }
 # What staff would see of each write, to check that nothing was stored.
-STORED = {"feedback": "/api/staff/feedback", "handoff": "/api/staff/handoffs", "enrollment": "/api/enrollments",
-          "lead": "/api/leads", "knowledge": "/api/staff/unanswered"}
+STORED = {
+    "feedback": "/api/staff/feedback",
+    "handoff": "/api/staff/handoffs",
+    "enrollment": "/api/enrollments",
+    "lead": "/api/leads",
+    "knowledge": "/api/staff/unanswered",
+}
 
 
 @pytest.fixture(scope="module")

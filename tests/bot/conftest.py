@@ -6,6 +6,7 @@ PostgreSQL database per test when TEST_POSTGRES_URL points at a server
 (e.g. `TEST_POSTGRES_URL=postgresql://jzs@127.0.0.1:5433`; the database is dropped afterwards).
 Rasa is not running: tests that need it pass their own transport to `create_app`.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,13 @@ def database_url(tmp_path):
 
 @pytest.fixture
 def app_settings(database_url) -> Settings:
-    return Settings(environment="test", database_url=database_url, staff_token=STAFF_TOKEN,
-                    rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9")
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        staff_token=STAFF_TOKEN,
+        rasa_url="http://127.0.0.1:9",
+        action_server_url="http://127.0.0.1:9",
+    )
 
 
 @pytest.fixture

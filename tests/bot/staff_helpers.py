@@ -1,5 +1,6 @@
 """Staff accounts for the bot/ tests: made in the database as an admin would, logged in with the
 real login endpoint (so each client carries its own session cookie)."""
+
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
@@ -9,8 +10,9 @@ from bot import accounts
 PASSWORD = "a-password-for-tests"
 
 
-def make_account(app, username: str, role: str, display_name: str | None = None,
-                 password: str | None = PASSWORD) -> tuple[int, str]:
+def make_account(
+    app, username: str, role: str, display_name: str | None = None, password: str | None = PASSWORD
+) -> tuple[int, str]:
     """(account id, password); password None: a one-time password the person must replace."""
     with app.state.db.transaction() as session:
         account, used = accounts.create_account(session, username, display_name or username, role, password)

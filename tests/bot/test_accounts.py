@@ -1,5 +1,6 @@
 """Per-person staff accounts: hashed passwords, sessions that end, login throttling, roles, the
 audit log, and `python -m bot.admin`."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,14 +8,13 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from staff_helpers import PASSWORD, audit_actions, logged_in, make_account
 
 from bot import admin as admin_cli
 from bot.app import create_app
 from bot.auth import SESSION_COOKIE
 from bot.models import StaffAccount, StaffSession, utcnow
 from bot.settings import Settings, get_settings
-
-from staff_helpers import PASSWORD, audit_actions, logged_in, make_account
 
 
 @pytest.fixture
@@ -56,21 +56,34 @@ def test_a_wrong_password_or_unknown_name_is_one_answer_in_chinese(app):
 
 
 def test_failed_logins_are_throttled_per_account_name_across_ips(tmp_path, database_url):
-    settings = Settings(environment="test", database_url=database_url, staff_login_max_failures=3,
-                        rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9")
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        staff_login_max_failures=3,
+        rasa_url="http://127.0.0.1:9",
+        action_server_url="http://127.0.0.1:9",
+    )
     with TestClient(create_app(settings)) as client:
         make_account(client.app, "wangfang", "sales")
         for i in range(3):  # a distributed guess: every attempt from another address
             other = TestClient(client.app, client=(f"10.0.0.{i}", 5000))
-            assert other.post("/api/staff/login", json={"username": "wangfang", "password": f"guess-{i}"}).status_code == 401
+            assert (
+                other.post("/api/staff/login", json={"username": "wangfang", "password": f"guess-{i}"}).status_code
+                == 401
+            )
         blocked = TestClient(client.app, client=("10.0.0.99", 5000)).post(
-            "/api/staff/login", json={"username": "wangfang", "password": PASSWORD})
+            "/api/staff/login", json={"username": "wangfang", "password": PASSWORD}
+        )
         assert blocked.status_code == 429 and "登录失败次数过多" in blocked.json()["detail"]
         assert int(blocked.headers["retry-after"]) > 0
         # Another account is not blocked by it.
         make_account(client.app, "lisi", "support")
-        assert TestClient(client.app, client=("10.0.0.99", 5000)).post(
-            "/api/staff/login", json={"username": "lisi", "password": PASSWORD}).status_code == 200
+        assert (
+            TestClient(client.app, client=("10.0.0.99", 5000))
+            .post("/api/staff/login", json={"username": "lisi", "password": PASSWORD})
+            .status_code
+            == 200
+        )
 
 
 def test_a_one_time_password_must_be_replaced_before_anything_else(app):
@@ -96,11 +109,18 @@ def test_sessions_end_after_idle_time_after_their_lifetime_and_at_logout(app):
     now = utcnow()
     tokens = {name: c.cookies.get(SESSION_COOKIE) for name, c in (("idle", idle), ("old", old), ("out", out))}
     from bot.accounts import token_id
+
     with app.state.db.transaction() as session:
-        session.execute(update(StaffSession).where(StaffSession.id == token_id(tokens["idle"]))
-                        .values(last_seen_at=now - timedelta(minutes=61)))
-        session.execute(update(StaffSession).where(StaffSession.id == token_id(tokens["old"]))
-                        .values(expires_at=now - timedelta(seconds=1)))
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.id == token_id(tokens["idle"]))
+            .values(last_seen_at=now - timedelta(minutes=61))
+        )
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.id == token_id(tokens["old"]))
+            .values(expires_at=now - timedelta(seconds=1))
+        )
     assert idle.get("/api/staff/feedback").status_code == 401
     assert old.get("/api/staff/feedback").status_code == 401
     assert out.get("/api/staff/feedback").status_code == 200
@@ -110,14 +130,33 @@ def test_sessions_end_after_idle_time_after_their_lifetime_and_at_logout(app):
     assert idle.post("/api/feedback", json={"sender": "web-1", "rating": 1}).status_code == 201
 
 
-@pytest.mark.parametrize("role, allowed, refused", [
-    ("support", ["/api/staff/feedback", "/api/staff/handoffs", "/api/staff/unanswered"],
-     ["/api/enrollments", "/api/leads", "/api/staff/accounts", "/api/staff/audit"]),
-    ("sales", ["/api/enrollments", "/api/leads", "/api/staff/consultants"],
-     ["/api/staff/feedback", "/api/staff/handoffs", "/api/staff/accounts", "/api/staff/exports/leads.csv"]),
-    ("admin", ["/api/staff/feedback", "/api/enrollments", "/api/staff/accounts", "/api/staff/audit",
-               "/api/staff/settings", "/api/staff/exports/leads.csv"], []),
-])
+@pytest.mark.parametrize(
+    "role, allowed, refused",
+    [
+        (
+            "support",
+            ["/api/staff/feedback", "/api/staff/handoffs", "/api/staff/unanswered"],
+            ["/api/enrollments", "/api/leads", "/api/staff/accounts", "/api/staff/audit"],
+        ),
+        (
+            "sales",
+            ["/api/enrollments", "/api/leads", "/api/staff/consultants"],
+            ["/api/staff/feedback", "/api/staff/handoffs", "/api/staff/accounts", "/api/staff/exports/leads.csv"],
+        ),
+        (
+            "admin",
+            [
+                "/api/staff/feedback",
+                "/api/enrollments",
+                "/api/staff/accounts",
+                "/api/staff/audit",
+                "/api/staff/settings",
+                "/api/staff/exports/leads.csv",
+            ],
+            [],
+        ),
+    ],
+)
 def test_each_role_reaches_its_own_parts_only(app, role, allowed, refused):
     make_account(app, "someone", role)
     client = logged_in(app, "someone")
@@ -132,8 +171,12 @@ def test_the_integration_token_reaches_support_and_sales_but_never_accounts(clie
     assert client.get("/api/enrollments", headers=staff_headers).status_code == 200
     assert client.get("/api/staff/handoffs", headers=staff_headers).status_code == 200
     assert client.get("/api/staff/accounts", headers=staff_headers).status_code == 403
-    assert client.post("/api/staff/accounts", headers=staff_headers,
-                       json={"username": "x1", "display_name": "x", "role": "admin"}).status_code == 403
+    assert (
+        client.post(
+            "/api/staff/accounts", headers=staff_headers, json={"username": "x1", "display_name": "x", "role": "admin"}
+        ).status_code
+        == 403
+    )
 
 
 def test_the_admin_creates_an_account_and_the_person_logs_in_with_the_one_time_password(app):
@@ -167,8 +210,13 @@ def test_the_admin_creates_an_account_and_the_person_logs_in_with_the_one_time_p
 
 def test_a_bare_install_says_how_to_enable_the_console_and_an_account_enables_it(tmp_path, database_url, monkeypatch):
     monkeypatch.delenv("STAFF_TOKEN", raising=False)
-    settings = Settings(_env_file=None, environment="test", database_url=database_url,
-                        rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9")
+    settings = Settings(
+        _env_file=None,
+        environment="test",
+        database_url=database_url,
+        rasa_url="http://127.0.0.1:9",
+        action_server_url="http://127.0.0.1:9",
+    )
     with TestClient(create_app(settings)) as client:
         bare = client.get("/api/staff/handoffs")
         assert bare.status_code == 503 and "make admin" in bare.json()["detail"]
@@ -177,7 +225,9 @@ def test_a_bare_install_says_how_to_enable_the_console_and_an_account_enables_it
         assert logged_in(client.app, "boss").get("/api/staff/handoffs").status_code == 200
 
 
-def test_the_admin_command_creates_the_first_admin_once_and_prints_its_one_time_password(database_url, monkeypatch, capsys):
+def test_the_admin_command_creates_the_first_admin_once_and_prints_its_one_time_password(
+    database_url, monkeypatch, capsys
+):
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()
     try:
@@ -195,13 +245,17 @@ def test_the_admin_command_creates_the_first_admin_once_and_prints_its_one_time_
         me = logged_in(client.app, "admin", password).get("/api/staff/me").json()
         assert me["role"] == "admin" and me["must_change_password"] is True
         assert [(a, act) for a, act, _ in audit_actions(client.app)][:2] == [
-            ("命令行 python -m bot.admin", "account_created"), ("命令行 python -m bot.admin", "account_created")]
+            ("命令行 python -m bot.admin", "account_created"),
+            ("命令行 python -m bot.admin", "account_created"),
+        ]
 
 
 def test_control_characters_in_a_login_or_an_account_are_a_422_in_chinese(app):
     make_account(app, "boss", "admin")
     boss = logged_in(app, "boss")
-    for path, body, client in (("/api/staff/login", {"username": "boss\x00", "password": PASSWORD}, TestClient(app)),
-                               ("/api/staff/accounts", {"username": "x1", "display_name": "王\x00芳", "role": "sales"}, boss)):
+    for path, body, client in (
+        ("/api/staff/login", {"username": "boss\x00", "password": PASSWORD}, TestClient(app)),
+        ("/api/staff/accounts", {"username": "x1", "display_name": "王\x00芳", "role": "sales"}, boss),
+    ):
         response = client.post(path, json=body)
         assert response.status_code == 422 and "控制字符" in response.json()["detail"], path

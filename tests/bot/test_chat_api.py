@@ -1,4 +1,5 @@
 """POST /api/chat and GET /healthz with Rasa mocked at the HTTP client boundary."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ class FakeRasa:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-                    action_server_url="http://127.0.0.1:9")
+    return Settings(
+        environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}", action_server_url="http://127.0.0.1:9"
+    )
 
 
 def client_for(settings, rasa: FakeRasa) -> TestClient:
@@ -40,15 +42,21 @@ def client_for(settings, rasa: FakeRasa) -> TestClient:
 
 
 def test_message_is_forwarded_and_reply_returned(settings):
-    rasa = FakeRasa(reply=[{"recipient_id": "u1", "text": "您好！", "buttons": [{"title": "课程", "payload": "/ask", "extra": 1}]},
-                           {"recipient_id": "u1", "custom": {"type": "answer", "faq_id": "photo_rules"}}])
+    rasa = FakeRasa(
+        reply=[
+            {"recipient_id": "u1", "text": "您好！", "buttons": [{"title": "课程", "payload": "/ask", "extra": 1}]},
+            {"recipient_id": "u1", "custom": {"type": "answer", "faq_id": "photo_rules"}},
+        ]
+    )
     with client_for(settings, rasa) as client:
         response = client.post("/api/chat", json={"sender": "u1", "message": "你好"})
     assert response.status_code == 200
-    assert response.json() == {"messages": [
-        {"text": "您好！", "buttons": [{"title": "课程", "payload": "/ask"}]},
-        {"custom": {"type": "answer", "faq_id": "photo_rules"}},
-    ]}
+    assert response.json() == {
+        "messages": [
+            {"text": "您好！", "buttons": [{"title": "课程", "payload": "/ask"}]},
+            {"custom": {"type": "answer", "faq_id": "photo_rules"}},
+        ]
+    }
     assert rasa.received == [{"sender": "u1", "message": "你好"}]
 
 
@@ -119,8 +127,13 @@ def test_rasa_error_status_is_503(settings):
 def test_health_reports_rasa_up_and_action_server_down(settings):
     with client_for(settings, FakeRasa()) as client:
         body = client.get("/healthz").json()
-    assert body == {"status": "degraded", "bot": "ok", "rasa": "ok", "rasa_instances": {"up": 1, "total": 1},
-                    "action_server": "down"}
+    assert body == {
+        "status": "degraded",
+        "bot": "ok",
+        "rasa": "ok",
+        "rasa_instances": {"up": 1, "total": 1},
+        "action_server": "down",
+    }
 
 
 def test_health_reports_rasa_down(settings):
@@ -147,9 +160,14 @@ def test_openapi_documents_the_chat_endpoint(settings):
 
 def test_widget_on_another_site_may_call_the_chat_api(settings):
     with client_for(settings, FakeRasa()) as client:
-        response = client.options("/api/chat", headers={"Origin": "https://example.org",
-                                                         "Access-Control-Request-Method": "POST",
-                                                         "Access-Control-Request-Headers": "content-type"})
+        response = client.options(
+            "/api/chat",
+            headers={
+                "Origin": "https://example.org",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://example.org")
 
@@ -168,8 +186,9 @@ def test_a_sender_over_its_budget_gets_429_in_chinese_and_others_are_unaffected(
 
 
 def test_an_ip_over_its_budget_gets_429(tmp_path):
-    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-                        rate_limit_per_ip_per_minute=2)
+    settings = Settings(
+        environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}", rate_limit_per_ip_per_minute=2
+    )
     with client_for(settings, FakeRasa()) as client:
         codes = [client.post("/api/chat", json={"sender": f"s{i}", "message": "你好"}).status_code for i in range(3)]
     assert codes == [200, 200, 429]

@@ -3,6 +3,7 @@
 The figures asserted here are the ones the source page states (官方定价, 课时), so a user who reads
 the page and asks the API sees the same numbers.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -16,6 +17,7 @@ def _package(client, name: str) -> dict:
 
 
 # -- catalogue -------------------------------------------------------------------------------------
+
 
 def test_packages_carry_the_official_prices(client):
     # Source: "官方定价 | 全科:¥6280 单科:¥2980(实务) 单科:¥2780(公共) | 全科:¥4880 单科:¥2380(实务) 单科:¥2180(公共)"
@@ -52,13 +54,17 @@ def test_missing_catalogue_is_a_503_in_chinese(client, monkeypatch, tmp_path):
 
 # -- what the user's words name -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, packages, subjects", [
-    ("报个无优班", ["无忧取证班"], []),
-    ("换成ai私书班吧", ["AI私塾班"], []),
-    ("法规和施管", [], ["施工管理", "法规相关知识"]),
-    ("水利", [], ["水利水电实务"]),
-    ("公路跟机电两门", [], ["机电实务", "公路实务"]),
-])
+
+@pytest.mark.parametrize(
+    "text, packages, subjects",
+    [
+        ("报个无优班", ["无忧取证班"], []),
+        ("换成ai私书班吧", ["AI私塾班"], []),
+        ("法规和施管", [], ["施工管理", "法规相关知识"]),
+        ("水利", [], ["水利水电实务"]),
+        ("公路跟机电两门", [], ["机电实务", "公路实务"]),
+    ],
+)
 def test_match_understands_typos_and_short_names(client, text, packages, subjects):
     body = client.post("/api/courses/match", json={"text": text}).json()
     assert [p["name"] for p in body["packages"]] == packages
@@ -76,15 +82,20 @@ def test_match_expands_quanke_and_says_a_specialty_is_still_needed(client):
 
 # -- quotes ---------------------------------------------------------------------------------------------
 
+
 def test_full_course_is_priced_as_quanke_and_says_what_singles_would_cost(client):
-    body = client.post("/api/quotes", json={"package": "无忧取证班", "subjects": ["施工管理", "法规相关知识", "建筑实务"]}).json()
+    body = client.post(
+        "/api/quotes", json={"package": "无忧取证班", "subjects": ["施工管理", "法规相关知识", "建筑实务"]}
+    ).json()
     assert body["total"] == 6280 and body["full_applied"] is True
     assert [line["kind"] for line in body["lines"]] == ["full"]
     assert "2780+2780+2980=¥8540" in body["notes"][0] and "¥6280" in body["notes"][0]
 
 
 def test_quanke_plus_an_extra_specialty_is_full_plus_a_single(client):
-    body = client.post("/api/quotes", json={"package": "ai_sishu", "subjects": ["shizheng", "jianzhu", "fagui", "shigong_guanli"]}).json()
+    body = client.post(
+        "/api/quotes", json={"package": "ai_sishu", "subjects": ["shizheng", "jianzhu", "fagui", "shigong_guanli"]}
+    ).json()
     assert body["total"] == 4880 + 2380
     assert [(line["kind"], line["price"]) for line in body["lines"]] == [("full", 4880), ("single", 2380)]
 
@@ -95,7 +106,9 @@ def test_single_subjects_are_priced_per_subject(client):
 
 
 def test_singles_dearer_than_quanke_are_pointed_out(client):
-    body = client.post("/api/quotes", json={"package": "wuyou", "subjects": ["建筑实务", "市政实务", "机电实务"]}).json()
+    body = client.post(
+        "/api/quotes", json={"package": "wuyou", "subjects": ["建筑实务", "市政实务", "机电实务"]}
+    ).json()
     assert body["total"] == 3 * 2980
     note = body["notes"][0]
     assert "¥8940" in note and "全科价¥6280" in note and "施工管理" in note and "法规相关知识" in note
@@ -119,6 +132,7 @@ def test_empty_subjects_is_a_422_that_says_to_choose_one(client):
 
 # -- recommendations ---------------------------------------------------------------------------------
 
+
 def test_every_cue_word_still_occurs_in_the_catalogue():
     """A catalogue edit that drops a phrase would silently switch a question off."""
     lines = [line for p in get_catalogue().packages for line in p.suitable_for]
@@ -129,9 +143,16 @@ def test_every_cue_word_still_occurs_in_the_catalogue():
 
 
 def test_failed_several_times_and_wanting_all_subjects_recommends_wuyou_with_its_own_reasons(client):
-    body = client.post("/api/recommendations", json={
-        "zero_basis": False, "failed_before": True, "busy": False, "site_experience": True,
-        "subjects": ["施工管理", "法规相关知识", "市政实务"]}).json()
+    body = client.post(
+        "/api/recommendations",
+        json={
+            "zero_basis": False,
+            "failed_before": True,
+            "busy": False,
+            "site_experience": True,
+            "subjects": ["施工管理", "法规相关知识", "市政实务"],
+        },
+    ).json()
     assert body["recommended"] == ["wuyou"] and body["decided"] is True and body["open_questions"] == []
     best = body["packages"][0]
     assert any("多次考试未通过" in r for r in best["reasons"]) and any("全部考试" in r for r in best["reasons"])
@@ -140,8 +161,10 @@ def test_failed_several_times_and_wanting_all_subjects_recommends_wuyou_with_its
 
 
 def test_busy_without_site_experience_recommends_ai_sishu_and_stops_asking(client):
-    body = client.post("/api/recommendations", json={
-        "zero_basis": False, "busy": True, "site_experience": False, "failed_before": False}).json()
+    body = client.post(
+        "/api/recommendations",
+        json={"zero_basis": False, "busy": True, "site_experience": False, "failed_before": False},
+    ).json()
     assert body["recommended"] == ["ai_sishu"]
     # The subjects are not known yet, but they could not change the answer: no more questions.
     assert body["decided"] is True and body["open_questions"] == []
@@ -155,8 +178,16 @@ def test_one_answer_is_not_enough_so_the_rest_is_still_asked(client):
 
 
 def test_no_matching_situation_gives_both_packages_not_a_made_up_preference(client):
-    body = client.post("/api/recommendations", json={
-        "zero_basis": False, "failed_before": False, "busy": False, "site_experience": True, "subjects": ["建筑实务"]}).json()
+    body = client.post(
+        "/api/recommendations",
+        json={
+            "zero_basis": False,
+            "failed_before": False,
+            "busy": False,
+            "site_experience": True,
+            "subjects": ["建筑实务"],
+        },
+    ).json()
     assert sorted(body["recommended"]) == ["ai_sishu", "wuyou"]
     assert all(p["reasons"] == [] for p in body["packages"])
 

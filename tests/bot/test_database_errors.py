@@ -1,4 +1,5 @@
 """The database going away is a clear 503 the client can retry, never a 500 or a traceback."""
+
 from contextlib import contextmanager
 
 from sqlalchemy.exc import OperationalError

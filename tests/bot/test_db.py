@@ -1,4 +1,5 @@
 """bot/db.py: the schema comes from the Alembic migrations, and SQLite runs with FKs and WAL."""
+
 from __future__ import annotations
 
 from alembic import command
@@ -55,7 +56,8 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
         try:
             with db.transaction() as session:
                 session.connection().exec_driver_sql(
-                    "INSERT INTO unanswered (question, created_at) VALUES ('有效期多久', CURRENT_TIMESTAMP)")
+                    "INSERT INTO unanswered (question, created_at) VALUES ('有效期多久', CURRENT_TIMESTAMP)"
+                )
                 raise RuntimeError("boom")
         except RuntimeError:
             pass

@@ -1,4 +1,5 @@
 """POST/GET/PATCH /api/enrollments on a real SQLite file migrated by Alembic (one per test)."""
+
 from __future__ import annotations
 
 import logging
@@ -30,6 +31,7 @@ def staff_list(client, staff_headers, **params) -> dict:
 
 # -- creating ------------------------------------------------------------------------------------------
 
+
 def test_enrollment_gets_a_number_and_the_quoted_price(client):
     response = enroll(client, sender="web-abc", channel="web")
     assert response.status_code == 201
@@ -45,7 +47,9 @@ def test_enrollment_gets_a_number_and_the_quoted_price(client):
     assert body["mobile"] == "138****5678"
 
 
-@pytest.mark.parametrize("typed", ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "+8613812345678"])
+@pytest.mark.parametrize(
+    "typed", ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "+8613812345678"]
+)
 def test_mobile_numbers_are_accepted_as_people_type_them(client, staff_headers, typed):
     number = enroll(client, mobile=typed).json()["number"]
     stored = client.get(f"/api/enrollments/{number}", headers=staff_headers).json()
@@ -103,6 +107,7 @@ def test_phone_numbers_never_reach_the_log(client, caplog):
 
 # -- duplicates ----------------------------------------------------------------------------------------
 
+
 def test_the_same_idempotency_key_never_creates_a_second_enrollment(client, staff_headers):
     first = enroll(client, key="retry-1")
     second = enroll(client, key="retry-1")
@@ -120,7 +125,9 @@ def test_the_same_key_for_a_different_enrollment_is_refused(client, staff_header
 
 def test_the_same_sender_submitting_the_same_enrollment_gets_the_existing_one(client, staff_headers):
     first = enroll(client, sender="wx-openid-1", channel="wechat")
-    again = enroll(client, sender="wx-openid-1", channel="wechat", subjects=list(reversed(FULL)), mobile="138-1234-5678")
+    again = enroll(
+        client, sender="wx-openid-1", channel="wechat", subjects=list(reversed(FULL)), mobile="138-1234-5678"
+    )
     assert again.status_code == 200 and again.json()["number"] == first.json()["number"]
     other_package = enroll(client, sender="wx-openid-1", package="AI私塾班")
     other_sender = enroll(client, sender="wx-openid-2")
@@ -185,6 +192,7 @@ def test_a_malformed_idempotency_key_is_a_422(client):
 
 # -- the owner looks it up -------------------------------------------------------------------------------
 
+
 def lookup(client, number, phone="13812345678"):
     return client.post("/api/enrollments/lookup", json={"number": number, "phone": phone})
 
@@ -242,11 +250,14 @@ def test_numbers_of_four_characters_written_before_are_still_found(app_settings)
 
 # -- staff ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}])
 def test_staff_endpoints_refuse_without_the_token(client, headers):
     number = enroll(client).json()["number"]
-    for response in (client.get("/api/enrollments", headers=headers),
-                     client.patch(f"/api/enrollments/{number}", json={"status": "paid"}, headers=headers)):
+    for response in (
+        client.get("/api/enrollments", headers=headers),
+        client.patch(f"/api/enrollments/{number}", json={"status": "paid"}, headers=headers),
+    ):
         assert response.status_code == 401
         assert "工作人员" in response.json()["detail"]
         assert response.headers["www-authenticate"] == "Bearer"
@@ -281,8 +292,12 @@ def test_staff_filter_by_day_in_china_time(client, staff_headers):
 
 
 def test_staff_list_with_bad_filters_is_a_422_in_chinese(client, staff_headers):
-    for params, word in (({"status": "done"}, "状态"), ({"date_from": "24/11/2026"}, "日期"),
-                         ({"package": "VIP班"}, "套餐"), ({"phone": "12345"}, "手机号")):
+    for params, word in (
+        ({"status": "done"}, "状态"),
+        ({"date_from": "24/11/2026"}, "日期"),
+        ({"package": "VIP班"}, "套餐"),
+        ({"phone": "12345"}, "手机号"),
+    ):
         response = client.get("/api/enrollments", params=params, headers=staff_headers)
         assert response.status_code == 422, params
         assert word in response.json()["detail"]
@@ -313,23 +328,32 @@ def test_patch_with_an_unknown_status_or_number(client, staff_headers):
 
 # -- the conversation behind an enrollment --------------------------------------------------------------
 
+
 def test_staff_read_the_conversation_that_produced_the_enrollment(app_settings, staff_headers):
     asked: list[str] = []
 
     def rasa(request: httpx.Request) -> httpx.Response:
         asked.append(request.url.path)
-        return httpx.Response(200, json={"events": [
-            {"event": "user", "text": "我要报名无忧取证班", "timestamp": 1.0},
-            {"event": "action", "name": "enrollment_form"},
-            {"event": "bot", "text": "请问您报哪几科？", "timestamp": 2.0},
-        ]})
+        return httpx.Response(
+            200,
+            json={
+                "events": [
+                    {"event": "user", "text": "我要报名无忧取证班", "timestamp": 1.0},
+                    {"event": "action", "name": "enrollment_form"},
+                    {"event": "bot", "text": "请问您报哪几科？", "timestamp": 2.0},
+                ]
+            },
+        )
 
     with TestClient(create_app(app_settings, rasa_transport=httpx.MockTransport(rasa))) as client:
         number = enroll(client, sender="web-conv").json()["number"]
         body = client.get(f"/api/enrollments/{number}/conversation", headers=staff_headers).json()
         assert client.get(f"/api/enrollments/{number}/conversation").status_code == 401
     assert asked == ["/conversations/web-conv/tracker"]
-    assert [(m["role"], m["text"]) for m in body["messages"]] == [("user", "我要报名无忧取证班"), ("bot", "请问您报哪几科？")]
+    assert [(m["role"], m["text"]) for m in body["messages"]] == [
+        ("user", "我要报名无忧取证班"),
+        ("bot", "请问您报哪几科？"),
+    ]
 
 
 def test_conversation_when_rasa_is_down_is_a_503_in_chinese(app_settings, staff_headers):
@@ -347,9 +371,11 @@ def test_conversation_when_rasa_is_down_is_a_503_in_chinese(app_settings, staff_
 
 def test_nul_in_a_number_or_sender_is_a_422_in_chinese(client, staff_headers):
     """PostgreSQL refuses NUL in text: a client's mistake, not a 500."""
-    responses = [client.get("/api/enrollments/EN%00", params={"phone": "13812345678"}),
-                 client.patch("/api/enrollments/EN%00", json={"status": "paid"}, headers=staff_headers),
-                 client.get("/api/enrollments", params={"sender": "a\x00"}, headers=staff_headers)]
+    responses = [
+        client.get("/api/enrollments/EN%00", params={"phone": "13812345678"}),
+        client.patch("/api/enrollments/EN%00", json={"status": "paid"}, headers=staff_headers),
+        client.get("/api/enrollments", params={"sender": "a\x00"}, headers=staff_headers),
+    ]
     for response in responses:
         assert response.status_code == 422, response.text
         assert re.search("[\u4e00-\u9fff]", response.json()["detail"])

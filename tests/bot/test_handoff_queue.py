@@ -1,6 +1,7 @@
 """The hand-off queue as 客服 work it: waiting / taken / closed, who took it, how long it waited;
 the user hears that a person took it (the widget by fetching, WeChat through the customer-service
 message API, mocked at its HTTP boundary)."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from staff_helpers import audit_actions, logged_in, make_account
 
 from bot.app import create_app
 from bot.models import Handoff, HandoffMessage, utcnow
 from bot.settings import Settings
-
-from staff_helpers import audit_actions, logged_in, make_account
 
 ACTIONS_TOKEN = "actions-token-for-the-handoff-queue-tests"
 OPENID = "oUser0123456789abcdefghijkl"
@@ -57,7 +57,10 @@ def test_a_waiting_request_is_taken_by_one_person_and_the_widget_hears_it(client
     assert updates["status"] == "taken" and updates["status_label"] == "已接手"
     assert [m["text"] for m in updates["messages"]] == ["人工客服李四已接手您的问题，会在这里回复您，请稍候。"]
     last = updates["messages"][-1]["id"]
-    assert lisi.post(f"/api/staff/handoffs/{first}/reply", json={"text": "您好，请问是哪一步没有数据？"}).status_code == 200
+    assert (
+        lisi.post(f"/api/staff/handoffs/{first}/reply", json={"text": "您好，请问是哪一步没有数据？"}).status_code
+        == 200
+    )
     later = client.get("/api/handoffs/updates", params={"sender": "web-abc", "after": last}).json()
     assert [m["text"] for m in later["messages"]] == ["您好，请问是哪一步没有数据？"]
     with client.app.state.db.transaction(write=False) as session:
@@ -67,7 +70,10 @@ def test_a_waiting_request_is_taken_by_one_person_and_the_widget_hears_it(client
     assert closed.json()["status"] == "closed" and "已结束" in closed.json()["message"]["text"]
     assert lisi.post(f"/api/staff/handoffs/{first}/reply", json={"text": "还在吗"}).status_code == 409
     assert [(a, act) for a, act, t in audit_actions(client.app) if t == str(first)] == [
-        ("lisi", "handoff_taken"), ("lisi", "handoff_reply"), ("lisi", "handoff_closed")]
+        ("lisi", "handoff_taken"),
+        ("lisi", "handoff_reply"),
+        ("lisi", "handoff_closed"),
+    ]
     assert lisi.get("/api/staff/handoffs").json()["counts"] == {"open": 1, "taken": 0, "closed": 1}
 
 
@@ -84,7 +90,10 @@ def test_a_reply_needs_the_request_taken_and_some_text(client, staff):
 
 def test_updates_for_a_sender_without_a_handoff_and_for_wechat_senders(client):
     assert client.get("/api/handoffs/updates", params={"sender": "web-nobody"}).json() == {
-        "status": None, "status_label": None, "messages": []}
+        "status": None,
+        "status_label": None,
+        "messages": [],
+    }
     refused = client.get("/api/handoffs/updates", params={"sender": f"wx:{OPENID}"})
     assert refused.status_code == 422 and "wx:" in refused.json()["detail"]
 
@@ -98,15 +107,24 @@ def test_the_queue_is_the_support_area(client, staff):
 
 
 def _wechat_app(database_url, sent: list, errcode: int = 0):
-    settings = Settings(environment="test", database_url=database_url, action_server_token=ACTIONS_TOKEN,
-                        wechat_token="t", wechat_appid="wx0123456789abcdef", wechat_secret="s",
-                        rasa_url="http://127.0.0.1:9", action_server_url="http://127.0.0.1:9")
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        action_server_token=ACTIONS_TOKEN,
+        wechat_token="t",
+        wechat_appid="wx0123456789abcdef",
+        wechat_secret="s",
+        rasa_url="http://127.0.0.1:9",
+        action_server_url="http://127.0.0.1:9",
+    )
 
     def wechat(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/cgi-bin/token":
             return httpx.Response(200, json={"access_token": "token-1", "expires_in": 7200})
         sent.append(json.loads(request.content))
-        return httpx.Response(200, json={"errcode": errcode, "errmsg": "ok" if not errcode else "response out of time limit"})
+        return httpx.Response(
+            200, json={"errcode": errcode, "errmsg": "ok" if not errcode else "response out of time limit"}
+        )
 
     app = create_app(settings)
     app.state.wechat_transport = httpx.MockTransport(wechat)
@@ -116,20 +134,31 @@ def _wechat_app(database_url, sent: list, errcode: int = 0):
 def test_a_wechat_user_is_told_through_the_customer_service_api(database_url):
     sent: list = []
     with TestClient(_wechat_app(database_url, sent)) as client:
-        handoff = client.post("/api/handoffs", json={"sender": f"wx:{OPENID}", "channel": "wechat", "reason": "转人工"},
-                              headers={"X-Action-Server-Token": ACTIONS_TOKEN}).json()["id"]
+        handoff = client.post(
+            "/api/handoffs",
+            json={"sender": f"wx:{OPENID}", "channel": "wechat", "reason": "转人工"},
+            headers={"X-Action-Server-Token": ACTIONS_TOKEN},
+        ).json()["id"]
         make_account(client.app, "lisi", "support", "李四")
         taken = logged_in(client.app, "lisi").post(f"/api/staff/handoffs/{handoff}/take").json()
     assert taken["message"]["delivered"] is True and taken["message"]["channel"] == "wechat"
-    assert sent == [{"touser": OPENID, "msgtype": "text",
-                     "text": {"content": "人工客服李四已接手您的问题，会在这里回复您，请稍候。"}}]
+    assert sent == [
+        {
+            "touser": OPENID,
+            "msgtype": "text",
+            "text": {"content": "人工客服李四已接手您的问题，会在这里回复您，请稍候。"},
+        }
+    ]
 
 
 def test_a_refused_wechat_message_still_takes_the_request_and_says_so(database_url):
     sent: list = []
     with TestClient(_wechat_app(database_url, sent, errcode=45015)) as client:
-        handoff = client.post("/api/handoffs", json={"sender": f"wx:{OPENID}", "channel": "wechat"},
-                              headers={"X-Action-Server-Token": ACTIONS_TOKEN}).json()["id"]
+        handoff = client.post(
+            "/api/handoffs",
+            json={"sender": f"wx:{OPENID}", "channel": "wechat"},
+            headers={"X-Action-Server-Token": ACTIONS_TOKEN},
+        ).json()["id"]
         make_account(client.app, "lisi", "support", "李四")
         taken = logged_in(client.app, "lisi").post(f"/api/staff/handoffs/{handoff}/take").json()
         with client.app.state.db.transaction(write=False) as session:

@@ -1,4 +1,5 @@
 """GET /api/knowledge/search and POST /api/knowledge/answer against an index built from the real data."""
+
 from __future__ import annotations
 
 import pytest
@@ -50,8 +51,9 @@ def test_answer_declines_what_the_material_does_not_cover(api):
 
 
 def test_a_follow_up_is_read_with_the_previous_question(api):
-    body = api.post("/api/knowledge/answer",
-                    json={"question": "那企业呢", "context_question": "个人实名认证有几种方式"}).json()
+    body = api.post(
+        "/api/knowledge/answer", json={"question": "那企业呢", "context_question": "个人实名认证有几种方式"}
+    ).json()
     assert body["decision"] == "answer" and body["faq_id"] == "auth_enterprise_methods"
 
 
@@ -87,8 +89,11 @@ def test_a_missing_index_is_503_with_a_chinese_message(app_settings, tmp_path):
 
 def test_declined_question_with_a_sender_reaches_the_staff_console(api):
     client = api
-    body = client.post("/api/knowledge/answer",
-                       json={"question": "明天福州会下雨吗", "sender": "web-77", "channel": "web"}).json()
+    body = client.post(
+        "/api/knowledge/answer", json={"question": "明天福州会下雨吗", "sender": "web-77", "channel": "web"}
+    ).json()
     assert body["decision"] == "decline"
-    groups = client.get("/api/staff/unanswered", headers={"Authorization": f"Bearer {client.app.state.settings.staff_token}"}).json()["groups"]
+    groups = client.get(
+        "/api/staff/unanswered", headers={"Authorization": f"Bearer {client.app.state.settings.staff_token}"}
+    ).json()["groups"]
     assert any("明天福州会下雨吗" in g["questions"] and g["sender"] == "web-77" for g in groups)

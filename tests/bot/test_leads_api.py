@@ -1,12 +1,18 @@
 """POST /api/leads (a call-back request) and the staff endpoints that list and update leads."""
+
 from __future__ import annotations
 
 import pytest
 
 
 def lead(client, key=None, **fields):
-    body = {"name": "王芳", "phone": "13912345678", "preferred_time": "工作日晚上7点后",
-            "question": "AI私塾班能分期吗", **fields}
+    body = {
+        "name": "王芳",
+        "phone": "13912345678",
+        "preferred_time": "工作日晚上7点后",
+        "question": "AI私塾班能分期吗",
+        **fields,
+    }
     return client.post("/api/leads", json=body, headers={"Idempotency-Key": key} if key else {})
 
 
@@ -35,16 +41,19 @@ def test_only_name_and_phone_are_required(client):
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("fields, word", [
-    ({"phone": "1234"}, "手机号"),
-    ({"name": "X"}, "姓名"),
-    ({"preferred_time": "随" * 51}, "50个字"),
-    ({"question": "问" * 501}, "500个字"),
-    ({"package": "VIP班"}, "VIP班"),
-    ({"channel": "Web Chat!"}, "channel"),
-    ({"question": "请回电\x00"}, "空字符"),  # PostgreSQL refuses NUL in text
-    ({"preferred_time": "晚上\x00"}, "空字符"),
-])
+@pytest.mark.parametrize(
+    "fields, word",
+    [
+        ({"phone": "1234"}, "手机号"),
+        ({"name": "X"}, "姓名"),
+        ({"preferred_time": "随" * 51}, "50个字"),
+        ({"question": "问" * 501}, "500个字"),
+        ({"package": "VIP班"}, "VIP班"),
+        ({"channel": "Web Chat!"}, "channel"),
+        ({"question": "请回电\x00"}, "空字符"),  # PostgreSQL refuses NUL in text
+        ({"preferred_time": "晚上\x00"}, "空字符"),
+    ],
+)
 def test_bad_input_is_a_422_the_user_can_act_on(client, staff_headers, fields, word):
     response = lead(client, **fields)
     assert response.status_code == 422

@@ -2,6 +2,7 @@
 
 Redis is played at its client boundary by a fake with the few commands the throttle sends (a
 transaction of SET NX EX + INCR, and the EVAL that takes an attempt back while the window lasts)."""
+
 from __future__ import annotations
 
 import logging

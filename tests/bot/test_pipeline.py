@@ -1,5 +1,6 @@
 """The sales pipeline as a 课程顾问 and the admin use it: statuses, assignees, notes, search,
 filters, paging, masking, CSV exports, and the audit entry of each read and change."""
+
 from __future__ import annotations
 
 import csv
@@ -8,18 +9,25 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, update
+from staff_helpers import audit_actions, logged_in, make_account
 
 from bot.models import AuditEntry, Enrollment, Lead, StaffNote
-
 from scripts import purge
-from staff_helpers import audit_actions, logged_in, make_account
 
 FULL = ["施工管理", "法规", "建筑实务"]
 
 
 def enroll(client, name="张三", mobile="13812345678", sender=None):
-    response = client.post("/api/enrollments", json={"name": name, "mobile": mobile, "package": "无忧取证班",
-                                                      "subjects": FULL, **({"sender": sender} if sender else {})})
+    response = client.post(
+        "/api/enrollments",
+        json={
+            "name": name,
+            "mobile": mobile,
+            "package": "无忧取证班",
+            "subjects": FULL,
+            **({"sender": sender} if sender else {}),
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()["number"]
 
@@ -49,9 +57,11 @@ def test_a_consultant_marks_an_enrollment_contacted_then_paid_and_each_change_is
     assert back.status_code == 409 and "不能从“已付款”改为“待联系”" in back.json()["detail"]
     with client.app.state.db.transaction(write=False) as session:
         assert session.scalar(select(Enrollment.status).where(Enrollment.number == number)) == "paid"
-        changes = session.execute(select(AuditEntry.actor, AuditEntry.detail)
-                                  .where(AuditEntry.action == "status_changed", AuditEntry.target_id == number)
-                                  .order_by(AuditEntry.id)).all()
+        changes = session.execute(
+            select(AuditEntry.actor, AuditEntry.detail)
+            .where(AuditEntry.action == "status_changed", AuditEntry.target_id == number)
+            .order_by(AuditEntry.id)
+        ).all()
     assert changes == [("wangfang", "待联系 → 已联系"), ("wangfang", "已联系 → 已付款")]
 
 
@@ -77,7 +87,7 @@ def test_assignee_and_notes_are_kept_with_who_wrote_them(client, team):
 
 
 def test_search_by_name_phone_digits_and_number_with_status_filter_and_paging(client, team):
-    numbers = [enroll(client, name=f"客户{chr(0x4e00 + i)}", mobile=f"1380000{i:04d}") for i in range(12)]
+    numbers = [enroll(client, name=f"客户{chr(0x4E00 + i)}", mobile=f"1380000{i:04d}") for i in range(12)]
     lisi = enroll(client, name="李四", mobile="13698765432")
     sales = team["sales"]
 
@@ -94,8 +104,11 @@ def test_search_by_name_phone_digits_and_number_with_status_filter_and_paging(cl
     assert [e["number"] for e in found(status="cancelled")["items"]] == [numbers[0]]
     # Dates are China's calendar days.
     with client.app.state.db.transaction() as session:
-        session.execute(update(Enrollment).where(Enrollment.number == lisi)
-                        .values(created_at=datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)))  # 3月2日 00:30 北京
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.number == lisi)
+            .values(created_at=datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc))
+        )  # 3月2日 00:30 北京
     assert [e["number"] for e in found(date_from="2026-03-02", date_to="2026-03-02")["items"]] == [lisi]
 
 
@@ -172,7 +185,7 @@ def test_owners_still_get_410_on_the_staff_record_and_other_roles_403(client):
 
 
 def test_pages_of_one_day_keep_their_order_when_times_tie(client, team):
-    numbers = [enroll(client, name=f"同时{chr(0x4e00 + i)}", mobile=f"1390000{i:04d}") for i in range(4)]
+    numbers = [enroll(client, name=f"同时{chr(0x4E00 + i)}", mobile=f"1390000{i:04d}") for i in range(4)]
     same = datetime.now(timezone.utc) - timedelta(hours=1)
     with client.app.state.db.transaction() as session:
         session.execute(update(Enrollment).values(created_at=same))
@@ -191,6 +204,9 @@ def test_make_purge_takes_the_notes_about_a_person_with_the_person(client, team)
     later = datetime.now(timezone.utc) + timedelta(days=1)  # everything is older than this cutoff
     report = purge.Report(later)
     purge.purge_backend(client.app.state.db, later, report)
-    assert report.counts["leads deleted"] == 1 and report.counts["staff notes of deleted or anonymised people deleted"] == 2
+    assert (
+        report.counts["leads deleted"] == 1
+        and report.counts["staff notes of deleted or anonymised people deleted"] == 2
+    )
     with client.app.state.db.transaction(write=False) as session:
         assert [n.text for n in session.scalars(select(StaffNote))] == ["周末付款"]  # an open enrollment's note stays

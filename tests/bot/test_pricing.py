@@ -4,6 +4,7 @@ The oracle below prices a choice by brute force: every way of covering exactly t
 subjects with at most one 全科 bundle (all 公共 subjects + any one chosen 实务) and singles for
 the rest, cheapest first. The rule must always agree with it, whatever the prices.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -96,8 +97,9 @@ price = st.integers(min_value=1, max_value=20_000)
 @settings(max_examples=200)
 @given(choices, price, price, price)
 def test_rule_holds_for_any_price_list(subject_ids, full, single_practice, single_public):
-    package = CAT.packages[0].model_copy(update={"prices": Prices(full=full, single_practice=single_practice,
-                                                                  single_public=single_public)})
+    package = CAT.packages[0].model_copy(
+        update={"prices": Prices(full=full, single_practice=single_practice, single_public=single_public)}
+    )
     cat = CAT.model_copy(update={"packages": [package]})
     q = quote(cat, package.id, subject_ids)
     assert q.total == oracle(cat, package.id, subject_ids)

@@ -1,4 +1,5 @@
 """bot/rasa_client.py over several Rasa instances, mocked at the HTTP client boundary."""
+
 from __future__ import annotations
 
 import asyncio
@@ -57,6 +58,7 @@ def test_in_a_quiet_system_a_conversation_stays_on_one_instance_and_senders_spre
         for n in range(200):
             for _ in range(3):
                 await rasa.send(f"web-{n}", "你好")
+
     run(talk())
     per_sender = {}
     for instance, sender in fake.received:
@@ -90,6 +92,7 @@ def test_an_unreachable_instance_is_not_tried_first_by_every_message():
     async def talk():
         for n in range(20):
             await rasa.send(f"web-{n}", "你好")
+
     run(talk())
     assert attempts.count(5005) == 1, "after one refusal the dead instance is tried last"
     assert len(fake.received) == 20 and {i for i, _ in fake.received} == {B}
@@ -124,8 +127,12 @@ def test_no_url_is_refused():
 
 
 def test_health_shows_a_partial_rasa_and_chat_still_answers(tmp_path):
-    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-                        rasa_url=f"{A},{B}", action_server_url="http://127.0.0.1:9")
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        rasa_url=f"{A},{B}",
+        action_server_url="http://127.0.0.1:9",
+    )
     with TestClient(create_app(settings, rasa_transport=httpx.MockTransport(Instances(down={B})))) as http:
         health = http.get("/healthz").json()
         assert health["rasa"] == "partial" and health["rasa_instances"] == {"up": 1, "total": 2}

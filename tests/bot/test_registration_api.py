@@ -1,4 +1,5 @@
 """POST /api/registration/plan through the real app (TestClient), today pinned to 2026-11-25."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -51,12 +52,27 @@ def test_66_year_old_is_told_not_eligible_and_why(client):
 
 
 def test_full_plan_for_initial_registration(client):
-    body = post(client, business_type="initial", certificate_issue_date="2020-06-30", specialty_role="main",
-                age=35, employer_type="construction", first_class_authenticated=False)
+    body = post(
+        client,
+        business_type="initial",
+        certificate_issue_date="2020-06-30",
+        specialty_role="main",
+        age=35,
+        employer_type="construction",
+        first_class_authenticated=False,
+    )
     assert body["eligible"] is True
     assert body["continuing_education"]["hours"] == 120
-    assert [s["id"] for s in body["steps"]] == ["account", "authenticate", "continuing_education", "materials", "apply",
-                                                "employer_confirm", "review", "certificate"]
+    assert [s["id"] for s in body["steps"]] == [
+        "account",
+        "authenticate",
+        "continuing_education",
+        "materials",
+        "apply",
+        "employer_confirm",
+        "review",
+        "certificate",
+    ]
     assert all(s["title"] and s["sections"] for s in body["steps"])
     assert body["approval"]["decision_by"] == "2026-12-09" and body["approval"]["calendar"] == "official"
     assert {m["name"] for m in body["materials"]} >= {"一寸白底彩色证件照", "本人签名照", "手持身份证照"}
@@ -106,32 +122,37 @@ def test_cancellation_needs_no_certificate_questions(client):
 
 
 def test_irrelevant_facts_of_a_conversation_can_be_dropped(client):
-    body = post(client, business_type="注销", certificate_issue_date="2019", specialty_role="增项", drop_irrelevant=True)
+    body = post(
+        client, business_type="注销", certificate_issue_date="2019", specialty_role="增项", drop_irrelevant=True
+    )
     assert [f["field"] for f in body["ignored_fields"]] == ["certificate_issue_date", "specialty_role"]
     assert "注销不涉及继续教育" in body["ignored_fields"][0]["reason"]
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"certificate_issue_date": "2026-12-01"}, "晚于今天"),
-    ({"certificate_issue_date": "2019-13-01"}, "看不懂"),
-    ({"certificate_issue_date": "去年"}, "看不懂"),
-    ({"age": 17}, "18到120"),
-    ({"age": 121}, "18到120"),
-    ({"age": "六十"}, "整数周岁"),
-    ({"age": 40.5}, "整数周岁"),
-    ({"age": True}, "整数周岁"),
-    ({"business_type": "变更注册业务二"}, "不认识的业务类型"),
-    ({"business_type": "注销", "certificate_issue_date": "2019"}, "注销不涉及继续教育"),
-    ({"business_type": "cancellation", "specialty_role": "main"}, "注销不涉及继续教育"),
-    ({"business_type": "cancellation", "added_to_main_after_first_class": True}, "注销不涉及继续教育"),
-    ({"added_to_main_after_first_class": True, "specialty_role": "added"}, "矛盾"),
-    ({"certificate_issue_date": "2021", "submission_date": "2020-06-01"}, "早于证书签发日期"),
-    ({"submission_date": "2026/12/01"}, "提交日期"),
-    ({"employer_type": "外卖平台"}, "不认识的受聘单位类型"),
-    ({"specialty_role": "副项"}, "主项、增项"),
-    ({"first_class_authenticated": "maybe"}, "true 或 false"),
-    ({"agee": 40}, "不认识的字段：agee"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"certificate_issue_date": "2026-12-01"}, "晚于今天"),
+        ({"certificate_issue_date": "2019-13-01"}, "看不懂"),
+        ({"certificate_issue_date": "去年"}, "看不懂"),
+        ({"age": 17}, "18到120"),
+        ({"age": 121}, "18到120"),
+        ({"age": "六十"}, "整数周岁"),
+        ({"age": 40.5}, "整数周岁"),
+        ({"age": True}, "整数周岁"),
+        ({"business_type": "变更注册业务二"}, "不认识的业务类型"),
+        ({"business_type": "注销", "certificate_issue_date": "2019"}, "注销不涉及继续教育"),
+        ({"business_type": "cancellation", "specialty_role": "main"}, "注销不涉及继续教育"),
+        ({"business_type": "cancellation", "added_to_main_after_first_class": True}, "注销不涉及继续教育"),
+        ({"added_to_main_after_first_class": True, "specialty_role": "added"}, "矛盾"),
+        ({"certificate_issue_date": "2021", "submission_date": "2020-06-01"}, "早于证书签发日期"),
+        ({"submission_date": "2026/12/01"}, "提交日期"),
+        ({"employer_type": "外卖平台"}, "不认识的受聘单位类型"),
+        ({"specialty_role": "副项"}, "主项、增项"),
+        ({"first_class_authenticated": "maybe"}, "true 或 false"),
+        ({"agee": 40}, "不认识的字段：agee"),
+    ],
+)
 def test_invalid_or_contradictory_input_is_a_422_with_a_chinese_reason(client, body, words):
     response = client.post(URL, json=body)
     assert response.status_code == 422, response.text

@@ -3,6 +3,7 @@
 The material is knowledge/documents/registration_guide.yml (the in-repo copy of the Fujian guide).
 Dates are fixed so the tests do not depend on the day they run.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.registration import IssueDate, Planner, Situation, SituationError, WorkdayCalendar, check_situation, load_rulebook
+from bot.registration import (
+    IssueDate,
+    Planner,
+    Situation,
+    SituationError,
+    WorkdayCalendar,
+    check_situation,
+    load_rulebook,
+)
 from bot.registration.rules import RulebookError, parse_rulebook
 from bot.registration.situation import add_years
 
@@ -40,6 +49,7 @@ def issue(text: str) -> IssueDate:
 
 
 # ---- the data file is faithful to the material -------------------------------------------------
+
 
 @pytest.mark.parametrize("rule", BOOK.rules.values(), ids=lambda r: r.id)
 def test_every_rule_quotes_its_section_verbatim(rule):
@@ -97,6 +107,7 @@ def test_a_broken_reference_in_the_rules_file_is_refused():
 
 # ---- 申报条件 --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("age, eligible", [(18, True), (40, True), (64, True), (65, True), (66, False), (80, False)])
 def test_age_not_over_65(age, eligible):
     result = plan(business_type="initial", age=age, employer_type="construction")
@@ -105,7 +116,9 @@ def test_age_not_over_65(age, eligible):
         assert "65周岁" in result.eligibility_reasons[0] and f"{age}周岁" in result.eligibility_reasons[0]
 
 
-@pytest.mark.parametrize("employer", ["survey", "design", "construction", "supervision", "tendering_agency", "cost_consulting"])
+@pytest.mark.parametrize(
+    "employer", ["survey", "design", "construction", "supervision", "tendering_agency", "cost_consulting"]
+)
 def test_every_unit_type_named_in_the_conditions_is_eligible(employer):
     result = plan(business_type="renewal", age=50, employer_type=employer)
     assert result.eligible is True
@@ -146,21 +159,26 @@ def test_cancellation_and_info_change_are_not_checked_against_the_conditions(bus
 
 # ---- 继续教育（注意事项第14条、第11条） ---------------------------------------------------------
 
-@pytest.mark.parametrize("issued, submitted, role, required, hours", [
-    ("2023-11-25", date(2026, 11, 25), "main", False, 0),      # exactly three years: not "超过"
-    ("2023-11-25", date(2026, 11, 26), "main", True, 120),     # three years and one day
-    ("2023-11-24", date(2026, 11, 25), "added", True, 60),
-    ("2020-02-29", date(2023, 2, 28), "main", False, 0),       # no 29 February: the period ends on the 28th
-    ("2020-02-29", date(2023, 3, 1), "main", True, 120),
-    ("2019", date(2026, 11, 25), "main", True, 120),           # "2019年发的": whatever the day, over three years
-    ("2024", date(2026, 11, 25), "added", False, 0),
-    ("2023-10", date(2026, 11, 25), "added", True, 60),
-    ("2023-12", date(2026, 11, 25), "main", False, 0),
-])
+
+@pytest.mark.parametrize(
+    "issued, submitted, role, required, hours",
+    [
+        ("2023-11-25", date(2026, 11, 25), "main", False, 0),  # exactly three years: not "超过"
+        ("2023-11-25", date(2026, 11, 26), "main", True, 120),  # three years and one day
+        ("2023-11-24", date(2026, 11, 25), "added", True, 60),
+        ("2020-02-29", date(2023, 2, 28), "main", False, 0),  # no 29 February: the period ends on the 28th
+        ("2020-02-29", date(2023, 3, 1), "main", True, 120),
+        ("2019", date(2026, 11, 25), "main", True, 120),  # "2019年发的": whatever the day, over three years
+        ("2024", date(2026, 11, 25), "added", False, 0),
+        ("2023-10", date(2026, 11, 25), "added", True, 60),
+        ("2023-12", date(2026, 11, 25), "main", False, 0),
+    ],
+)
 def test_three_year_rule(issued, submitted, role, required, hours):
     for business in ("initial", "re_registration"):
-        ce = plan(business_type=business, certificate_issue_date=issue(issued), specialty_role=role,
-                  submission_date=submitted).continuing_education
+        ce = plan(
+            business_type=business, certificate_issue_date=issue(issued), specialty_role=role, submission_date=submitted
+        ).continuing_education
         assert ce.required is required
         assert ce.hours == hours
         assert ("已超过三年" if required else "没有超过三年") in ce.reasons[0]
@@ -190,21 +208,28 @@ def test_the_material_sets_no_hours_for_renewal_or_added_registration(business):
 
 
 def test_added_specialty_becoming_main_after_first_class():
-    ce = plan(business_type="re_registration", certificate_issue_date=issue("2019-05-01"),
-              added_to_main_after_first_class=True).continuing_education
+    ce = plan(
+        business_type="re_registration",
+        certificate_issue_date=issue("2019-05-01"),
+        added_to_main_after_first_class=True,
+    ).continuing_education
     assert (ce.required, ce.elective_hours, ce.compulsory_hours, ce.hours, ce.hotline) == (True, 60, 60, 120, "968823")
     assert "选修、必修各60学时" in ce.reasons[0] and "968823" in ce.reasons[1]
 
 
 def test_added_to_main_within_three_years_needs_no_hours():
-    ce = plan(business_type="re_registration", certificate_issue_date=issue("2025-01-01"),
-              added_to_main_after_first_class=True).continuing_education
+    ce = plan(
+        business_type="re_registration",
+        certificate_issue_date=issue("2025-01-01"),
+        added_to_main_after_first_class=True,
+    ).continuing_education
     assert ce.required is False and ce.hotline is None
 
 
 def test_added_to_main_plan_starts_by_cancelling_the_same_specialty_registration():
-    result = plan(business_type="re_registration", certificate_issue_date=issue("2019"),
-                  added_to_main_after_first_class=True)
+    result = plan(
+        business_type="re_registration", certificate_issue_date=issue("2019"), added_to_main_after_first_class=True
+    )
     ids = [s.id for s in result.steps]
     assert ids.index("cancel_same_specialty") < ids.index("continuing_education") < ids.index("apply")
     assert result.situation.specialty_role == "main"
@@ -213,13 +238,17 @@ def test_added_to_main_plan_starts_by_cancelling_the_same_specialty_registration
 
 # ---- 每种业务：谁审批、多久、步骤 ----------------------------------------------------------------
 
-@pytest.mark.parametrize("business, approver, days", [
-    ("initial", "省注册中心", 10),
-    ("re_registration", "省注册中心", 10),
-    ("change_employer", "省注册中心", 10),
-    ("added_specialty", "设区市建设主管部门", 1),
-    ("renewal", "设区市建设主管部门", 1),
-])
+
+@pytest.mark.parametrize(
+    "business, approver, days",
+    [
+        ("initial", "省注册中心", 10),
+        ("re_registration", "省注册中心", 10),
+        ("change_employer", "省注册中心", 10),
+        ("added_specialty", "设区市建设主管部门", 1),
+        ("renewal", "设区市建设主管部门", 1),
+    ],
+)
 def test_approver_and_time_limit(business, approver, days):
     approval = plan(business_type=business, submission_date=date(2026, 11, 24)).approval
     assert (approval.approver, approval.working_days) == (approver, days)
@@ -244,11 +273,14 @@ def test_changing_employer_is_cancellation_then_re_registration():
     assert "注销" in result.approval.notes[0]
 
 
-@pytest.mark.parametrize("kind, approver, days, step", [
-    ("contact", None, None, "info_contact_saved"),
-    ("other", "企业所在地设区市主管部门", 1, "info_city_review"),
-    ("identity", "省注册中心", None, "reauthenticate"),
-])
+@pytest.mark.parametrize(
+    "kind, approver, days, step",
+    [
+        ("contact", None, None, "info_contact_saved"),
+        ("other", "企业所在地设区市主管部门", 1, "info_city_review"),
+        ("identity", "省注册中心", None, "reauthenticate"),
+    ],
+)
 def test_personal_information_change(kind, approver, days, step):
     result = plan(business_type="info_change", info_change_kind=kind)
     assert (result.approval.approver, result.approval.working_days) == (approver, days)
@@ -262,10 +294,24 @@ def test_info_change_without_the_kind_asks_for_it():
 
 
 def test_initial_registration_steps_in_order():
-    result = plan(business_type="initial", certificate_issue_date=issue("2020-03-01"), specialty_role="main",
-                  age=35, employer_type="construction", first_class_authenticated=False)
-    assert [s.id for s in result.steps] == ["account", "authenticate", "continuing_education", "materials", "apply",
-                                            "employer_confirm", "review", "certificate"]
+    result = plan(
+        business_type="initial",
+        certificate_issue_date=issue("2020-03-01"),
+        specialty_role="main",
+        age=35,
+        employer_type="construction",
+        first_class_authenticated=False,
+    )
+    assert [s.id for s in result.steps] == [
+        "account",
+        "authenticate",
+        "continuing_education",
+        "materials",
+        "apply",
+        "employer_confirm",
+        "review",
+        "certificate",
+    ]
     assert result.steps[2].title == "完成继续教育120学时"
     assert "预计2026年12月9日前" in result.steps[6].title
 
@@ -305,6 +351,7 @@ def test_sources_quote_the_rules_used():
 
 # ---- what to ask next -------------------------------------------------------------------------
 
+
 def test_nothing_known_asks_business_then_eligibility_then_certificate():
     fields = [q.field for q in plan().questions]
     assert fields == ["business_type", "age", "employer_type", "certificate_issue_date"]
@@ -320,8 +367,12 @@ def test_not_eligible_stops_the_questions():
 
 
 def test_main_or_added_only_asked_when_hours_are_due():
-    assert "specialty_role" in [q.field for q in plan(business_type="initial", certificate_issue_date=issue("2019")).questions]
-    assert "specialty_role" not in [q.field for q in plan(business_type="initial", certificate_issue_date=issue("2025")).questions]
+    assert "specialty_role" in [
+        q.field for q in plan(business_type="initial", certificate_issue_date=issue("2019")).questions
+    ]
+    assert "specialty_role" not in [
+        q.field for q in plan(business_type="initial", certificate_issue_date=issue("2025")).questions
+    ]
 
 
 # ---- working days across holidays (chinesecalendar) and past its data (holidays + weekends) -------
@@ -329,16 +380,19 @@ def test_main_or_added_only_asked_when_hours_are_due():
 CAL = WorkdayCalendar()
 
 
-@pytest.mark.parametrize("start, days, expected", [
-    (date(2026, 9, 30), 1, date(2026, 10, 8)),     # 国庆 1-7 October
-    (date(2026, 9, 24), 1, date(2026, 9, 28)),     # 中秋 25-27 September
-    (date(2026, 9, 24), 10, date(2026, 10, 15)),   # both, with the make-up Saturday 10 October counted
-    (date(2026, 10, 9), 1, date(2026, 10, 10)),    # a make-up Saturday is a working day
-    (date(2026, 2, 13), 1, date(2026, 2, 14)),     # 春节: make-up Saturday 14 February
-    (date(2026, 2, 14), 1, date(2026, 2, 24)),     # 15-23 February off
-    (date(2026, 2, 13), 10, date(2026, 3, 5)),     # make-up Saturday 28 February counted too
-    (date(2026, 11, 25), 10, date(2026, 12, 9)),
-])
+@pytest.mark.parametrize(
+    "start, days, expected",
+    [
+        (date(2026, 9, 30), 1, date(2026, 10, 8)),  # 国庆 1-7 October
+        (date(2026, 9, 24), 1, date(2026, 9, 28)),  # 中秋 25-27 September
+        (date(2026, 9, 24), 10, date(2026, 10, 15)),  # both, with the make-up Saturday 10 October counted
+        (date(2026, 10, 9), 1, date(2026, 10, 10)),  # a make-up Saturday is a working day
+        (date(2026, 2, 13), 1, date(2026, 2, 14)),  # 春节: make-up Saturday 14 February
+        (date(2026, 2, 14), 1, date(2026, 2, 24)),  # 15-23 February off
+        (date(2026, 2, 13), 10, date(2026, 3, 5)),  # make-up Saturday 28 February counted too
+        (date(2026, 11, 25), 10, date(2026, 12, 9)),
+    ],
+)
 def test_working_days_from_the_published_schedule(start, days, expected):
     result = CAL.add_working_days(start, days)
     assert (result.date, result.official, result.estimated_from) == (expected, True, None)
@@ -346,7 +400,7 @@ def test_working_days_from_the_published_schedule(start, days, expected):
 
 def test_past_2026_the_date_is_estimated_and_says_so():
     result = CAL.add_working_days(date(2026, 12, 28), 10)
-    assert result.date == date(2027, 1, 12)          # 1 January 2027 skipped as a statutory holiday
+    assert result.date == date(2027, 1, 12)  # 1 January 2027 skipped as a statutory holiday
     assert result.official is False and result.estimated_from == date(2027, 1, 1)
 
 
@@ -360,6 +414,7 @@ def test_fallback_is_used_only_where_the_schedule_is_unknown():
         if day.year > 2026:
             raise NotImplementedError
         return day.weekday() < 5
+
     calendar = WorkdayCalendar(official_is_workday=official, fallback_holidays=lambda year: {date(2027, 1, 4): "x"})
     assert calendar.is_workday(date(2026, 12, 31)) == (True, True)
     assert calendar.is_workday(date(2027, 1, 4)) == (False, False)
@@ -375,20 +430,40 @@ def test_plan_past_2026_flags_the_estimate_for_the_user():
 
 # ---- contradictions ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("facts, field, words", [
-    (dict(certificate_issue_date=issue("2026-12-01")), "certificate_issue_date", "晚于今天"),
-    (dict(certificate_issue_date=issue("2027")), "certificate_issue_date", "晚于今天"),
-    (dict(certificate_issue_date=issue("2020-05-01"), submission_date=date(2020, 4, 1)), "submission_date", "早于证书签发日期"),
-    (dict(submission_date=date(2028, 1, 1)), "submission_date", "一年"),
-    (dict(age=17), "age", "18到120"),
-    (dict(age=121), "age", "18到120"),
-    (dict(business_type="cancellation", certificate_issue_date=issue("2019")), "certificate_issue_date", "注销不涉及继续教育"),
-    (dict(business_type="cancellation", specialty_role="main"), "specialty_role", "注销"),
-    (dict(business_type="info_change", certificate_issue_date=issue("2019")), "certificate_issue_date", "个人信息修改"),
-    (dict(added_to_main_after_first_class=True, specialty_role="added"), "specialty_role", "矛盾"),
-    (dict(business_type="renewal", added_to_main_after_first_class=True), "added_to_main_after_first_class", "重新注册"),
-    (dict(business_type="renewal", info_change_kind="contact"), "info_change_kind", "个人信息修改"),
-])
+
+@pytest.mark.parametrize(
+    "facts, field, words",
+    [
+        (dict(certificate_issue_date=issue("2026-12-01")), "certificate_issue_date", "晚于今天"),
+        (dict(certificate_issue_date=issue("2027")), "certificate_issue_date", "晚于今天"),
+        (
+            dict(certificate_issue_date=issue("2020-05-01"), submission_date=date(2020, 4, 1)),
+            "submission_date",
+            "早于证书签发日期",
+        ),
+        (dict(submission_date=date(2028, 1, 1)), "submission_date", "一年"),
+        (dict(age=17), "age", "18到120"),
+        (dict(age=121), "age", "18到120"),
+        (
+            dict(business_type="cancellation", certificate_issue_date=issue("2019")),
+            "certificate_issue_date",
+            "注销不涉及继续教育",
+        ),
+        (dict(business_type="cancellation", specialty_role="main"), "specialty_role", "注销"),
+        (
+            dict(business_type="info_change", certificate_issue_date=issue("2019")),
+            "certificate_issue_date",
+            "个人信息修改",
+        ),
+        (dict(added_to_main_after_first_class=True, specialty_role="added"), "specialty_role", "矛盾"),
+        (
+            dict(business_type="renewal", added_to_main_after_first_class=True),
+            "added_to_main_after_first_class",
+            "重新注册",
+        ),
+        (dict(business_type="renewal", info_change_kind="contact"), "info_change_kind", "个人信息修改"),
+    ],
+)
 def test_contradictions_are_refused_with_a_chinese_reason(facts, field, words):
     with pytest.raises(SituationError) as exc:
         check_situation(Situation(**facts), TODAY, BOOK)
@@ -403,7 +478,10 @@ def test_age_bounds_are_inclusive(age):
 def test_irrelevant_fields_can_be_dropped_instead_of_refused():
     situation, ignored = check_situation(
         Situation(business_type="cancellation", certificate_issue_date=issue("2019"), specialty_role="main", age=70),
-        TODAY, BOOK, drop_irrelevant=True)
+        TODAY,
+        BOOK,
+        drop_irrelevant=True,
+    )
     assert situation.certificate_issue_date is None and situation.specialty_role is None and situation.age == 70
     assert [f for f, _ in ignored] == ["certificate_issue_date", "specialty_role"]
 

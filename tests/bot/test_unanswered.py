@@ -1,6 +1,7 @@
 """Grouping of unanswered questions: by meaning with the knowledge engine's readings (the cases the
 issue names kept apart, paraphrases kept together, candidate pruning that never loses a group the
 full comparison finds), and by token overlap when there is no index."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import unanswered
-from bot.unanswered import (SIMILAR, WORDS_SIMILAR, Row, _prefix, _topic_prefix, group_by_meaning,
-                            group_by_words, reading_of, similarity, topic_vector)
+from bot.unanswered import (
+    SIMILAR,
+    WORDS_SIMILAR,
+    Row,
+    _prefix,
+    _topic_prefix,
+    group_by_meaning,
+    group_by_words,
+    reading_of,
+    similarity,
+    topic_vector,
+)
 from bot.unanswered_store import question_key
 from tests.knowledge.index_builder import built_index
 
@@ -21,8 +32,20 @@ T0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 def rows_of(questions: list[str], readings: list[dict] | None = None) -> list[Row]:
     """The questions as stored rows, asked one minute apart in this order."""
-    return [Row(i, question_key(q)[0], q, 1, T0 + timedelta(minutes=i), T0 + timedelta(minutes=i), f"web-{i}",
-                question_key(q)[1].split(), readings[i] if readings else None) for i, q in enumerate(questions)]
+    return [
+        Row(
+            i,
+            question_key(q)[0],
+            q,
+            1,
+            T0 + timedelta(minutes=i),
+            T0 + timedelta(minutes=i),
+            f"web-{i}",
+            question_key(q)[1].split(),
+            readings[i] if readings else None,
+        )
+        for i, q in enumerate(questions)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,8 +90,11 @@ def test_the_meanings_the_issue_names_are_kept_apart_and_their_paraphrases_toget
     assert sorted(groups) == sorted(sorted(qs) for qs in ISSUE.values())
 
 
-@pytest.mark.xfail(strict=True, reason="one gap of the material (other_province) covers both, and the "
-                                       "encoder reads them alike: known limit, see make eval-unanswered")
+@pytest.mark.xfail(
+    strict=True,
+    reason="one gap of the material (other_province) covers both, and the "
+    "encoder reads them alike: known limit, see make eval-unanswered",
+)
 def test_transfer_from_another_province_is_kept_apart_from_nationwide_use(engine):
     meanings = {"外省转入": ISSUE["外省转入"], "全国通用": ["二建证书全国通用吗", "二建在全国都能用吗"]}
     groups = grouped(engine, [q for qs in meanings.values() for q in qs])
@@ -77,7 +103,9 @@ def test_transfer_from_another_province_is_kept_apart_from_nationwide_use(engine
 
 def test_a_repeated_question_joins_its_group_and_the_group_keeps_its_id(engine):
     first = ["二建证书丢了要怎么挂失", "课程不想上了可以退款吗"]
-    rows = rows_of(first + ["证书弄丢了 怎么补办"], [reading_of(engine.answer(q).hits) for q in first + ["证书弄丢了 怎么补办"]])
+    rows = rows_of(
+        first + ["证书弄丢了 怎么补办"], [reading_of(engine.answer(q).hits) for q in first + ["证书弄丢了 怎么补办"]]
+    )
     idf = engine.retriever.bm25_units.token_weight
     before = {g.questions[0]: g.id for g in group_by_meaning(rows[:2], idf)}
     after = group_by_meaning(rows, idf)
@@ -99,7 +127,9 @@ def test_the_nearest_faq_item_is_the_one_the_questions_read_closest_to(engine):
 
 ENTRIES = [f"gap:g{i}" for i in range(6)] + [f"faq:f{i}" for i in range(6)]
 READINGS = st.dictionaries(st.sampled_from(ENTRIES), st.floats(0.05, 1.0), min_size=1, max_size=5)
-WORDS = st.lists(st.sampled_from(["证书", "挂失", "退费", "印章", "增项", "注册", "证", "章", "退"]), min_size=1, max_size=5)
+WORDS = st.lists(
+    st.sampled_from(["证书", "挂失", "退费", "印章", "增项", "注册", "证", "章", "退"]), min_size=1, max_size=5
+)
 
 
 @given(READINGS, READINGS, st.floats(0.05, 0.95))
@@ -129,8 +159,10 @@ def brute_force(rows: list[Row], idf, threshold: float) -> list[list[str]]:
 @settings(max_examples=150, deadline=None)
 def test_grouping_by_meaning_matches_the_full_comparison(items, threshold):
     idf = {"证书": 1.0, "注册": 0.5}.get
-    rows = [Row(i, f"k{i}", f"q{i}", 1, T0 + timedelta(minutes=i), T0 + timedelta(minutes=i), None, words, reading)
-            for i, (words, reading) in enumerate(items)]
+    rows = [
+        Row(i, f"k{i}", f"q{i}", 1, T0 + timedelta(minutes=i), T0 + timedelta(minutes=i), None, words, reading)
+        for i, (words, reading) in enumerate(items)
+    ]
     weight = lambda t: idf(t) or 2.0  # noqa: E731
     found = sorted(sorted(g.questions) for g in group_by_meaning(rows, weight, threshold))
     assert found == brute_force(rows, weight, threshold)
@@ -140,8 +172,11 @@ def test_grouping_by_meaning_matches_the_full_comparison(items, threshold):
 # By words only (no index)
 # ---------------------------------------------------------------------------------------------
 
-TOKENS = st.sets(st.sampled_from(list("证照册认注库资") + ["实名认证", "资格库", "手机号", "密码", "继续教育", "二建"]),
-                 min_size=1, max_size=8)
+TOKENS = st.sets(
+    st.sampled_from(list("证照册认注库资") + ["实名认证", "资格库", "手机号", "密码", "继续教育", "二建"]),
+    min_size=1,
+    max_size=8,
+)
 
 
 @given(TOKENS, TOKENS)
@@ -169,8 +204,16 @@ def unanswered_tokens(question: str) -> list[str]:
 
 
 def test_grouping_by_words_matches_the_full_comparison_on_real_looking_questions():
-    stems = ["资格库里没有我的数据", "手机号换了登不上", "密码忘了怎么办", "继续教育要多少学时", "实名认证去哪里弄",
-             "证件照上传失败", "AI私塾班多少钱", "延续注册多久审完"]
+    stems = [
+        "资格库里没有我的数据",
+        "手机号换了登不上",
+        "密码忘了怎么办",
+        "继续教育要多少学时",
+        "实名认证去哪里弄",
+        "证件照上传失败",
+        "AI私塾班多少钱",
+        "延续注册多久审完",
+    ]
     tails = ["", "急", "在线等", "，公司人事问的", "，厦门的", "？？", "，第二次问了"]
     rows = rows_of([stem + tail for stem in stems for tail in tails])
     groups = group_by_words(rows)

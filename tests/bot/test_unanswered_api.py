@@ -1,6 +1,7 @@
 """GET /api/staff/unanswered and its export, as staff use them: questions declined through the
 knowledge API, grouped by meaning with counts, times and the nearest FAQ item, exported in the
 data/faq/ format that knowledge/ loads."""
+
 from __future__ import annotations
 
 import json
@@ -83,8 +84,9 @@ def faq_file(tmp_path, text: str):
 def test_export_as_variants_of_an_existing_item_loads_as_that_item_with_the_new_questions(api, staff_headers, tmp_path):
     decline(api, SEAL[0], "web-1")
     seal = group_with(groups(api, staff_headers), SEAL[0])
-    response = api.get("/api/staff/unanswered/export", params={"ids": seal["id"], "faq_id": "seal_make"},
-                       headers=staff_headers)
+    response = api.get(
+        "/api/staff/unanswered/export", params={"ids": seal["id"], "faq_id": "seal_make"}, headers=staff_headers
+    )
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     items, _, problems = faq_file(tmp_path, response.text)
@@ -94,7 +96,11 @@ def test_export_as_variants_of_an_existing_item_loads_as_that_item_with_the_new_
     exported = items["seal_make"]
     assert exported.variants == original.variants + tuple(SEAL)
     assert (exported.question, exported.answer, exported.source, exported.tags) == (
-        original.question, original.answer, original.source, original.tags)
+        original.question,
+        original.answer,
+        original.source,
+        original.tags,
+    )
 
 
 def test_export_without_an_item_gives_drafts_whose_answer_staff_must_write(api, staff_headers, tmp_path):
@@ -102,8 +108,9 @@ def test_export_without_an_item_gives_drafts_whose_answer_staff_must_write(api, 
         decline(api, q, f"web-{i}")
     found = groups(api, staff_headers)
     ids = [group_with(found, LOST[0])["id"], group_with(found, REFUND[0])["id"]]
-    response = api.get("/api/staff/unanswered/export", params={"ids": ",".join(ids), "faq_id": ""},
-                       headers=staff_headers)
+    response = api.get(
+        "/api/staff/unanswered/export", params={"ids": ",".join(ids), "faq_id": ""}, headers=staff_headers
+    )
     assert response.status_code == 200 and "待客服" in response.text
     data = yaml.safe_load(response.text)
     drafts = {item["id"]: item for item in data["items"]}
@@ -127,8 +134,9 @@ def test_unknown_groups_a_bad_item_and_no_ids_get_a_clear_chinese_answer(api, st
     seal_id = groups(api, staff_headers)[0]["id"]
     unknown = api.get("/api/staff/unanswered/export", params={"ids": f"{seal_id},gdeadbeef0000"}, headers=staff_headers)
     assert unknown.status_code == 404 and "找不到问题组 gdeadbeef0000" in unknown.json()["detail"]
-    bad_item = api.get("/api/staff/unanswered/export", params={"ids": seal_id, "faq_id": "no_such_item"},
-                       headers=staff_headers)
+    bad_item = api.get(
+        "/api/staff/unanswered/export", params={"ids": seal_id, "faq_id": "no_such_item"}, headers=staff_headers
+    )
     assert bad_item.status_code == 404 and "没有编号为 no_such_item 的 FAQ 条目" in bad_item.json()["detail"]
     none = api.get("/api/staff/unanswered/export", headers=staff_headers)
     assert none.status_code == 422 and "ids" in none.json()["detail"]
@@ -139,23 +147,39 @@ def test_questions_stored_without_a_reading_are_read_once_and_grouped(api, staff
     now = datetime.now(timezone.utc)
     with api.app.state.db.transaction() as session:
         for i, q in enumerate(LOST):  # as stored before migration 0005
-            session.add(Unanswered(sender=f"s{i}", question=q, decision="decline", created_at=now - timedelta(minutes=i),
-                                   last_seen=now - timedelta(minutes=i)))
+            session.add(
+                Unanswered(
+                    sender=f"s{i}",
+                    question=q,
+                    decision="decline",
+                    created_at=now - timedelta(minutes=i),
+                    last_seen=now - timedelta(minutes=i),
+                )
+            )
     (lost,) = groups(api, staff_headers)
     assert sorted(lost["questions"]) == sorted(LOST) and lost["first_seen"] < lost["last_seen"]
     with api.app.state.db.transaction(write=False) as session:
         assert all(json.loads(r) for r in session.scalars(select(Unanswered.reading)).all())
 
 
-def test_without_the_index_questions_are_grouped_by_words_and_show_no_nearest_item(app_settings, staff_headers,
-                                                                                   tmp_path):
+def test_without_the_index_questions_are_grouped_by_words_and_show_no_nearest_item(
+    app_settings, staff_headers, tmp_path
+):
     settings = app_settings.model_copy(update={"index_dir": tmp_path / "no-index"})
     now = datetime.now(timezone.utc)
     with TestClient(create_app(settings)) as client:
         with client.app.state.db.transaction() as session:
             for i, q in enumerate(["广东二建怎么注册", "广东的二建怎么注册呢", "广东二建怎么注册？", "明天天气怎么样"]):
-                session.add(Unanswered(sender=f"s{i}", channel="web", question=q, decision="decline",
-                                       created_at=now - timedelta(minutes=i), last_seen=now - timedelta(minutes=i)))
+                session.add(
+                    Unanswered(
+                        sender=f"s{i}",
+                        channel="web",
+                        question=q,
+                        decision="decline",
+                        created_at=now - timedelta(minutes=i),
+                        last_seen=now - timedelta(minutes=i),
+                    )
+                )
         found = groups(client, staff_headers)
     assert [g["count"] for g in found] == [3, 1] and found[0]["sender"] == "s0"
     assert all(g["nearest"] is None for g in found)

@@ -1,5 +1,6 @@
 """GET/POST /wechat with WeChat's server played by signed requests, Rasa and WeChat's API mocked at
 their HTTP client boundaries (httpx.MockTransport): nothing here reaches WeChat or Rasa."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,29 @@ import time
 
 import httpx
 import pytest
+from wechat_helpers import (
+    ACCOUNT,
+    AES_KEY,
+    API_BASE,
+    OPENID,
+    OTHER_OPENID,
+    TOKEN,
+    FakeRasa,
+    FakeRedis,
+    FakeWeChatApi,
+    client_for,
+    decrypt_reply,
+    event_xml,
+    media_xml,
+    post_encrypted,
+    post_plain,
+    reply_fields,
+    settings_for,
+    sign,
+    signed_query,
+    text_xml,
+    wait_until,
+)
 from wechatpy import parse_message
 
 from bot import replies
@@ -15,11 +39,6 @@ from bot.wechat import protocol
 from bot.wechat.dedup import MemoryTTLStore, RedisTTLStore
 from bot.wechat.delivery import CustomerServiceClient, DeliveryError
 from bot.wechat.replies import render, render_table, split_text
-from wechat_helpers import (
-    ACCOUNT, AES_KEY, API_BASE, OPENID, OTHER_OPENID, TOKEN, FakeRasa, FakeRedis, FakeWeChatApi, client_for,
-    decrypt_reply, event_xml, media_xml, post_encrypted, post_plain, reply_fields, settings_for, sign,
-    signed_query, text_xml, wait_until,
-)
 
 
 @pytest.fixture
@@ -29,6 +48,7 @@ def settings(tmp_path):
 
 # --- server verification (GET) ---------------------------------------------------------------
 
+
 def test_get_with_a_good_signature_echoes_echostr(settings):
     with client_for(settings, FakeRasa()) as client:
         response = client.get("/wechat", params=signed_query(echostr="4823947238947"))
@@ -37,11 +57,14 @@ def test_get_with_a_good_signature_echoes_echostr(settings):
     assert response.headers["content-type"].startswith("text/plain")
 
 
-@pytest.mark.parametrize("params", [
-    {**signed_query(echostr="x"), "signature": "0" * 40},
-    {**signed_query(token="someone-elses-token"), "echostr": "x"},
-    {"echostr": "x"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {**signed_query(echostr="x"), "signature": "0" * 40},
+        {**signed_query(token="someone-elses-token"), "echostr": "x"},
+        {"echostr": "x"},
+    ],
+)
 def test_get_with_a_bad_or_missing_signature_is_403(settings, params):
     with client_for(settings, FakeRasa()) as client:
         response = client.get("/wechat", params=params)
@@ -61,9 +84,11 @@ def test_not_configured_is_503_with_a_clear_message(tmp_path):
 
 # --- plaintext mode ----------------------------------------------------------------------------
 
+
 def test_text_goes_to_rasa_and_comes_back_as_a_passive_text_reply(settings):
-    rasa = FakeRasa(reply=[{"recipient_id": "x", "text": "证件照需要白底。"},
-                           {"recipient_id": "x", "text": "还有别的问题吗？"}])
+    rasa = FakeRasa(
+        reply=[{"recipient_id": "x", "text": "证件照需要白底。"}, {"recipient_id": "x", "text": "还有别的问题吗？"}]
+    )
     with client_for(settings, rasa) as client:
         response = post_plain(client, text_xml("证件照有什么要求"))
     assert response.status_code == 200
@@ -71,7 +96,9 @@ def test_text_goes_to_rasa_and_comes_back_as_a_passive_text_reply(settings):
     assert reply["ToUserName"] == OPENID and reply["FromUserName"] == ACCOUNT
     assert reply["MsgType"] == "text"
     assert reply["Content"] == "证件照需要白底。\n\n还有别的问题吗？"
-    assert rasa.received == [{"sender": f"wx:{OPENID}", "message": "证件照有什么要求", "metadata": {"channel": "wechat"}}]
+    assert rasa.received == [
+        {"sender": f"wx:{OPENID}", "message": "证件照有什么要求", "metadata": {"channel": "wechat"}}
+    ]
 
 
 def test_bad_signature_on_post_is_403_and_rasa_is_not_called(settings):
@@ -114,6 +141,7 @@ def test_reply_text_cannot_break_out_of_its_cdata(settings):
 
 # --- safe mode ---------------------------------------------------------------------------------
 
+
 def test_safe_mode_message_is_decrypted_and_the_reply_encrypted(tmp_path):
     rasa = FakeRasa(reply=[{"text": "实名认证请在小程序完成。"}])
     with client_for(settings_for(tmp_path, wechat_aes_key=AES_KEY), rasa) as client:
@@ -152,13 +180,17 @@ def test_safe_mode_with_garbage_cipher_text_is_400(tmp_path):
     with client_for(settings_for(tmp_path, wechat_aes_key=AES_KEY), FakeRasa()) as client:
         encrypt = "bm90IHJlYWxseSBjaXBoZXIgdGV4dA=="
         ts, nonce = str(int(time.time())), "n1"
-        params = {**signed_query(timestamp=int(ts), nonce=nonce), "encrypt_type": "aes",
-                  "msg_signature": sign(TOKEN, ts, nonce, encrypt)}
+        params = {
+            **signed_query(timestamp=int(ts), nonce=nonce),
+            "encrypt_type": "aes",
+            "msg_signature": sign(TOKEN, ts, nonce, encrypt),
+        }
         response = client.post("/wechat", params=params, content=f"<xml><Encrypt>{encrypt}</Encrypt></xml>".encode())
     assert response.status_code == 400
 
 
 # --- retries -----------------------------------------------------------------------------------
+
 
 def test_a_retried_msgid_reaches_rasa_once_and_gets_the_same_reply(settings):
     rasa = FakeRasa(reply=[{"text": "您好！"}])
@@ -209,8 +241,11 @@ EXTERNAL_DTD = (
 )
 
 
-@pytest.mark.parametrize("payload", [XXE, BILLION_LAUGHS, PARAMETER_ENTITY, EXTERNAL_DTD],
-                         ids=["xxe", "billion-laughs", "parameter-entity", "external-dtd"])
+@pytest.mark.parametrize(
+    "payload",
+    [XXE, BILLION_LAUGHS, PARAMETER_ENTITY, EXTERNAL_DTD],
+    ids=["xxe", "billion-laughs", "parameter-entity", "external-dtd"],
+)
 def test_entity_payloads_are_refused_with_400_and_leak_nothing(settings, payload):
     rasa = FakeRasa(reply=lambda body: [{"text": body["message"]}])  # would echo anything expanded
     with client_for(settings, rasa) as client:
@@ -242,22 +277,25 @@ def test_utf16_body_cannot_hide_a_dtd(settings):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("body", [
-    b"not xml at all",
-    b"<xml><ToUserName>gh_1</ToUserName>",
-    b"<xml></xml>",
-    b"<other><MsgType>text</MsgType></other>",
-    b"",
-    f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>1</CreateTime>"
-    "<Content>no type</Content></xml>".encode(),
-    f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName><a>nested</a></FromUserName><CreateTime>1</CreateTime>"
-    "<MsgType>text</MsgType><Content>x</Content></xml>".encode(),
-    f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>soon</CreateTime>"
-    "<MsgType>text</MsgType><Content>x</Content><MsgId>1</MsgId></xml>".encode(),
-    f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>1</CreateTime>"
-    "<MsgType>text</MsgType><Content><b>x</b></Content><MsgId>1</MsgId></xml>".encode(),
-    b"\xff\xfe<\x00x\x00",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not xml at all",
+        b"<xml><ToUserName>gh_1</ToUserName>",
+        b"<xml></xml>",
+        b"<other><MsgType>text</MsgType></other>",
+        b"",
+        f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>1</CreateTime>"
+        "<Content>no type</Content></xml>".encode(),
+        f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName><a>nested</a></FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content>x</Content></xml>".encode(),
+        f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>soon</CreateTime>"
+        "<MsgType>text</MsgType><Content>x</Content><MsgId>1</MsgId></xml>".encode(),
+        f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content><b>x</b></Content><MsgId>1</MsgId></xml>".encode(),
+        b"\xff\xfe<\x00x\x00",
+    ],
+)
 def test_malformed_xml_is_400_with_a_short_message(settings, body):
     with client_for(settings, FakeRasa()) as client:
         response = post_plain(client, body)
@@ -273,20 +311,26 @@ def test_oversized_body_is_413(settings):
 
 # --- buttons as numbered options -----------------------------------------------------------------
 
+
 def test_buttons_become_numbered_options_and_a_number_picks_the_payload(settings):
     def rasa_reply(body):
         if body["message"].startswith("/"):
             return [{"text": f"您选择了 {body['message']}"}]
-        return [{"text": "您想了解哪个班型？", "buttons": [
-            {"title": "无忧取证班", "payload": '/choose_package{"package": "无忧取证班"}'},
-            {"title": "AI私塾班", "payload": '/choose_package{"package": "AI私塾班"}'},
-        ]}]
+        return [
+            {
+                "text": "您想了解哪个班型？",
+                "buttons": [
+                    {"title": "无忧取证班", "payload": '/choose_package{"package": "无忧取证班"}'},
+                    {"title": "AI私塾班", "payload": '/choose_package{"package": "AI私塾班"}'},
+                ],
+            }
+        ]
 
     rasa = FakeRasa(reply=rasa_reply)
     with client_for(settings, rasa) as client:
         offered = post_plain(client, text_xml("有哪些班", msg_id=1))
         picked = post_plain(client, text_xml("２", msg_id=2))  # full-width digit, as phones sometimes send
-        again = post_plain(client, text_xml("1", msg_id=3))  # options are gone after a reply without buttons
+        post_plain(client, text_xml("1", msg_id=3))  # options are gone after a reply without buttons
     assert reply_fields(offered)["Content"] == "您想了解哪个班型？\n回复数字选择：\n1. 无忧取证班\n2. AI私塾班"
     assert rasa.received[1]["message"] == '/choose_package{"package": "AI私塾班"}'
     assert "AI私塾班" in reply_fields(picked)["Content"]
@@ -323,25 +367,34 @@ def test_options_expire():
 
 
 def test_buttons_numbered_across_messages_and_custom_without_text_skipped():
-    rendered = render([
-        {"text": "A", "buttons": [{"title": "a1", "payload": "/a1"}]},
-        {"custom": {"type": "answer", "faq_id": "photo_rules"}},
-        {"text": "B", "buttons": [{"title": "b1", "payload": "/b1"}, {"title": "b2", "payload": "/b2"}]},
-    ])
+    rendered = render(
+        [
+            {"text": "A", "buttons": [{"title": "a1", "payload": "/a1"}]},
+            {"custom": {"type": "answer", "faq_id": "photo_rules"}},
+            {"text": "B", "buttons": [{"title": "b1", "payload": "/b1"}, {"title": "b2", "payload": "/b2"}]},
+        ]
+    )
     assert rendered.text == "A\n回复数字选择：\n1. a1\n\nB\n回复数字选择：\n2. b1\n3. b2"
     assert [o["payload"] for o in rendered.options] == ["/a1", "/b1", "/b2"]
     assert not rendered.handoff
 
 
 def test_comparison_table_is_rendered_as_text():
-    table = {"type": "comparison", "title": "班型对比", "columns": ["项目", "无忧取证班", "AI私塾班"],
-             "rows": [["有效期", "两年", "一年"], {"项目": "保障", "无忧取证班": "重学", "AI私塾班": ""}]}
-    assert render_table(table) == "【班型对比】\n\n有效期\n· 无忧取证班：两年\n· AI私塾班：一年\n\n保障\n· 无忧取证班：重学"
+    table = {
+        "type": "comparison",
+        "title": "班型对比",
+        "columns": ["项目", "无忧取证班", "AI私塾班"],
+        "rows": [["有效期", "两年", "一年"], {"项目": "保障", "无忧取证班": "重学", "AI私塾班": ""}],
+    }
+    assert (
+        render_table(table)
+        == "【班型对比】\n\n有效期\n· 无忧取证班：两年\n· AI私塾班：一年\n\n保障\n· 无忧取证班：重学"
+    )
     assert render([{"custom": table}]).text.startswith("【班型对比】")
 
 
 def test_long_text_is_split_at_line_boundaries_within_wechats_limit():
-    text = "\n\n".join("第%d段：" % i + "证" * 300 for i in range(6))
+    text = "\n\n".join(f"第{i}段：" + "证" * 300 for i in range(6))
     parts = split_text(text)
     assert len(parts) > 1
     assert all(len(p.encode("utf-8")) <= 2000 for p in parts)
@@ -349,6 +402,7 @@ def test_long_text_is_split_at_line_boundaries_within_wechats_limit():
 
 
 # --- events, media, hand-off ----------------------------------------------------------------------
+
 
 def test_subscribe_gets_a_welcome_and_unsubscribe_nothing(settings):
     rasa = FakeRasa()
@@ -361,14 +415,20 @@ def test_subscribe_gets_a_welcome_and_unsubscribe_nothing(settings):
     assert rasa.received == []
 
 
-@pytest.mark.parametrize("msg_type,extra", [
-    ("image", "<PicUrl><![CDATA[http://example.invalid/p.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId>"),
-    ("voice", "<MediaId><![CDATA[m2]]></MediaId><Format><![CDATA[amr]]></Format>"),
-    ("video", "<MediaId><![CDATA[m3]]></MediaId><ThumbMediaId><![CDATA[t3]]></ThumbMediaId>"),
-    ("location", "<Location_X>26.07</Location_X><Location_Y>119.30</Location_Y><Scale>15</Scale><Label>福州</Label>"),
-    ("link", "<Title>t</Title><Description>d</Description><Url>http://example.invalid</Url>"),
-    ("miniprogrampage", "<Title>t</Title>"),
-])
+@pytest.mark.parametrize(
+    "msg_type,extra",
+    [
+        ("image", "<PicUrl><![CDATA[http://example.invalid/p.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId>"),
+        ("voice", "<MediaId><![CDATA[m2]]></MediaId><Format><![CDATA[amr]]></Format>"),
+        ("video", "<MediaId><![CDATA[m3]]></MediaId><ThumbMediaId><![CDATA[t3]]></ThumbMediaId>"),
+        (
+            "location",
+            "<Location_X>26.07</Location_X><Location_Y>119.30</Location_Y><Scale>15</Scale><Label>福州</Label>",
+        ),
+        ("link", "<Title>t</Title><Description>d</Description><Url>http://example.invalid</Url>"),
+        ("miniprogrampage", "<Title>t</Title>"),
+    ],
+)
 def test_non_text_messages_get_a_polite_request_for_text(settings, msg_type, extra):
     rasa = FakeRasa()
     with client_for(settings, rasa) as client:
@@ -414,6 +474,7 @@ def test_rasa_handoff_payload_transfers_to_customer_service(tmp_path):
 
 # --- slow bot: success now, customer-service API later ------------------------------------------------
 
+
 def test_slow_bot_answers_success_then_one_customer_service_message(tmp_path):
     settings = settings_for(tmp_path, wechat_reply_budget_seconds=0.2)
     rasa = FakeRasa(reply=[{"text": "报名请点击链接。"}, {"text": "还需要什么帮助？"}], delay=1.0)
@@ -436,8 +497,12 @@ def test_slow_bot_answers_success_then_one_customer_service_message(tmp_path):
     assert token_request.url.params["appid"] == "wx0123456789abcdef"
     sent = api.sent[0]
     assert sent["access_token"] == "TOKEN-1"
-    assert sent["json"] == {"touser": OPENID, "msgtype": "text", "text": {"content": "报名请点击链接。\n\n还需要什么帮助？"}}
-    assert "报名".encode("utf-8") in sent["raw"]  # UTF-8, not \\u escapes (WeChat would show them)
+    assert sent["json"] == {
+        "touser": OPENID,
+        "msgtype": "text",
+        "text": {"content": "报名请点击链接。\n\n还需要什么帮助？"},
+    }
+    assert "报名".encode() in sent["raw"]  # UTF-8, not \\u escapes (WeChat would show them)
     assert api.hosts == {"api.weixin.qq.com"}  # the mocked host: the transport never touched a network
 
 
@@ -448,7 +513,7 @@ def test_access_token_is_cached_across_deliveries_and_refreshed_on_40001(tmp_pat
     with client_for(settings, rasa, api) as client:
         for n in (1, 2):
             assert post_plain(client, text_xml(f"问题{n}", msg_id=n)).text == "success"
-            assert wait_until(lambda: len(api.sent) >= n)
+            assert wait_until(lambda n=n: len(api.sent) >= n)
         assert len(api.token_calls) == 1  # cached across the first two deliveries
         assert post_plain(client, text_xml("问题3", msg_id=3)).text == "success"
         assert wait_until(lambda: len(api.sent) >= 4)
@@ -457,7 +522,7 @@ def test_access_token_is_cached_across_deliveries_and_refreshed_on_40001(tmp_pat
 
 
 def test_reply_longer_than_one_wechat_message_goes_out_in_order_through_the_api(settings):
-    long_answer = "\n\n".join("第%d条：" % i + "须知" * 200 for i in range(4))
+    long_answer = "\n\n".join(f"第{i}条：" + "须知" * 200 for i in range(4))
     api = FakeWeChatApi()
     with client_for(settings, FakeRasa(reply=[{"text": long_answer}]), api) as client:
         response = post_plain(client, text_xml("注意事项有哪些"))
@@ -469,6 +534,7 @@ def test_reply_longer_than_one_wechat_message_goes_out_in_order_through_the_api(
 
 
 # --- the customer-service client on its own -----------------------------------------------------------
+
 
 def test_token_refreshed_shortly_before_it_expires():
     now = [0.0]
@@ -492,8 +558,9 @@ def test_token_refreshed_shortly_before_it_expires():
 def test_workers_sharing_a_store_share_one_access_token():
     api = FakeWeChatApi(send_errcodes=[0, 0, 40001, 0, 40001, 0])
     store = MemoryTTLStore()
-    workers = [CustomerServiceClient(API_BASE, "wx1", "s", transport=httpx.MockTransport(api), store=store)
-               for _ in range(2)]
+    workers = [
+        CustomerServiceClient(API_BASE, "wx1", "s", transport=httpx.MockTransport(api), store=store) for _ in range(2)
+    ]
 
     async def scenario():
         await workers[0].send_text(OPENID, "a")  # fetches TOKEN-1 and shares it
@@ -543,13 +610,18 @@ def test_unreachable_api_raises_delivery_error():
 
 # --- Redis store contract -------------------------------------------------------------------------------
 
+
 def test_redis_store_claims_with_set_nx_ex():
 
     redis = FakeRedis()
     store = RedisTTLStore(redis)
 
     async def scenario():
-        return await store.add("dedup:msg:1", "p", 300), await store.add("dedup:msg:1", "p", 300), await store.get("dedup:msg:1")
+        return (
+            await store.add("dedup:msg:1", "p", 300),
+            await store.add("dedup:msg:1", "p", 300),
+            await store.get("dedup:msg:1"),
+        )
 
     first, second, value = asyncio.run(scenario())
     assert (first, second, value) == (True, False, "p")
@@ -569,6 +641,7 @@ def test_redis_outage_degrades_to_answering(caplog):
 
 
 # --- logs ----------------------------------------------------------------------------------------------
+
 
 def test_logs_hold_no_phone_number_and_only_a_short_excerpt(settings, caplog):
     message = "我的手机13812345678，报名AI私塾班需要准备哪些材料呢请详细说明一下谢谢"
@@ -590,6 +663,10 @@ def test_protocol_check_timestamp_rejects_garbage():
 def test_comparison_sent_as_text_and_payload_is_shown_once():
     from bot.wechat.replies import render
 
-    rendered = render([{"text": "无忧取证班 vs AI私塾班：\n【全科】\n  无忧取证班：¥6280"},
-                       {"custom": {"type": "comparison", "columns": ["项目", "无忧取证班"], "rows": [["全科", "¥6280"]]}}])
+    rendered = render(
+        [
+            {"text": "无忧取证班 vs AI私塾班：\n【全科】\n  无忧取证班：¥6280"},
+            {"custom": {"type": "comparison", "columns": ["项目", "无忧取证班"], "rows": [["全科", "¥6280"]]}},
+        ]
+    )
     assert rendered.text.count("¥6280") == 1

@@ -1,5 +1,6 @@
 """Test doubles and helpers for the WeChat callback: a signed WeChat server, Rasa's webhook and
 WeChat's API, the last two mocked at their HTTP client boundaries (nothing leaves the process)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,10 +72,18 @@ def media_xml(msg_type: str, extra: str = "", msg_id: int = 2000001, openid: str
 
 def settings_for(tmp_path, **overrides) -> Settings:
     values = dict(
-        environment="test", database_url=f"sqlite:///{tmp_path / 'bot.db'}", action_server_url="http://127.0.0.1:9",
-        wechat_token=TOKEN, wechat_appid=APPID, wechat_secret=SECRET, wechat_aes_key="",
-        wechat_api_base=API_BASE, wechat_reply_budget_seconds=2.0, redis_url="",
-        rate_limit_per_minute=1000, rate_limit_per_ip_per_minute=10000,
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        action_server_url="http://127.0.0.1:9",
+        wechat_token=TOKEN,
+        wechat_appid=APPID,
+        wechat_secret=SECRET,
+        wechat_aes_key="",
+        wechat_api_base=API_BASE,
+        wechat_reply_budget_seconds=2.0,
+        redis_url="",
+        rate_limit_per_minute=1000,
+        rate_limit_per_ip_per_minute=10000,
     )
     values.update(overrides)
     return Settings(**values)
@@ -118,11 +127,17 @@ class FakeWeChatApi:
             self.hosts.add(request.url.host)
             if request.url.path == "/cgi-bin/token":
                 self.token_calls.append(request)
-                return httpx.Response(200, json={"access_token": f"TOKEN-{len(self.token_calls)}",
-                                                 "expires_in": self.expires_in})
+                return httpx.Response(
+                    200, json={"access_token": f"TOKEN-{len(self.token_calls)}", "expires_in": self.expires_in}
+                )
             if request.url.path == "/cgi-bin/message/custom/send":
-                self.sent.append({"access_token": request.url.params.get("access_token"),
-                                  "raw": request.content, "json": json.loads(request.content)})
+                self.sent.append(
+                    {
+                        "access_token": request.url.params.get("access_token"),
+                        "raw": request.content,
+                        "json": json.loads(request.content),
+                    }
+                )
                 errcode = self.send_errcodes.pop(0) if self.send_errcodes else 0
                 return httpx.Response(200, json={"errcode": errcode, "errmsg": "ok" if errcode == 0 else "error"})
             return httpx.Response(404, json={"errcode": -1})
@@ -165,16 +180,21 @@ def client_for(settings: Settings, rasa: FakeRasa, api: FakeWeChatApi | None = N
 
 def post_plain(client: TestClient, xml: str | bytes, **query) -> httpx.Response:
     params = query or signed_query()
-    return client.post("/wechat", params=params, content=xml if isinstance(xml, bytes) else xml.encode("utf-8"),
-                       headers={"Content-Type": "text/xml"})
+    return client.post(
+        "/wechat",
+        params=params,
+        content=xml if isinstance(xml, bytes) else xml.encode("utf-8"),
+        headers={"Content-Type": "text/xml"},
+    )
 
 
 def crypto() -> WeChatCrypto:
     return WeChatCrypto(TOKEN, AES_KEY, APPID)
 
 
-def post_encrypted(client: TestClient, xml: str, nonce: str | None = None, timestamp: int | None = None,
-                   tamper: bool = False) -> httpx.Response:
+def post_encrypted(
+    client: TestClient, xml: str, nonce: str | None = None, timestamp: int | None = None, tamper: bool = False
+) -> httpx.Response:
     """Encrypt like WeChat does in safe mode and post with both signature and msg_signature."""
     nonce = nonce or fresh_nonce()
     ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -182,8 +202,9 @@ def post_encrypted(client: TestClient, xml: str, nonce: str | None = None, times
     msg_signature = envelope["MsgSignature"]
     if tamper:
         msg_signature = "0" * 40
-    body = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-            f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
+    body = (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+    )
     params = signed_query(timestamp=int(ts), nonce=nonce, encrypt_type="aes", msg_signature=msg_signature)
     return client.post("/wechat", params=params, content=body.encode("utf-8"))
 

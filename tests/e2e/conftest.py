@@ -3,6 +3,7 @@
 One stack serves the whole e2e session (Rasa takes ~20 s to load); it is stopped on exit, also when
 a test fails. Each test uses its own sender id, so conversations do not interfere.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,12 @@ from scripts.stack import Ports, Stack
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("stack-var")
-    s = Stack(ports=Ports.free(), var_dir=var_dir, bot_host="127.0.0.1",
-              env={"ENVIRONMENT": "test", "STAFF_TOKEN": "e2e-staff-token-for-tests-only"})
+    s = Stack(
+        ports=Ports.free(),
+        var_dir=var_dir,
+        bot_host="127.0.0.1",
+        env={"ENVIRONMENT": "test", "STAFF_TOKEN": "e2e-staff-token-for-tests-only"},
+    )
     s.start(timeout=240)
     try:
         yield s
@@ -55,8 +60,15 @@ def chat(stack, sender) -> Chat:
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Headless, and no connections of its own: this machine refuses them (many at a time) otherwise.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")

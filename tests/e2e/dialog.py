@@ -3,6 +3,7 @@
 Following the conversation (instead of a fixed list of messages) keeps the tests about what a user
 notices, and lets the same user talk to different bot/ instances in turn.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,7 @@ def answer_for(reply: str, answers=ANSWERS) -> str | None:
     return None
 
 
-def converse(say: Callable[[str], str], opening: str, done: re.Pattern, max_turns: int = 12,
-             answers=ANSWERS) -> str:
+def converse(say: Callable[[str], str], opening: str, done: re.Pattern, max_turns: int = 12, answers=ANSWERS) -> str:
     """Say `opening`, then answer each question until a reply matches `done`; return that reply.
 
     `say` may be a different instance on every call (scale-out tests alternate bot/ workers)."""

@@ -3,6 +3,7 @@
 Installed from Debian's packages by `make services`; each test session starts its own throw-away
 instances on free ports under a temporary directory and stops them afterwards.
 """
+
 from __future__ import annotations
 
 import glob
@@ -50,16 +51,24 @@ def postgres():
         os.chown(tmp, user.pw_uid, user.pw_gid)
         os.chown(data, user.pw_uid, user.pw_gid)
     port = free_port()
-    subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "jzs", "--auth=trust", "-E", "UTF8"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "jzs", "--auth=trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
     with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
-        conf.write(f"\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{tmp}'\n"
-                   "fsync = off\nmax_connections = 200\n")
+        conf.write(
+            f"\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{tmp}'\n"
+            "fsync = off\nmax_connections = 200\n"
+        )
     pg_ctl(data, "start")
     try:
         for db in ("bot", "rasa"):
-            subprocess.run(_as_postgres([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "jzs", db]),
-                           check=True, capture_output=True)
+            subprocess.run(
+                _as_postgres([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "jzs", db]),
+                check=True,
+                capture_output=True,
+            )
         yield f"postgresql://jzs@127.0.0.1:{port}", port, data
     finally:
         subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), capture_output=True)
@@ -75,8 +84,22 @@ def pg_ctl(data: Path, action: str) -> None:
 @contextmanager
 def redis(tmp: Path):
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":

@@ -5,6 +5,7 @@ The tests read what the page shows: which sections each role gets, that every fi
 and in the audit log, and that a CSV export opens with the right rows. Accounts are made the way an
 operator makes them: the first admin with `python -m bot.admin`, the others in the console.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,6 +36,7 @@ RUN = uuid.uuid4().hex[:4]  # account names of this run (the e2e stack's databas
 
 # -- fixtures -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def database_url(stack) -> str:
     return stack.env.get("DATABASE_URL") or f"sqlite:///{stack.var_dir / 'bot.db'}"
@@ -58,15 +60,24 @@ def team(stack, browser, database_url):
     """The first admin from the command line; a 客服 and a 课程顾问 account made by that admin in
     the console. Returns each person's login name and one-time password (the admin's is replaced)."""
     env = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test"}
-    made = subprocess.run([sys.executable, "-m", "bot.admin", "create", f"boss{RUN}", "--role", "admin",
-                           "--display-name", "管理员"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [sys.executable, "-m", "bot.admin", "create", f"boss{RUN}", "--role", "admin", "--display-name", "管理员"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
     otp = re.search(r"一次性密码：(\S+)", made.stdout).group(1)
     admin = {"username": f"boss{RUN}", "password": f"boss-own-password-{RUN}"}
     page = new_page(browser, stack)
     first_login(page, stack, admin["username"], otp, admin["password"])
     people = {"admin": admin}
-    for role, username, name, label in (("support", f"kefu{RUN}", "李客服", "客服"), ("sales", f"guwen{RUN}", "王顾问", "课程顾问")):
+    for role, username, name, label in (
+        ("support", f"kefu{RUN}", "李客服", "客服"),
+        ("sales", f"guwen{RUN}", "王顾问", "课程顾问"),
+    ):
         open_section(page, "账号管理")
         page.fill("#acc-username", username)
         page.fill("#acc-name", name)
@@ -74,14 +85,19 @@ def team(stack, browser, database_url):
         page.click("#account-form button[type=submit]")
         shown = page.wait_for_selector(f"[data-role=one-time]:has-text('{username}')")
         assert label in shown.inner_text()
-        people[role] = {"username": username, "name": name, "otp": page.inner_text("[data-role=otp]"),
-                        "password": f"{role}-own-password-{RUN}"}
+        people[role] = {
+            "username": username,
+            "name": name,
+            "otp": page.inner_text("[data-role=otp]"),
+            "password": f"{role}-own-password-{RUN}",
+        }
         page.wait_for_selector(f"#accounts tr[data-username='{username}']")
     page.context.close()
     return people
 
 
 # -- what a person does in the page ---------------------------------------------------------------
+
 
 def first_login(page, stack, username: str, one_time: str, password: str) -> None:
     """Log in with a one-time password; the console asks for one's own password first."""
@@ -141,11 +157,14 @@ def widget_send(page, text: str) -> None:
 
 def audit_rows(db, actor: str) -> list[tuple[str, str | None, str | None]]:
     with db.transaction(write=False) as session:
-        return [(e.action, e.target_id, e.detail) for e in session.scalars(
-            select(AuditEntry).where(AuditEntry.actor == actor).order_by(AuditEntry.id))]
+        return [
+            (e.action, e.target_id, e.detail)
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.actor == actor).order_by(AuditEntry.id))
+        ]
 
 
 # -- the days' work -------------------------------------------------------------------------------
+
 
 def test_support_looks_up_an_answer_with_its_source_and_takes_a_handoff_the_user_hears_of(stack, browser, team, db):
     person = team["support"]
@@ -199,7 +218,9 @@ def test_support_looks_up_an_answer_with_its_source_and_takes_a_handoff_the_user
     user.wait_for_selector(".jzs-staff:has-text('请问是在哪一步看不到数据')", timeout=20_000)
     screenshot(user, "widget-handoff")
     assert [a for a, target, _ in audit_rows(db, person["username"]) if target == str(handoff.id)] == [
-        "handoff_taken", "handoff_reply"]
+        "handoff_taken",
+        "handoff_reply",
+    ]
 
     # The other lists of the day read as text too; the sales pipeline is not theirs.
     for label in ("未解答问题", "用户反馈"):
@@ -222,11 +243,21 @@ def test_sales_follow_up_an_enrollment_and_a_lead_and_the_admin_sees_who_did_wha
     sender = f"e2e-sales-{uuid.uuid4().hex[:8]}"
     api = httpx.Client(base_url=stack.bot_url, timeout=30)
     assert api.post("/api/chat", json={"sender": sender, "message": "你好"}).status_code == 200
-    enrollment = api.post("/api/enrollments", json={"name": "陈晓明", "mobile": "13712345678", "package": "无忧取证班",
-                                                   "subjects": ["施工管理", "法规", "建筑实务"], "sender": sender}).json()
+    enrollment = api.post(
+        "/api/enrollments",
+        json={
+            "name": "陈晓明",
+            "mobile": "13712345678",
+            "package": "无忧取证班",
+            "subjects": ["施工管理", "法规", "建筑实务"],
+            "sender": sender,
+        },
+    ).json()
     number = enrollment["number"]
-    lead = api.post("/api/leads", json={"name": "周婷", "phone": "13598765432", "question": "有没有周末班",
-                                        "preferred_time": "工作日晚上"}).json()
+    lead = api.post(
+        "/api/leads",
+        json={"name": "周婷", "phone": "13598765432", "question": "有没有周末班", "preferred_time": "工作日晚上"},
+    ).json()
 
     page = new_page(browser, stack)
     first_login(page, stack, person["username"], person["otp"], person["password"])
@@ -259,13 +290,18 @@ def test_sales_follow_up_an_enrollment_and_a_lead_and_the_admin_sees_who_did_wha
         stored = session.scalar(select(Enrollment).where(Enrollment.number == number))
         me = session.scalar(select(StaffAccount).where(StaffAccount.username == person["username"]))
         assert stored.status == "contacted" and stored.assignee_id == me.id
-        assert session.scalar(select(StaffNote.text).where(StaffNote.subject_id == stored.id,
-                                                           StaffNote.subject_kind == "enrollment")) == "电话沟通：周末付款，需要发票"
+        assert (
+            session.scalar(
+                select(StaffNote.text).where(StaffNote.subject_id == stored.id, StaffNote.subject_kind == "enrollment")
+            )
+            == "电话沟通：周末付款，需要发票"
+        )
     actions = audit_rows(db, person["username"])
     assert ("status_changed", number, "待联系 → 已联系") in actions
     assert any(a == "assignee_changed" and t == number for a, t, _ in actions)
     assert any(a == "enrollments_read" for a, _, _ in actions) and ("conversation_read", number) in [
-        (a, t) for a, t, _ in actions]
+        (a, t) for a, t, _ in actions
+    ]
 
     # The lead: found by name, marked contacted.
     open_section(page, "回访线索")
@@ -303,7 +339,8 @@ def test_sales_follow_up_an_enrollment_and_a_lead_and_the_admin_sees_who_did_wha
     exported = Path(download.value.path()).read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert [(r["报名号"], r["姓名"], r["手机号"], r["状态"], r["负责人"]) for r in rows] == [
-        (number, "陈晓明", "13712345678", "已联系", person["name"])]
+        (number, "陈晓明", "13712345678", "已联系", person["name"])
+    ]
     assert "电话沟通：周末付款，需要发票" in rows[0]["备注"]
     assert ("export", None) in [(a, t) for a, t, _ in audit_rows(db, boss["username"])]
     for label in ("账号管理", "设置"):

@@ -1,11 +1,17 @@
 """The first conversation, end to end through the real processes."""
+
 import httpx
 
 
 def test_health_reports_all_three_processes(stack):
     body = httpx.get(f"{stack.bot_url}/healthz", timeout=10).json()
-    assert body == {"status": "ok", "bot": "ok", "rasa": "ok", "action_server": "ok",
-                    "rasa_instances": {"up": len(stack.rasa_urls), "total": len(stack.rasa_urls)}}
+    assert body == {
+        "status": "ok",
+        "bot": "ok",
+        "rasa": "ok",
+        "action_server": "ok",
+        "rasa_instances": {"up": len(stack.rasa_urls), "total": len(stack.rasa_urls)},
+    }
 
 
 def test_greeting_is_answered_in_chinese(chat):

@@ -2,6 +2,7 @@
 (tests/e2e/conversations/, written from the source document and the product's behaviour only),
 each played turn by turn through /api/chat against the real stack. A conversation passes when
 every reply meets what a person would expect of it (scripts/evaluation/conversations.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,7 +15,7 @@ CONVERSATIONS = load_conversations()
 # What the assistant still gets wrong, said plainly; strict: a fix makes these fail until removed here.
 KNOWN_FAILURES = {
     "a-25": "二建网课你们有哪几种班 after two unrelated requests: the right item (the class list) is first, but its "
-            "probability (0.20) is just below the calibrated threshold for answering (0.22), so it is only offered",
+    "probability (0.20) is just below the calibrated threshold for answering (0.22), so it is only offered",
 }
 
 
@@ -24,9 +25,16 @@ def test_the_suite_is_the_one_the_issue_asks_for():
     assert all(2 <= len(c.turns) <= 7 for c in CONVERSATIONS)
 
 
-@pytest.mark.parametrize("conversation", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[c.id])) if c.id in KNOWN_FAILURES else c
-    for c in CONVERSATIONS], ids=[c.id for c in CONVERSATIONS])
+@pytest.mark.parametrize(
+    "conversation",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[c.id]))
+        if c.id in KNOWN_FAILURES
+        else c
+        for c in CONVERSATIONS
+    ],
+    ids=[c.id for c in CONVERSATIONS],
+)
 def test_conversation(stack, conversation):
     outcome = play(conversation, http_say(stack.bot_url, f"suite-{conversation.id}-{uuid.uuid4().hex[:8]}"))
     assert outcome.passed, f"{conversation.shape} ({conversation.persona}):\n" + "\n".join(outcome.failures)

@@ -5,14 +5,14 @@ answers whatever the assistant asks, so the test follows the conversation rather
 script; what it checks is what a user and a consultant would notice: the recommendation and its
 reason, the price, the enrollment number, the record staff see, and no duplicate on a repeat.
 """
+
 from __future__ import annotations
 
 import re
 
+import dialog
 import httpx
 import pytest
-
-import dialog
 from dialog import NUMBER
 
 STAFF = {"Authorization": "Bearer e2e-staff-token-for-tests-only"}

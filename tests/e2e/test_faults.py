@@ -3,6 +3,7 @@
 This module runs its own stack (it kills and restarts processes), with PostgreSQL as the backend
 database so that the database itself can be stopped and started.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -11,10 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 import services
+
 from bot.rasa_client import route
-from dialog import NUMBER, converse
 from scripts.stack import Ports, Stack
 
 STAFF = {"Authorization": "Bearer fault-staff-token-for-tests-only"}
@@ -25,9 +25,16 @@ pytestmark = pytest.mark.skipif(reason is not None, reason=f"fault tests need Po
 @pytest.fixture(scope="module")
 def env():
     with services.postgres() as (pg_url, _port, data), tempfile.TemporaryDirectory(prefix="jzs-fault-") as tmp:
-        stack = Stack(ports=Ports.free(), var_dir=Path(tmp), bot_host="127.0.0.1",
-                      env={"ENVIRONMENT": "test", "STAFF_TOKEN": "fault-staff-token-for-tests-only",
-                           "DATABASE_URL": pg_url.replace("postgresql://", "postgresql+psycopg2://") + "/bot"})
+        stack = Stack(
+            ports=Ports.free(),
+            var_dir=Path(tmp),
+            bot_host="127.0.0.1",
+            env={
+                "ENVIRONMENT": "test",
+                "STAFF_TOKEN": "fault-staff-token-for-tests-only",
+                "DATABASE_URL": pg_url.replace("postgresql://", "postgresql+psycopg2://") + "/bot",
+            },
+        )
         stack.start(timeout=240)
         try:
             yield stack, data
@@ -40,12 +47,19 @@ def say(stack, sender):
         response = httpx.post(f"{stack.bot_url}/api/chat", json={"sender": sender, "message": text}, timeout=60)
         assert response.status_code == 200, response.text
         return "\n".join(m.get("text", "") for m in response.json()["messages"])
+
     return _say
 
 
 def enrollment(key: str) -> tuple[dict, dict]:
-    body = {"name": "李四", "mobile": "13912345678", "package": "AI私塾班", "subjects": ["施工管理"],
-            "channel": "web", "sender": f"api-{key}"}
+    body = {
+        "name": "李四",
+        "mobile": "13912345678",
+        "package": "AI私塾班",
+        "subjects": ["施工管理"],
+        "channel": "web",
+        "sender": f"api-{key}",
+    }
     return body, {"Idempotency-Key": key}
 
 
@@ -99,13 +113,18 @@ def test_bot_restart_loses_no_enrollment_and_retries_are_safe(env):
     body, headers = enrollment(uuid.uuid4().hex)
     first = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=30)
     assert first.status_code == 201
-    feedback = httpx.post(f"{stack.bot_url}/api/feedback", timeout=30,
-                          json={"sender": body["sender"], "rating": 1, "question": "q", "answer": "a"})
+    feedback = httpx.post(
+        f"{stack.bot_url}/api/feedback",
+        timeout=30,
+        json={"sender": body["sender"], "rating": 1, "question": "q", "answer": "a"},
+    )
     assert feedback.status_code == 201
     stack.restart("bot")
     retry = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=30)
     assert retry.status_code in (200, 201) and retry.json()["number"] == first.json()["number"]
-    listing = httpx.get(f"{stack.bot_url}/api/enrollments", params={"sender": body["sender"]}, headers=STAFF, timeout=30)
+    listing = httpx.get(
+        f"{stack.bot_url}/api/enrollments", params={"sender": body["sender"]}, headers=STAFF, timeout=30
+    )
     assert listing.json()["total"] == 1
     items = httpx.get(f"{stack.bot_url}/api/staff/feedback", headers=STAFF, timeout=30).json()["items"]
     assert any(f["sender"] == body["sender"] for f in items)
@@ -125,5 +144,7 @@ def test_database_briefly_down_gives_clear_errors_and_writes_nothing_half(env):
     # After the database is back, the same request creates the enrollment exactly once.
     up = httpx.post(f"{stack.bot_url}/api/enrollments", json=body, headers=headers, timeout=60)
     assert up.status_code == 201
-    listing = httpx.get(f"{stack.bot_url}/api/enrollments", params={"sender": body["sender"]}, headers=STAFF, timeout=30)
+    listing = httpx.get(
+        f"{stack.bot_url}/api/enrollments", params={"sender": body["sender"]}, headers=STAFF, timeout=30
+    )
     assert listing.json()["total"] == 1

@@ -4,6 +4,7 @@ two Rasa instances and two bot/ workers, with the exact configuration of docs/de
 A conversation whose messages alternate between the two instances keeps its state and its form,
 and the enrollment it produces exists once.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 import services
 from dialog import NUMBER, converse
+
 from scripts.stack import ROOT, Ports, Stack
 
 STAFF = {"Authorization": "Bearer scale-staff-token-for-tests-only"}
@@ -39,8 +40,16 @@ def cluster():
                 "REDIS_PORT": str(redis_port),
             }
             # One Rasa instance per stack: two in all, behind two bot/ workers.
-            stacks = [Stack(ports=Ports.free(rasa_instances=1), var_dir=Path(tmp) / name, bot_host="127.0.0.1", env=env,
-                            endpoints=ROOT / "deploy" / "endpoints.yml") for name in ("a", "b")]
+            stacks = [
+                Stack(
+                    ports=Ports.free(rasa_instances=1),
+                    var_dir=Path(tmp) / name,
+                    bot_host="127.0.0.1",
+                    env=env,
+                    endpoints=ROOT / "deploy" / "endpoints.yml",
+                )
+                for name in ("a", "b")
+            ]
             try:
                 for stack in stacks:
                     stack.start(timeout=240)

@@ -4,6 +4,7 @@ is restarted by the supervisor while the others keep serving, and the conversati
 Runs its own `make run` (one Rasa instance, so that Rasa's restart is felt by the user) on free
 ports with its own var/ directory, and kills its processes with SIGKILL, as a crash would.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,28 @@ class MakeRun:
         self.bot_url = f"http://127.0.0.1:{self.bot_port}"
         env = {**os.environ, "ENVIRONMENT": "test", "STAFF_TOKEN": "heal-staff-token-for-tests-only"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "scripts.stack", "--bot-port", str(self.bot_port), "--rasa-port", str(free_port()),
-             "--actions-port", str(free_port()), "--rasa-instances", "1", "--var-dir", str(tmp_path)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+            [
+                sys.executable,
+                "-m",
+                "scripts.stack",
+                "--bot-port",
+                str(self.bot_port),
+                "--rasa-port",
+                str(free_port()),
+                "--actions-port",
+                str(free_port()),
+                "--rasa-instances",
+                "1",
+                "--var-dir",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
         self.lines: list[str] = []  # the supervisor's own lines
         self.output: deque[str] = deque(maxlen=300)  # everything, for the message of a failure
         threading.Thread(target=self._read, daemon=True).start()

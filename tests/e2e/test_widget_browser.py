@@ -1,5 +1,6 @@
 """The chat widget in real headless Chromium (Debian's, driven by Playwright); the staff console's
 browser tests are in test_console_browser.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -65,8 +66,9 @@ def test_widget_conversation_with_button_and_feedback_reaches_staff(stack, page)
     page.wait_for_selector(".jzs-bot")
     assert bot_bubbles(page).count() == count
 
-    feedback = httpx.get(f"{stack.bot_url}/api/staff/feedback",
-                         headers={"Authorization": f"Bearer {STAFF_TOKEN}"}, timeout=10).json()["items"]
+    feedback = httpx.get(
+        f"{stack.bot_url}/api/staff/feedback", headers={"Authorization": f"Bearer {STAFF_TOKEN}"}, timeout=10
+    ).json()["items"]
     assert any(f["rating"] == 1 and "30KB" in (f["answer"] or "") for f in feedback)
 
 

@@ -1,4 +1,5 @@
 """Fixtures for the knowledge tests: the session's index (built once) and an engine over it."""
+
 from __future__ import annotations
 
 import pytest

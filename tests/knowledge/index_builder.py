@@ -3,6 +3,7 @@
 Both tests/knowledge and tests/bot/test_knowledge_api.py use it (always imported as
 `tests.knowledge.index_builder`, so the cache below is shared and the build runs once).
 """
+
 from __future__ import annotations
 
 import atexit

@@ -1,4 +1,5 @@
 """BM25 over jieba tokens (bm25s)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """What `python -m knowledge.build` leaves behind."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,16 @@ def test_the_index_is_versioned_and_pointed_at(index_dir):
     version = resolve_index_dir(index_dir)
     assert version.parent == index_dir
     assert (index_dir / "current").read_text().strip() == version.name
-    for name in ("manifest.json", "entries.json", "unit_entry.npy", "dense_units.faiss", "dense_items.faiss",
-                 "bm25_units", "bm25_items", "model"):
+    for name in (
+        "manifest.json",
+        "entries.json",
+        "unit_entry.npy",
+        "dense_units.faiss",
+        "dense_items.faiss",
+        "bm25_units",
+        "bm25_items",
+        "model",
+    ):
         assert (version / name).exists(), name
     assert not [p for p in index_dir.iterdir() if p.name.startswith(".build-")]
 
@@ -44,6 +53,8 @@ def test_calibration_folds_hold_out_every_variant_and_gap_question_once():
     b.prepare()
     folds = b.fold_plan()
     held = [u for fold in folds for u in fold]
-    every = sum(len(item.variants) for item in b.corpus.faq.values()) + sum(len(g.questions) for g in b.corpus.gaps.values())
+    every = sum(len(item.variants) for item in b.corpus.faq.values()) + sum(
+        len(g.questions) for g in b.corpus.gaps.values()
+    )
     assert len(held) == len(set(held)) == every
     assert max(map(len, folds)) - min(map(len, folds)) <= 1

@@ -1,4 +1,5 @@
 """The knowledge data as entries, and its validation."""
+
 from __future__ import annotations
 
 import shutil

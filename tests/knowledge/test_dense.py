@@ -1,4 +1,5 @@
 """The project's trained encoder and the FAISS index."""
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,13 @@ def test_numpy_serving_matches_sentence_transformers(model_dir):
 
 def test_training_pulls_a_paraphrase_towards_its_own_question(model_dir):
     enc = load_encoder(model_dir, get_tokenizer())
-    q_photo, q_price, para = enc.encode([normalize_query("证件照、手持身份证照、签名照有什么要求？"),
-                                         normalize_query("无忧取证班多少钱？"),
-                                         normalize_query("上传的一寸照片有啥规定")])
+    q_photo, q_price, para = enc.encode(
+        [
+            normalize_query("证件照、手持身份证照、签名照有什么要求？"),
+            normalize_query("无忧取证班多少钱？"),
+            normalize_query("上传的一寸照片有啥规定"),
+        ]
+    )
     assert float(para @ q_photo) > float(para @ q_price) + 0.2
 
 

@@ -1,4 +1,5 @@
 """The engine over the session's index: search, answer / decline, gaps, follow-ups, refusals."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,13 +19,16 @@ def test_a_faq_question_is_answered_with_its_source(engine):
     assert d.source_section.startswith("注意事项第2条")
 
 
-@pytest.mark.parametrize("question, faq_id", [
-    ("注册时提示资格裤中没有数据", "error_no_qualification"),  # homophone typo
-    ("mima 找不回来了", "password_reset"),  # pinyin
-    ("二建註冊要甚麼條件", "reg_eligibility"),  # traditional characters
-    ("ＡＩ私塾班全科多少钱？", "price_ai"),  # full width
-    ("延续注册要多少个工作日", "time_renewal_added"),
-])
+@pytest.mark.parametrize(
+    "question, faq_id",
+    [
+        ("注册时提示资格裤中没有数据", "error_no_qualification"),  # homophone typo
+        ("mima 找不回来了", "password_reset"),  # pinyin
+        ("二建註冊要甚麼條件", "reg_eligibility"),  # traditional characters
+        ("ＡＩ私塾班全科多少钱？", "price_ai"),  # full width
+        ("延续注册要多少个工作日", "time_renewal_added"),
+    ],
+)
 def test_messy_questions_find_the_right_item(engine, question, faq_id):
     hits = [h for h in engine.search(question, k=5) if h.faq_id]
     assert hits[0].faq_id == faq_id
@@ -58,8 +62,9 @@ def test_search_ranks_document_sections_too(engine):
 def test_a_moderately_sure_answer_offers_the_next_questions(engine):
     unsure = Engine(engine.retriever, engine.manifest)
     for mode, model in unsure.decision_models.items():  # every answer is only moderately sure
-        unsure.decision_models[mode] = dataclasses.replace(model, answer_threshold=1.01, also_threshold=0.0,
-                                                           domain_threshold=0.0)
+        unsure.decision_models[mode] = dataclasses.replace(
+            model, answer_threshold=1.01, also_threshold=0.0, domain_threshold=0.0
+        )
     d = unsure.answer("证件照要多大")
     assert d.kind == "answer" and d.faq_id == "photo_rules" and "30KB" in d.answer
     assert 2 <= len(d.suggestions) <= 3 and "photo_rules" not in [s["faq_id"] for s in d.suggestions]
@@ -67,11 +72,14 @@ def test_a_moderately_sure_answer_offers_the_next_questions(engine):
     assert engine.answer("证件照、手持身份证照、签名照有什么要求？").suggestions == [], "a sure answer comes alone"
 
 
-@pytest.mark.parametrize("question, gap", [
-    ("能不能把证挂靠到别的单位赚点钱", "guakao"),
-    ("我在湖南考的二建 能转到福建注册吗", "other_province"),
-    ("二建考试一般几月份报名", "exam_schedule"),
-])
+@pytest.mark.parametrize(
+    "question, gap",
+    [
+        ("能不能把证挂靠到别的单位赚点钱", "guakao"),
+        ("我在湖南考的二建 能转到福建注册吗", "other_province"),
+        ("二建考试一般几月份报名", "exam_schedule"),
+    ],
+)
 def test_a_question_about_what_the_material_lacks_is_declined_with_the_reason(engine, question, gap):
     d = engine.answer(question)
     assert d.kind == "decline" and d.gap_id == gap and d.faq_id is None
@@ -79,11 +87,14 @@ def test_a_question_about_what_the_material_lacks_is_declined_with_the_reason(en
     assert reason.rstrip("。") in d.answer and "转人工" in d.answer
 
 
-@pytest.mark.parametrize("context, follow_up, faq_id", [
-    ("个人实名认证有几种方式", "那企业呢", "auth_enterprise_methods"),
-    ("初始注册多久能批下来", "那延续呢", "time_renewal_added"),
-    ("无忧取证班多少钱", "AI私塾班呢", "price_ai"),
-])
+@pytest.mark.parametrize(
+    "context, follow_up, faq_id",
+    [
+        ("个人实名认证有几种方式", "那企业呢", "auth_enterprise_methods"),
+        ("初始注册多久能批下来", "那延续呢", "time_renewal_added"),
+        ("无忧取证班多少钱", "AI私塾班呢", "price_ai"),
+    ],
+)
 def test_an_elliptical_follow_up_uses_the_previous_question(engine, context, follow_up, faq_id):
     d = engine.answer(follow_up, context_question=context)
     assert d.kind == "answer" and d.faq_id == faq_id and d.used_context

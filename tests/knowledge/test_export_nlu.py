@@ -1,4 +1,5 @@
 """FAQ questions and variants as Rasa NLU examples."""
+
 from __future__ import annotations
 
 import re
@@ -24,17 +25,22 @@ def test_every_question_and_variant_becomes_an_ask_knowledge_example(tmp_path):
     assert len(examples) == len(set(examples)) == counts["ask_knowledge"]
     corpus = load_corpus()
     # Items routed to an intent of their own (e.g. pkg_compare -> compare_packages) train that intent.
-    wanted = {" ".join(t.split()) for item in corpus.faq.values() if not item.intent
-              for t in (item.question, *item.variants)}
-    routed = {" ".join(t.split()) for item in corpus.faq.values() if item.intent
-              for t in (item.question, *item.variants)}
+    wanted = {
+        " ".join(t.split()) for item in corpus.faq.values() if not item.intent for t in (item.question, *item.variants)
+    }
+    routed = {
+        " ".join(t.split()) for item in corpus.faq.values() if item.intent for t in (item.question, *item.variants)
+    }
     assert routed and not routed & set(examples)
     hand_written = set()  # intent examples of data/nlu, entity annotations removed as Rasa does
     for p in (ROOT / "data/nlu").glob("*.yml"):
         for block in yaml.safe_load(p.read_text(encoding="utf-8"))["nlu"]:
             if "intent" in block:
-                hand_written |= {re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line.strip()[2:])
-                                 for line in block["examples"].splitlines() if line.strip().startswith("- ")}
+                hand_written |= {
+                    re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line.strip()[2:])
+                    for line in block["examples"].splitlines()
+                    if line.strip().startswith("- ")
+                }
     assert wanted - hand_written <= set(examples)
     assert not set(examples) & hand_written  # Rasa refuses an example under two intents
 

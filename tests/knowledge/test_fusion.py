@@ -1,4 +1,5 @@
 """Per-entry aggregation, the blend, and the calibrated decision."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -6,8 +7,16 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from knowledge.fusion import (SURE_ANSWER, DecisionModel, Fusion, choose_thresholds, coverage, fit_decision_model, per_entry_max,
-                              unknown_share)
+from knowledge.fusion import (
+    SURE_ANSWER,
+    DecisionModel,
+    Fusion,
+    choose_thresholds,
+    coverage,
+    fit_decision_model,
+    per_entry_max,
+    unknown_share,
+)
 
 
 def test_an_entry_scores_its_best_unit():
@@ -17,8 +26,12 @@ def test_an_entry_scores_its_best_unit():
 
 
 def test_fusion_modes_use_their_own_components():
-    s = SimpleNamespace(bm25_units=np.array([1.0, 0.0]), bm25_items=np.array([0.0, 0.0]),
-                        dense_units=np.array([0.0, 1.0]), dense_items=np.array([0.0, 1.0]))
+    s = SimpleNamespace(
+        bm25_units=np.array([1.0, 0.0]),
+        bm25_items=np.array([0.0, 0.0]),
+        dense_units=np.array([0.0, 1.0]),
+        dense_items=np.array([0.0, 1.0]),
+    )
     f = Fusion(unit_share_bm25=0.5, unit_share_dense=0.5, weight_dense=0.25)
     assert f.fuse("bm25", s).tolist() == [0.5, 0.0]
     assert f.fuse("dense", s).tolist() == [0.0, 1.0]
@@ -38,19 +51,43 @@ def test_decision_model_is_fitted_to_the_targets_and_round_trips():
     rows, correct, negative = [], [], []
     for _ in range(300):  # in domain: high scores, mostly right
         s = rng.uniform(0.5, 1.0)
-        rows.append(dict(score=s, margin=rng.uniform(0, 0.4), coverage=rng.uniform(0.5, 1), unknown=rng.uniform(0, 0.3),
-                         bm25_units=s, bm25_items=s, dense_units=s, dense_items=s, qtype_clash=0.0, domain_term=1.0))
+        rows.append(
+            dict(
+                score=s,
+                margin=rng.uniform(0, 0.4),
+                coverage=rng.uniform(0.5, 1),
+                unknown=rng.uniform(0, 0.3),
+                bm25_units=s,
+                bm25_items=s,
+                dense_units=s,
+                dense_items=s,
+                qtype_clash=0.0,
+                domain_term=1.0,
+            )
+        )
         correct.append(rng.uniform() < s)
         negative.append(False)
     for _ in range(100):  # out of domain: low scores, unknown words
         s = rng.uniform(0.0, 0.6)
-        rows.append(dict(score=s, margin=rng.uniform(0, 0.1), coverage=rng.uniform(0, 0.5), unknown=rng.uniform(0.3, 1),
-                         bm25_units=s, bm25_items=s, dense_units=s, dense_items=s, qtype_clash=float(rng.uniform() < 0.5),
-                         domain_term=float(rng.uniform() < 0.3)))
+        rows.append(
+            dict(
+                score=s,
+                margin=rng.uniform(0, 0.1),
+                coverage=rng.uniform(0, 0.5),
+                unknown=rng.uniform(0.3, 1),
+                bm25_units=s,
+                bm25_items=s,
+                dense_units=s,
+                dense_items=s,
+                qtype_clash=float(rng.uniform() < 0.5),
+                domain_term=float(rng.uniform() < 0.3),
+            )
+        )
         correct.append(False)
         negative.append(True)
-    model, report = fit_decision_model("hybrid", rows, np.array(correct), np.array(negative),
-                                       answer_precision=0.9, negative_decline=0.9)
+    model, report = fit_decision_model(
+        "hybrid", rows, np.array(correct), np.array(negative), answer_precision=0.9, negative_decline=0.9
+    )
     assert report["declined_share_out_of_domain"] >= 0.9
     assert report["answered_precision"] >= 0.9
     again = DecisionModel.from_dict(model.to_dict())
@@ -72,20 +109,26 @@ def test_thresholds_on_user_messages_keep_wrong_answers_and_answered_out_of_scop
     correct = np.r_[rng.uniform(0, 1, n_in) < np.where(p_answer[:n_in] > 0.4, 0.99, 0.3), np.zeros(n_out, bool)]
     in_scope = np.r_[np.ones(n_in, bool), np.zeros(n_out, bool)]
     answerable = np.ones(n_in + n_out, bool)
-    td, ta, alone, report = choose_thresholds(p_domain, p_answer, answerable, correct, in_scope,
-                                              max_wrong=0.05, max_out_of_scope=0.02)
+    td, ta, alone, report = choose_thresholds(
+        p_domain, p_answer, answerable, correct, in_scope, max_wrong=0.05, max_out_of_scope=0.02
+    )
     answered = (p_domain >= td) & (p_answer >= ta)
     wrong = (answered & in_scope & ~correct).sum() / max((answered & in_scope).sum(), 1)
     assert wrong <= 0.05 and (answered & ~in_scope).sum() <= 0.02 * n_out
     assert report["right"] > 0.3, "it still answers a good share"
     assert ta <= alone <= 1.0
     # a looser target never answers fewer messages right
-    assert choose_thresholds(p_domain, p_answer, answerable, correct, in_scope, max_wrong=0.2,
-                             max_out_of_scope=0.1)[3]["right"] >= report["right"]
+    assert (
+        choose_thresholds(p_domain, p_answer, answerable, correct, in_scope, max_wrong=0.2, max_out_of_scope=0.1)[3][
+            "right"
+        ]
+        >= report["right"]
+    )
 
 
 def test_a_gap_or_an_empty_match_is_never_counted_as_answered():
     p = np.array([0.9, 0.9])
-    td, ta, alone, report = choose_thresholds(p, p, np.array([False, False]), np.array([False, False]),
-                                              np.array([True, False]))
+    td, ta, alone, report = choose_thresholds(
+        p, p, np.array([False, False]), np.array([False, False]), np.array([True, False])
+    )
     assert report["right"] == 0.0 and report["out_of_scope_answered"] == 0.0

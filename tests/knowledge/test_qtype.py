@@ -1,4 +1,5 @@
 """The kind of answer a question asks for, against what an entry's text can give."""
+
 from knowledge.qtype import answer_types, clash, question_types
 
 

@@ -1,4 +1,5 @@
 """A message cut into the questions it asks; the asking part of a long message."""
+
 from knowledge.split import question_focus, split_questions
 
 
@@ -14,5 +15,8 @@ def test_the_situation_stays_with_its_question():
 
 
 def test_the_asking_part_leaves_out_the_feelings():
-    assert question_focus("注册二建到底要满足什么条件啊 问了三个人三个说法 单位人事也说不清楚 烦死了") == "注册二建到底要满足什么条件啊"
+    assert (
+        question_focus("注册二建到底要满足什么条件啊 问了三个人三个说法 单位人事也说不清楚 烦死了")
+        == "注册二建到底要满足什么条件啊"
+    )
     assert question_focus("证件照多大") is None

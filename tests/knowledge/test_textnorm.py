@@ -1,4 +1,5 @@
 """Normalisation of what users type: width, script, punctuation, case, synonyms, pinyin, typos."""
+
 from __future__ import annotations
 
 from knowledge.textnorm import Lexicon, basic_normalize, clean_message, normalize_query, normalize_text, to_half_width

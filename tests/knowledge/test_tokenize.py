@@ -1,4 +1,5 @@
 """Segmentation with the project dictionary."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """`python -m rasa_runtime run` passes RASA_TOKEN to Rasa's --auth-token, and refuses to serve without it."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,9 +25,14 @@ def test_run_without_a_token_is_refused():
         with_auth_token(["rasa_runtime", "run", "--enable-api"], {"RASA_TOKEN": " "})
 
 
-@pytest.mark.parametrize("argv", [["rasa_runtime", "train", "--domain", "domain"],
-                                  ["rasa_runtime", "run", "actions"],
-                                  ["rasa_runtime", "run", "--auth-token", "given"],
-                                  ["rasa_runtime", "run", "--auth-token=given"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rasa_runtime", "train", "--domain", "domain"],
+        ["rasa_runtime", "run", "actions"],
+        ["rasa_runtime", "run", "--auth-token", "given"],
+        ["rasa_runtime", "run", "--auth-token=given"],
+    ],
+)
 def test_other_commands_and_an_explicit_token_are_left_alone(argv):
     assert with_auth_token(argv, {}) == argv

@@ -1,28 +1,35 @@
 """A form starts only when the user asks for what it does (rasa_runtime/request_rules.py, applied by
 rasa_runtime/request_guard.py in the NLU pipeline)."""
+
 import pytest
 
 from rasa_runtime.request_rules import guarded
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("帮我推荐一下", "ask_recommendation"),
-    ("零基础报哪个班合适", "ask_recommendation"),
-    ("我要报名", "enroll"),
-    ("给我报个无忧取证班", "enroll"),
-    ("让顾问给我回个电话", "request_callback"),
-    ("帮我梳理一下注册步骤", "reg_plan_request"),
-    ("/enroll", "enroll"),  # a button names its intent
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("帮我推荐一下", "ask_recommendation"),
+        ("零基础报哪个班合适", "ask_recommendation"),
+        ("我要报名", "enroll"),
+        ("给我报个无忧取证班", "enroll"),
+        ("让顾问给我回个电话", "request_callback"),
+        ("帮我梳理一下注册步骤", "reg_plan_request"),
+        ("/enroll", "enroll"),  # a button names its intent
+    ],
+)
 def test_a_request_that_says_what_it_wants_keeps_its_intent(text, intent):
     assert guarded(text, intent) == intent
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("选的就是福建 还是不行", "ask_recommendation"),
-    ("证书2019年发的 延续多久能好", "enroll"),
-    ("那个资料库没有我的数据", "request_callback"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("选的就是福建 还是不行", "ask_recommendation"),
+        ("证书2019年发的 延续多久能好", "enroll"),
+        ("那个资料库没有我的数据", "request_callback"),
+    ],
+)
 def test_a_form_intent_without_the_words_of_its_request_goes_to_the_knowledge_base(text, intent):
     assert guarded(text, intent) == "ask_knowledge"
 
@@ -58,7 +65,9 @@ def test_facts_of_ones_own_case_that_ask_nothing_are_facts_for_the_plan():
 
 
 def test_a_question_about_a_named_business_is_not_a_plan_request():
-    assert guarded("刚考过二建市政 单位是施工企业 我32岁 想办初始注册 审批要多久", "reg_plan_request") == "ask_knowledge"
+    assert (
+        guarded("刚考过二建市政 单位是施工企业 我32岁 想办初始注册 审批要多久", "reg_plan_request") == "ask_knowledge"
+    )
     assert guarded("我想注销二建，帮我看看怎么办", "reg_plan_request") == "reg_plan_request"
 
 
@@ -86,8 +95,10 @@ def test_the_component_replaces_the_intent_and_puts_it_first_in_the_ranking():
 
     message = Message({TEXT: "选的就是福建 还是不行"})
     message.set(INTENT, {"name": "ask_recommendation", "confidence": 0.8})
-    message.set(INTENT_RANKING_KEY, [{"name": "ask_recommendation", "confidence": 0.8},
-                                     {"name": "ask_knowledge", "confidence": 0.15}])
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "ask_recommendation", "confidence": 0.8}, {"name": "ask_knowledge", "confidence": 0.15}],
+    )
     RequestGuard().process([message])
     assert message.get(INTENT) == {"name": "ask_knowledge", "confidence": 1.0}
     ranking = message.get(INTENT_RANKING_KEY)

@@ -1,5 +1,6 @@
 """rasa_runtime.speedups keeps Rasa's behaviour: the same responses accepted, the same ones refused
 with the same message, the same event classes. Runs in the Rasa runtime (.venv-rasa)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,13 +20,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 VALID = {
     "events": [{"event": "slot", "name": "last_question", "value": "证件照有什么要求", "timestamp": None}],
-    "responses": [{"text": "照片要求……\n来源：注意事项", "buttons": [{"title": "转人工", "payload": "/human_handoff"}],
-                   "custom": {"type": "answer", "faq_id": "photo"}}],
+    "responses": [
+        {
+            "text": "照片要求……\n来源：注意事项",
+            "buttons": [{"title": "转人工", "payload": "/human_handoff"}],
+            "custom": {"type": "answer", "faq_id": "photo"},
+        }
+    ],
 }
 INVALID = [
     {"events": "not a list"},
     {"events": [{"event": "slot", "name": 3}]},
-    {"events": [{"name": "faq_id"}]},                         # an event without its type
+    {"events": [{"name": "faq_id"}]},  # an event without its type
     {"events": [{"event": "slot", "timestamp": "yesterday"}]},
     {"events": [{"event": 42}]},
     {"responses": [{"text": "hi"}, "a string, not an object"]},
@@ -82,7 +88,13 @@ def test_another_rasa_version_is_refused(monkeypatch):
 
 
 def test_the_launcher_is_rasas_own_cli():
-    result = subprocess.run([sys.executable, "-m", "rasa_runtime", "--version"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, env={"RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa_runtime", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert rasa.__version__ in result.stdout

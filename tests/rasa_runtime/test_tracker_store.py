@@ -1,10 +1,10 @@
 """rasa_runtime.tracker_store.CachingSQLTrackerStore reads what Rasa's SQLTrackerStore reads, from the
 same database, in every case where the remembered tracker could be out of date; and a warm
 conversation is not read back. Runs in the Rasa runtime (.venv-rasa)."""
+
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -55,9 +55,13 @@ def start_session(tracker) -> None:
 
 def one_turn(tracker, n: int) -> None:
     """What one message adds: the user's words, an action with its reply and a slot, then listening."""
-    tracker.update(UserUttered(f"问题{n}", {"name": "ask_knowledge", "confidence": 0.9},
-                               parse_data={"intent": {"name": "ask_knowledge", "confidence": 0.9}, "entities": [],
-                                           "text": f"问题{n}"}))
+    tracker.update(
+        UserUttered(
+            f"问题{n}",
+            {"name": "ask_knowledge", "confidence": 0.9},
+            parse_data={"intent": {"name": "ask_knowledge", "confidence": 0.9}, "entities": [], "text": f"问题{n}"},
+        )
+    )
     tracker.update(ActionExecuted("action_answer_knowledge"))
     tracker.update(BotUttered(f"回答{n}", {"buttons": [{"title": "转人工", "payload": "/human_handoff"}]}))
     tracker.update(SlotSet("last_question", f"问题{n}"))
@@ -87,8 +91,9 @@ def test_a_warm_conversation_is_not_read_back_from_the_database(domain, db):
     converse(cached, "u1", range(1, 40))
     expected = state(run(rasa.retrieve("u1")))
     statements = []
-    sa.event.listen(cached.engine, "before_cursor_execute",
-                    lambda conn, cursor, statement, *args: statements.append(statement))
+    sa.event.listen(
+        cached.engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement)
+    )
     tracker = run(cached.retrieve("u1"))
     assert state(tracker) == expected and tracker.get_slot("last_question") == "问题39"
     assert statements and not any("events.data" in s for s in statements), statements

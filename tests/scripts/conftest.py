@@ -1,5 +1,6 @@
 """A stand-in assistant on loopback for the benchmarks' own tests: /api/chat echoes (and /seen lists
 who said what, in order), Rasa greets."""
+
 import socket
 import threading
 import time

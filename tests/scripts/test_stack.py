@@ -1,10 +1,13 @@
 """The process supervisor behind `make run`: refuses politely when the ports are taken."""
+
 import socket
+import sys
+import time
 
 import pytest
 
 from scripts import stack as stack_module
-from scripts.stack import AlreadyRunning, Ports, Stack
+from scripts.stack import AlreadyRunning, Ports, RestartPolicy, Stack, Supervisor
 
 
 @pytest.fixture
@@ -16,8 +19,9 @@ def busy_port():
 
 
 def test_start_refuses_when_a_port_is_taken_and_starts_nothing(busy_port, tmp_path):
-    stack = Stack(ports=Ports(bot=busy_port, rasa=stack_module.free_port(), actions=stack_module.free_port()),
-                  var_dir=tmp_path)
+    stack = Stack(
+        ports=Ports(bot=busy_port, rasa=stack_module.free_port(), actions=stack_module.free_port()), var_dir=tmp_path
+    )
     with pytest.raises(AlreadyRunning, match=f"already running on port.*bot={busy_port}"):
         stack.start()
     assert stack.processes == {}
@@ -31,8 +35,12 @@ def test_make_run_says_it_is_already_running_instead_of_a_port_error(busy_port, 
 
 
 def test_a_busy_second_rasa_port_is_named(busy_port, tmp_path):
-    ports = Ports(bot=stack_module.free_port(), rasa=stack_module.free_port(), actions=stack_module.free_port(),
-                  rasa_more=(busy_port,))
+    ports = Ports(
+        bot=stack_module.free_port(),
+        rasa=stack_module.free_port(),
+        actions=stack_module.free_port(),
+        rasa_more=(busy_port,),
+    )
     with pytest.raises(AlreadyRunning, match=f"rasa-2={busy_port}"):
         Stack(ports=ports, var_dir=tmp_path).start()
 
@@ -87,11 +95,6 @@ def test_bot_and_the_action_server_share_secrets_generated_for_the_run(tmp_path,
 
 # -- the supervisor of `make run`: a crash is not an outage ---------------------------------------
 
-import sys
-import time
-
-from scripts.stack import RestartPolicy, Supervisor
-
 
 def test_restarts_back_off_and_stop_after_too_many_crashes():
     policy = RestartPolicy(first_delay=1, max_delay=10, max_crashes=5, window_seconds=300)
@@ -102,8 +105,10 @@ class FakeStack(Stack):
     """Two stand-in processes: one that serves until killed, one that exits at once (a crash loop)."""
 
     def _commands(self):
-        return {"steady": [sys.executable, "-c", "import time; time.sleep(120)"],
-                "flaky": [sys.executable, "-c", "import sys; sys.exit(3)"]}
+        return {
+            "steady": [sys.executable, "-c", "import time; time.sleep(120)"],
+            "flaky": [sys.executable, "-c", "import sys; sys.exit(3)"],
+        }
 
     def _health_checks(self):
         return {}
@@ -128,8 +133,9 @@ def supervise_until(supervisor: Supervisor, done, seconds: float = 15.0) -> None
 
 def test_a_crash_loop_is_reported_and_left_down_while_the_others_keep_running(fake_stack):
     said = []
-    supervisor = Supervisor(fake_stack, RestartPolicy(first_delay=0.05, max_delay=0.2, max_crashes=3,
-                                                      window_seconds=60), say=said.append)
+    supervisor = Supervisor(
+        fake_stack, RestartPolicy(first_delay=0.05, max_delay=0.2, max_crashes=3, window_seconds=60), say=said.append
+    )
     steady_pid = fake_stack.processes["steady"].pid
     supervise_until(supervisor, lambda: "flaky" in supervisor.given_up)
 
@@ -138,8 +144,9 @@ def test_a_crash_loop_is_reported_and_left_down_while_the_others_keep_running(fa
     assert fake_stack.processes["steady"].pid == steady_pid and fake_stack.processes["steady"].poll() is None
     assert [line for line in said if "restarting it in" in line] == [
         f"[stack] flaky exited with code 3 (crash {n} of at most 3 within 60 s); restarting it in {delay} s, "
-        f"the others keep serving. See {fake_stack.var_dir / 'logs' / 'flaky.log'}." for n, delay in
-        ((1, "0.05"), (2, "0.1"), (3, "0.2"))]
+        f"the others keep serving. See {fake_stack.var_dir / 'logs' / 'flaky.log'}."
+        for n, delay in ((1, "0.05"), (2, "0.1"), (3, "0.2"))
+    ]
     assert "ERROR: flaky crashed 4 times within 60 s" in said[-1] and "NOT restarted" in said[-1]
     for _ in range(20):  # and it stays down: no loop
         supervisor.check()
@@ -149,8 +156,9 @@ def test_a_crash_loop_is_reported_and_left_down_while_the_others_keep_running(fa
 def test_a_killed_process_is_started_again_and_counts_as_serving(fake_stack):
     said = []
     supervisor = Supervisor(fake_stack, RestartPolicy(first_delay=0.05, max_crashes=3), say=said.append)
-    fake_stack.processes["flaky"] = fake_stack._spawn("flaky", fake_stack._commands()["steady"], {},
-                                                      fake_stack.var_dir / "logs")  # not flaky in this test
+    fake_stack.processes["flaky"] = fake_stack._spawn(
+        "flaky", fake_stack._commands()["steady"], {}, fake_stack.var_dir / "logs"
+    )  # not flaky in this test
     old = fake_stack.processes["steady"]
     old.kill()
     supervise_until(supervisor, lambda: supervisor.restarts.get("steady") == 1 and not supervisor.down())

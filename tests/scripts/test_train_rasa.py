@@ -1,4 +1,5 @@
 """`make train`'s Rasa step shows its progress from Rasa's own log, and fails as Rasa fails."""
+
 import sys
 import textwrap
 
@@ -32,8 +33,11 @@ def test_rasa_lines_are_read_as_progress():
 
 def test_the_epochs_to_expect_come_from_the_config(tmp_path):
     config = tmp_path / "config.yml"
-    config.write_text("pipeline:\n  - name: DIETClassifier\n    epochs: 80\n  - name: RegexFeaturizer\n"
-                      "policies:\n  - name: TEDPolicy\n    epochs: 60\n  - name: RulePolicy\n", encoding="utf-8")
+    config.write_text(
+        "pipeline:\n  - name: DIETClassifier\n    epochs: 80\n  - name: RegexFeaturizer\n"
+        "policies:\n  - name: TEDPolicy\n    epochs: 60\n  - name: RulePolicy\n",
+        encoding="utf-8",
+    )
     assert configured_epochs(config) == 140
     assert configured_epochs(train_rasa.ROOT / "config.yml") > 0
 
@@ -43,7 +47,10 @@ def test_without_a_terminal_each_component_is_one_line_and_the_log_keeps_everyth
     log = tmp_path / "train.log"
     assert train([sys.executable, "-c", FAKE_RASA, "0"], log, total_epochs=3, say=said.append) == 0
     assert [line.split(" done")[0] for line in said[:-1]] == [
-        "[train] Rasa: JiebaTokenizer", "[train] Rasa: DIETClassifier", "[train] Rasa: RegexFeaturizer"]
+        "[train] Rasa: JiebaTokenizer",
+        "[train] Rasa: DIETClassifier",
+        "[train] Rasa: RegexFeaturizer",
+    ]
     assert said[-1].startswith("[train] Rasa model trained in")
     assert "3/3" in log.read_text(encoding="utf-8")
     assert capsys.readouterr().err == "", "no bar is drawn when nobody watches"
@@ -51,7 +58,6 @@ def test_without_a_terminal_each_component_is_one_line_and_the_log_keeps_everyth
 
 def test_a_failed_training_shows_the_end_of_its_log_and_keeps_rasas_exit_code(tmp_path):
     said = []
-    assert train([sys.executable, "-c", FAKE_RASA, "3"], tmp_path / "train.log", total_epochs=3,
-                 say=said.append) == 3
+    assert train([sys.executable, "-c", FAKE_RASA, "3"], tmp_path / "train.log", total_epochs=3, say=said.append) == 3
     failure = said.index(next(line for line in said if "failed (exit code 3)" in line))
     assert any("Finished training component 'DIETClassifier'" in line for line in said[failure:])

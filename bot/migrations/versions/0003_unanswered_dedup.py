@@ -10,6 +10,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -30,17 +31,23 @@ def upgrade() -> None:
         batch.add_column(sa.Column("added_by", sa.String(length=128), nullable=True))
 
     # Same text, one row: the newest keeps the sender (for the transcript link) and gets the totals.
-    op.execute("UPDATE unanswered SET "
-               "asks = (SELECT COUNT(*) FROM unanswered AS u2 WHERE u2.question = unanswered.question), "
-               "last_seen = (SELECT MAX(u2.created_at) FROM unanswered AS u2 WHERE u2.question = unanswered.question), "
-               "created_at = (SELECT MIN(u2.created_at) FROM unanswered AS u2 WHERE u2.question = unanswered.question), "
-               "added_by = sender")
+    op.execute(
+        "UPDATE unanswered SET "
+        "asks = (SELECT COUNT(*) FROM unanswered AS u2 WHERE u2.question = unanswered.question), "
+        "last_seen = (SELECT MAX(u2.created_at) FROM unanswered AS u2 WHERE u2.question = unanswered.question), "
+        "created_at = (SELECT MIN(u2.created_at) FROM unanswered AS u2 WHERE u2.question = unanswered.question), "
+        "added_by = sender"
+    )
     op.execute("DELETE FROM unanswered WHERE id NOT IN (SELECT MAX(id) FROM unanswered GROUP BY question)")
 
     with op.batch_alter_table("unanswered") as batch:
         # A row written without it (by hand, or by an older bot/ during a rolling upgrade) was seen now.
-        batch.alter_column("last_seen", existing_type=sa.DateTime(timezone=True), nullable=False,
-                           server_default=sa.text("CURRENT_TIMESTAMP"))
+        batch.alter_column(
+            "last_seen",
+            existing_type=sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("CURRENT_TIMESTAMP"),
+        )
         batch.create_unique_constraint(op.f("uq_unanswered_question_key"), ["question_key"])
         batch.create_check_constraint(op.f("ck_unanswered_asks"), "asks >= 1")
         batch.create_index(op.f("ix_unanswered_last_seen"), ["last_seen"])

@@ -9,6 +9,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,8 +22,9 @@ depends_on = None
 
 
 def _account_fk(table: str, column: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], ["staff_accounts.id"], ondelete="SET NULL",
-                                   name=op.f(f"fk_{table}_{column}_staff_accounts"))
+    return sa.ForeignKeyConstraint(
+        [column], ["staff_accounts.id"], ondelete="SET NULL", name=op.f(f"fk_{table}_{column}_staff_accounts")
+    )
 
 
 def upgrade() -> None:
@@ -49,8 +51,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["staff_accounts.id"], ondelete="CASCADE",
-                                name=op.f("fk_staff_sessions_account_id_staff_accounts")),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["staff_accounts.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_staff_sessions_account_id_staff_accounts"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_sessions")),
     )
     for column in ("account_id", "expires_at"):
@@ -92,16 +98,26 @@ def upgrade() -> None:
     for table in ("enrollments", "leads"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("assignee_id", sa.Integer(), nullable=True))
-            batch.create_foreign_key(op.f(f"fk_{table}_assignee_id_staff_accounts"), "staff_accounts",
-                                     ["assignee_id"], ["id"], ondelete="SET NULL")
+            batch.create_foreign_key(
+                op.f(f"fk_{table}_assignee_id_staff_accounts"),
+                "staff_accounts",
+                ["assignee_id"],
+                ["id"],
+                ondelete="SET NULL",
+            )
             batch.create_index(op.f(f"ix_{table}_assignee_id"), ["assignee_id"])
 
     with op.batch_alter_table("handoffs") as batch:
         batch.add_column(sa.Column("taken_by_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_foreign_key(op.f("fk_handoffs_taken_by_id_staff_accounts"), "staff_accounts",
-                                 ["taken_by_id"], ["id"], ondelete="SET NULL")
+        batch.create_foreign_key(
+            op.f("fk_handoffs_taken_by_id_staff_accounts"),
+            "staff_accounts",
+            ["taken_by_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
         batch.create_check_constraint(op.f("ck_handoffs_status"), "status IN ('open', 'taken', 'closed')")
         batch.create_index(op.f("ix_handoffs_sender"), ["sender"])
 
@@ -114,8 +130,9 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("delivered", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["handoff_id"], ["handoffs.id"], ondelete="CASCADE",
-                                name=op.f("fk_handoff_messages_handoff_id_handoffs")),
+        sa.ForeignKeyConstraint(
+            ["handoff_id"], ["handoffs.id"], ondelete="CASCADE", name=op.f("fk_handoff_messages_handoff_id_handoffs")
+        ),
         _account_fk("handoff_messages", "author_id"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_handoff_messages")),
     )
