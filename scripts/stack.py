@@ -229,6 +229,11 @@ class Stack:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> None:
+        start_together([self], timeout)
+
+    def launch(self) -> None:
+        """Spawn every process without waiting for them to serve (start() and start_together() wait);
+        AlreadyRunning, and nothing spawned, when one of the ports is taken."""
         busy = [name for name, port in self.ports.named().items() if port_in_use(port)]
         if busy:
             raise AlreadyRunning(busy, self.ports)
@@ -236,13 +241,8 @@ class Stack:
         _share_sqlite_tracker_store(env["TRACKER_DB_URL"])
         log_dir = self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            for name, command in self._commands().items():
-                self.processes[name] = self._spawn(name, command, env, log_dir)
-            self.wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        for name, command in self._commands().items():
+            self.processes[name] = self._spawn(name, command, env, log_dir)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen:
         if self.log_to_files:
@@ -437,6 +437,22 @@ class Supervisor:
             self._thread.join(timeout=10)
         with self._lock:  # a pass under way has finished: nothing is restarted after this
             pass
+
+
+def start_together(stacks: list[Stack], timeout: float = 180.0) -> None:
+    """Start these stacks side by side and wait until every process of each serves: their Rasa
+    instances load their models at the same time instead of one stack after the other (the
+    scale-out test's two stacks). When one fails to start, all of them are stopped."""
+    try:
+        for stack in stacks:
+            stack.launch()
+        deadline = time.monotonic() + timeout
+        for stack in stacks:
+            stack.wait_healthy(max(1.0, deadline - time.monotonic()))
+    except BaseException:
+        for stack in stacks:
+            stack.stop()
+        raise
 
 
 def _say(line: str) -> None:

@@ -176,3 +176,18 @@ def test_stopping_the_stack_stops_its_supervisor_first(fake_stack):
     time.sleep(0.2)
     assert fake_stack.processes == {}, "nothing is started again once the stack stopped"
     assert not supervisor._thread.is_alive()
+
+
+class CrashingStack(FakeStack):
+    """A stack whose "flaky" process must serve before the stack counts as started: it never does."""
+
+    def _health_checks(self):
+        return {"flaky": f"http://127.0.0.1:{self.ports.bot}/readyz"}
+
+
+def test_stacks_started_together_are_all_stopped_when_one_fails_to_start(tmp_path):
+    steady = FakeStack(ports=Ports.free(rasa_instances=1), var_dir=tmp_path / "a")
+    failing = CrashingStack(ports=Ports.free(rasa_instances=1), var_dir=tmp_path / "b")
+    with pytest.raises(stack_module.StartupFailed, match="flaky exited with code 3"):
+        stack_module.start_together([steady, failing], timeout=30)
+    assert steady.processes == {} and failing.processes == {}, "nothing is left running"
