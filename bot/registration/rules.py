@@ -54,11 +54,13 @@ class Rule:
 
 @dataclass(frozen=True)
 class Named:
-    """A code with its Chinese name and the other ways users say it."""
+    """A code with its Chinese name and the other ways users say it: `aliases` only as a whole answer,
+    `words` also inside a sentence (bot/registration/reading.py)."""
 
     code: str
     name: str
     aliases: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class Rulebook:
     steps: Mapping[str, StepTemplate]
     auth_methods: Mapping[str, tuple[AuthMethod, ...]] = field(default_factory=dict)  # personal / enterprise
     auth_exempt: Mapping[str, str] = field(default_factory=dict)  # personal / enterprise -> rule id
+    # 增项转主项 (注意事项第11条): the third answer to 主项/增项, planned as main + added_to_main_after_first_class
+    added_to_main: Named | None = None
 
     def rule(self, rule_id: str) -> Rule:
         try:
@@ -117,10 +121,10 @@ class Rulebook:
 
     @staticmethod
     def lookup(table: Mapping[str, Named], text: str) -> str | None:
-        """The code for `text` given as a code, a Chinese name or an alias (exact, whitespace-trimmed)."""
+        """The code for `text` given as a code, a Chinese name, an alias or a word (exact, whitespace-trimmed)."""
         wanted = text.strip().lower()
         for code, item in table.items():
-            if wanted == code.lower() or wanted == item.name.lower() or wanted in (a.lower() for a in item.aliases):
+            if wanted in (said.lower() for said in (code, item.name, *item.aliases, *item.words)):
                 return code
         return None
 
@@ -139,7 +143,13 @@ def _named(table: Mapping[str, Any], cls=Named, **extra_fields) -> dict[str, Nam
         for k, conv in extra_fields.items():
             if k in kwargs:
                 kwargs[k] = conv(kwargs[k])
-        out[code] = cls(code=code, name=spec["name"], aliases=tuple(spec.get("aliases") or ()), **kwargs)
+        out[code] = cls(
+            code=code,
+            name=spec["name"],
+            aliases=tuple(spec.get("aliases") or ()),
+            words=tuple(spec.get("words") or ()),
+            **kwargs,
+        )
     return out
 
 
@@ -189,6 +199,9 @@ def parse_rulebook(data: Mapping[str, Any]) -> Rulebook:
         steps=steps,
         auth_methods=auth_methods,
         auth_exempt=dict(auth.get("exempt") or {}),
+        added_to_main=_named({"added_to_main": data["added_to_main"]})["added_to_main"]
+        if data.get("added_to_main")
+        else None,
     )
     _check(book)
     return book
@@ -236,6 +249,17 @@ def _check(book: Rulebook) -> None:
         ]
         problems += [f"employer_types needs {c}" for c in ("other", "none") if c not in book.employer_types]
         problems += [f"specialty_roles needs {c}" for c in ("main", "added") if c not in book.specialty_roles]
+    for table_name, table in (
+        ("business_types", book.business_types),
+        ("employer_types", book.employer_types),
+        ("specialty_roles", book.specialty_roles),
+        ("info_change_kinds", book.info_change_kinds),
+    ):
+        said_for: dict[str, str] = {}
+        for item in table.values():
+            for said in (item.code, item.name, *item.aliases, *item.words):
+                if said_for.setdefault(said, item.code) != item.code:  # a word must name one choice
+                    problems.append(f"{table_name}: “{said}” names both {said_for[said]} and {item.code}")
     if problems:
         raise RulebookError("rules.yml: " + "; ".join(problems))
 

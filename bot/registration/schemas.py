@@ -1,4 +1,4 @@
-"""Request and response bodies of POST /api/registration/plan.
+"""Request and response bodies of POST /api/registration/plan and POST /api/registration/match.
 
 Every field error carries a Chinese reason in its ctx (`PydanticCustomError(..., {"reason": ...})`),
 which bot/errors.py turns into the 422 body's `detail`, so a user reads what to fix.
@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from bot.registration.reading import FIELDS
 from bot.registration.rules import Named, load_rulebook
 from bot.registration.situation import IssueDate, Situation
 
@@ -294,3 +295,48 @@ class PlanResponse(BaseModel):
     questions: list[Question] = Field(description="还需要的信息，按建议的提问顺序")
     ignored_fields: list[IgnoredField] = Field(default_factory=list)
     sources: list[SourceRef]
+
+
+# ---- reading a user's words -------------------------------------------------------------------------
+
+
+class MatchRequest(BaseModel):
+    """What a user typed, as a sentence or as the answer to the question about one field."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "我跳槽了，证书2019年发的，要重新注册吗"},
+                {"text": "别的", "answer_to": "employer_type"},
+            ]
+        }
+    )
+
+    text: str = Field(..., max_length=500, description="用户的原话")
+    answer_to: str | None = Field(
+        None,
+        description="这句话回答的是哪个问题：" + " | ".join(FIELDS) + "；不填 = 一句普通的话"
+        "（“其他”“别的”“电话”这类词只在回答对应问题时才认）",
+    )
+
+    @field_validator("answer_to", mode="before")
+    @classmethod
+    def _answer_to(cls, v: Any) -> str | None:
+        if v is None or v in FIELDS:
+            return v
+        raise _reject(f"answer_to 只能是 {'、'.join(FIELDS)} 之一，或者不填。")
+
+
+class Choice(BaseModel):
+    code: str = Field(description="POST /api/registration/plan 用的代码（specialty_role 另有 added_to_main）")
+    name: str = Field(description="中文名称")
+
+
+class MatchResponse(BaseModel):
+    business_type: Choice | None
+    employer_type: Choice | None
+    specialty_role: Choice | None = Field(
+        description="main | added | added_to_main（增项转主项：方案里按 specialty_role=main、"
+        "added_to_main_after_first_class=true 计算）"
+    )
+    info_change_kind: Choice | None

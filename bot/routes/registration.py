@@ -1,4 +1,8 @@
-"""POST /api/registration/plan: a user's own path through the Fujian 二级建造师 registration."""
+"""The registration backend: a user's own path through the Fujian 二级建造师 registration.
+
+POST /api/registration/plan   eligibility, continuing education, approval, steps, what to ask next
+POST /api/registration/match  which business / employer / role / information kind a user's words name
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 
 from bot.registration import Planner, SituationError, check_situation
-from bot.registration.schemas import PlanRequest, PlanResponse
+from bot.registration.reading import read_choices
+from bot.registration.schemas import Choice, MatchRequest, MatchResponse, PlanRequest, PlanResponse
 
 router = APIRouter(tags=["registration"])
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -54,3 +59,14 @@ def registration_plan(
             ]
         ) from None
     return planner.plan(situation, ignored)
+
+
+@router.post(
+    "/api/registration/match", response_model=MatchResponse, summary="读用户的话：业务、单位、主项/增项、信息类别"
+)
+def registration_match(body: MatchRequest, planner: Planner = Depends(get_planner)) -> MatchResponse:
+    """The choices the words of rules.yml find in `text`: codes for the plan API, names for the reply."""
+    found = read_choices(planner.book, body.text, body.answer_to)
+    return MatchResponse(
+        **{field: Choice(code=item.code, name=item.name) if item else None for field, item in found.items()}
+    )

@@ -470,9 +470,14 @@ def test_contradictions_are_refused_with_a_chinese_reason(facts, field, words):
     assert exc.value.problems[0][0] == field and words in exc.value.problems[0][1]
 
 
-@pytest.mark.parametrize("age", [18, 120])
-def test_age_bounds_are_inclusive(age):
-    check_situation(Situation(age=age), TODAY, BOOK)
+@pytest.mark.parametrize("age, eligible", [(18, None), (120, False)])
+def test_age_bounds_are_inclusive(age, eligible):
+    """18 and 120 are ages a user can give: their plan judges them instead of refusing the number."""
+    situation, ignored = check_situation(Situation(age=age), TODAY, BOOK)
+    assert situation.age == age and ignored == []
+    result = PLANNER.plan(situation)
+    assert result.eligible is eligible  # 18: the employer is still unknown; 120: over 65
+    assert f"{age}周岁" in " ".join(result.eligibility_reasons)
 
 
 def test_irrelevant_fields_can_be_dropped_instead_of_refused():
