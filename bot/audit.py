@@ -15,8 +15,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.courses.sales import CHINA, newest_first_page, within_china_days
 from bot.models import AuditEntry
-from bot.sales import CHINA, newest_first_page, within_china_days
 from masking import mask_pii
 
 # action -> what the console shows

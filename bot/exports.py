@@ -10,9 +10,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from bot.catalogue import Catalogue
+from bot.courses.catalogue import Catalogue
+from bot.courses.sales import CHINA, STATUS_LABELS
 from bot.models import Enrollment, Lead, StaffNote
-from bot.sales import CHINA, STATUS_LABELS
 
 ENROLLMENT_COLUMNS = [
     "报名号",

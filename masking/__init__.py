@@ -34,6 +34,12 @@ def mask_pii(text: str) -> str:
     return _URL_TOKEN.sub(lambda m: m.group(1) + "***", text)
 
 
+def mask_phone(number: str) -> str:
+    """One phone number as people without the right to see it read it: 138****5678 ("****" when
+    it is not a mobile number at all, so nothing of it shows)."""
+    return mask_pii(number) if _PHONE.fullmatch(number or "") else "****"
+
+
 class MaskingFilter(logging.Filter):
     """Masks the message and also the traceback and stack of a record: an exception's text may quote
     user input (a driver error lists the statement's parameters, for example)."""

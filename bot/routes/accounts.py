@@ -25,9 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from bot import accounts, audit
 from bot.accounts import ADMIN, ROLE_LABELS, AccountError
 from bot.auth import SESSION_COOKIE, StaffPrincipal, require_admin, require_login, staff_of
+from bot.courses.schemas import _no_control
 from bot.models import StaffAccount
 from bot.ratelimit import FAILED_LOGIN, client_ip, too_many
-from bot.routes.courses import _no_control
 
 router = APIRouter(tags=["staff accounts"])
 

@@ -26,10 +26,10 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import audit, handoffs, replies
 from bot.auth import StaffPrincipal, require_support
+from bot.courses.schemas import _no_control
 from bot.handoffs import QueueConflict, Who
 from bot.models import Handoff, HandoffMessage, StaffAccount, utcnow
 from bot.routes.chat import SENDER_PATTERN
-from bot.routes.courses import _no_control
 from bot.senders import is_wechat_sender
 from bot.wechat.conversation import SENDER_PREFIX
 from bot.wechat.delivery import DeliveryError

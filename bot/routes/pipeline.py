@@ -32,26 +32,25 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import audit, exports, sales
+from bot import audit, exports
 from bot.accounts import ADMIN, SALES
 from bot.auth import StaffPrincipal, require_admin, require_sales, staff_of
-from bot.catalogue import Catalogue
+from bot.courses import sales
+from bot.courses.catalogue import Catalogue
+from bot.courses.contact import normalize_mobile
+from bot.courses.responses import enrollment_out, lead_out
+from bot.courses.schemas import EnrollmentNo, LeadId, _no_control, reject
 from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Lead, StaffAccount
 from bot.routes.chat import SENDER_PATTERN
-from bot.routes.courses import (
+from bot.routes.course_deps import (
     LEAD_NOT_FOUND,
     LOOKUP_MOVED,
     NOT_FOUND,
     CatalogueDep,
-    EnrollmentNo,
-    LeadId,
     _bounded_dates,
     _conversation,
-    _no_control,
-    enrollment_out,
-    lead_out,
-    reject,
 )
+from masking import mask_phone
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["sales pipeline"])
@@ -145,7 +144,7 @@ def _names(session, ids) -> dict[int, str]:
 def _shown(out: dict[str, Any], row, principal: StaffPrincipal, names: dict[int, str]) -> dict[str, Any]:
     """What this caller sees of a record: the phone masked unless they call people back, the assignee by name."""
     if not principal.sees_phones:
-        out["mobile"] = sales.mask_mobile(row.mobile)
+        out["mobile"] = mask_phone(row.mobile)
     out["assignee"] = {"id": row.assignee_id, "name": names.get(row.assignee_id, "")} if row.assignee_id else None
     return out
 
@@ -228,7 +227,7 @@ def _mobile(phone: str | None) -> str | None:
     if not phone:
         return None
     try:
-        return sales.normalize_mobile(phone)
+        return normalize_mobile(phone)
     except ValueError as exc:
         raise RequestValidationError(
             [{"loc": ("query", "phone"), "type": "value_error", "msg": "bad phone", "ctx": {"reason": str(exc)}}]

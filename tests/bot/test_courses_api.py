@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalogue import get_catalogue
-from bot.recommend import QUESTIONS
+from bot.courses.catalogue import get_catalogue
+from bot.courses.recommend import QUESTIONS
 
 
 def _package(client, name: str) -> dict:

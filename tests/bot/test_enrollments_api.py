@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.routes import courses as course_routes
+from bot.routes import enrollments as enrollment_routes
 
 FULL = ["施工管理", "法规相关知识", "建筑实务"]
 
@@ -91,7 +91,7 @@ def test_a_failure_after_the_insert_rolls_the_whole_request_back(app_settings, s
     def broken(*args, **kwargs):
         raise RuntimeError("failure while building the response")
 
-    monkeypatch.setattr(course_routes, "enrollment_out", broken)
+    monkeypatch.setattr(enrollment_routes, "enrollment_out", broken)
     with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
         response = enroll(client)
         assert response.status_code == 500 and "稍后再试" in response.json()["detail"]
@@ -166,7 +166,7 @@ def test_concurrent_retries_with_one_key_create_one_enrollment(client, staff_hea
 def test_a_retry_of_an_enrollment_stored_before_keys_covered_the_sender_still_succeeds(app_settings):
     """Never a lost enrollment: rows keep the fingerprint of mobile, package and subjects they were
     written with, and the same sender's retry with the same key is answered with them."""
-    from bot import sales
+    from bot.courses import sales
     from bot.db import open_database
     from bot.models import Enrollment
 

@@ -1,4 +1,4 @@
-"""The price rule (bot/pricing.py), checked as properties over every choice of subjects.
+"""The price rule (bot/courses/pricing.py), checked as properties over every choice of subjects.
 
 The oracle below prices a choice by brute force: every way of covering exactly the chosen
 subjects with at most one 全科 bundle (all 公共 subjects + any one chosen 实务) and singles for
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.catalogue import Catalogue, Prices, get_catalogue
-from bot.pricing import quote, single_price
+from bot.courses.catalogue import Catalogue, Prices, get_catalogue
+from bot.courses.pricing import quote, single_price
 
 CAT = get_catalogue()
 SUBJECT_IDS = [s.id for s in CAT.subjects]

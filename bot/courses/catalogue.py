@@ -181,6 +181,27 @@ class Catalogue(_Open):
         return aliases
 
 
+def yuan(amount: int) -> str:
+    """A price as users read it: whole yuan (the page gives no cents)."""
+    return f"¥{amount}"
+
+
+def package_fields(package: Package) -> list[dict[str, str]]:
+    """A package's catalogue fields as labelled texts, in the course page's order and words: the one
+    rendering of them (GET /api/packages serves it; the chat's comparison and choices show it)."""
+    rows = (
+        ("popularity", "选择比例", package.popularity),
+        ("suitable_for", "适合学员", "；".join(package.suitable_for)),
+        ("validity", "课程有效期", package.validity_text),
+        ("guarantee", "协议保障", package.guarantee),
+        ("bonus", "增值内容", package.bonus),
+        ("full", "全科", yuan(package.prices.full)),
+        ("single_practice", "单科（实务）", yuan(package.prices.single_practice)),
+        ("single_public", "单科（公共）", yuan(package.prices.single_public)),
+    )
+    return [{"id": key, "label": label, "text": text or ""} for key, label, text in rows]
+
+
 @dataclass(frozen=True)
 class Match:
     packages: list[str]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.catalogue import Catalogue, Package
+from bot.courses.catalogue import Catalogue, Package
 
 # question -> answer -> cue words looked for in packages[].suitable_for
 QUESTIONS: dict[str, dict[bool, tuple[str, ...]]] = {

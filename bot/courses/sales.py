@@ -1,7 +1,8 @@
-"""Enrollments and callback leads: validation of what a user typed, and idempotent storage.
+"""Enrollments and callback leads: idempotent storage, and the staff pipeline's queries.
 
-No HTTP here (bot/routes/courses.py is the web layer) and no commit: the caller owns the
-transaction, so a request writes everything or nothing.
+No HTTP here (bot/routes/enrollments.py, leads.py and pipeline.py are the web layer) and no
+commit: the caller owns the transaction, so a request writes everything or nothing. What a user
+typed is checked before it gets here (bot/courses/contact.py, bot/courses/schemas.py).
 
 Duplicates. An enrollment is never created twice for
 - the same `Idempotency-Key` (a client retrying a request): the stored enrollment is returned
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -31,19 +32,12 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.courses.contact import SEPARATORS
+from bot.courses.pricing import Quote
 from bot.models import ENROLLMENT_STATUSES, LEAD_STATUSES, Enrollment, Lead, StaffNote, utcnow
-from bot.pricing import Quote
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
-MOBILE_HINT = "手机号格式不正确：请填写11位中国大陆手机号（以1开头、第二位是3-9），例如 138 1234 5678。"
-NAME_HINT = "姓名请填写2-30个字的中文或英文（可以有空格、“·”或“-”），不要包含数字或其他符号。"
-
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_MOBILE_SEPARATORS = re.compile(r"[\s\-()（）]")
-_NAME = re.compile(
-    r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$"
-)
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 # 8 of 32 characters: 2^40 numbers a day, so that numbers cannot be swept even with a known phone
 # (the owner lookup is also throttled, bot/lookup_throttle.py). Numbers of 4 written before stay valid.
@@ -72,32 +66,6 @@ class StatusChangeRefused(Exception):
         allowed = "、".join(f"“{STATUS_LABELS[s]}”" for s in ENROLLMENT_TRANSITIONS.get(self.current, ()))
         text = f"报名状态不能从“{STATUS_LABELS[self.current]}”改为“{STATUS_LABELS[self.wanted]}”。"
         return text + (f"当前只能改为{allowed}。" if allowed else "已取消的报名不能再更改，请重新报名。")
-
-
-# -- what a user typed ------------------------------------------------------------------------
-
-
-def normalize_mobile(value: str) -> str:
-    """'+86 138-1234-5678' -> '13812345678'; ValueError(MOBILE_HINT) when it is not a mainland mobile."""
-    digits = _MOBILE_SEPARATORS.sub("", str(value or ""))
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix) :]
-            break
-    if not _MOBILE.match(digits):
-        raise ValueError(MOBILE_HINT)
-    return digits
-
-
-def normalize_name(value: str) -> str:
-    name = re.sub(r"\s+", " ", str(value or "")).strip()
-    if not 2 <= len(name) <= 30 or not _NAME.match(name):
-        raise ValueError(NAME_HINT)
-    return name
-
-
-def mask_mobile(mobile: str) -> str:
-    return mobile[:3] + "****" + mobile[-4:] if len(mobile) == 11 else "****"
 
 
 # -- enrollments --------------------------------------------------------------------------------
@@ -249,7 +217,7 @@ def search_clause(model, text: str, with_number: bool) -> ColumnElement[bool] | 
     """What staff type in the search box: part of a name, 4+ digits of a phone, or (enrollments)
     part of an enrollment number."""
     text = text.strip()
-    digits = _MOBILE_SEPARATORS.sub("", text).lstrip("+")
+    digits = SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).lstrip("+")
     if digits.isdigit():  # a phone as people type it: 138 1234 5678, +86 138…
         text = digits
     if not text:

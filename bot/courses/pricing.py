@@ -2,13 +2,11 @@
 
 What the source material says, and what it does not
 ----------------------------------------------------
-The course page only lists prices, per package: "全科：¥6280 单科：¥2980(实务) 单科：¥2780(公共)"
-(无忧取证班) and "全科：¥4880 单科：¥2380(实务) 单科：¥2180(公共)" (AI私塾班); the figures are read
-from knowledge/documents/course_catalogue.yml (packages[].prices), never written here. The page
+The course page lists, per package, one 全科 price and two 单科 prices (实务, 公共); the figures are
+read from knowledge/documents/course_catalogue.yml (packages[].prices), never written here. The page
 does not say what 全科 contains. The composition used here is the exam's three subjects, as implied
-by the catalogue's subject list: the two 公共 subjects (施工管理, 法规相关知识) plus ONE 实务
-specialty (建筑 / 市政 / 机电 / 公路 / 水利水电实务). Which subject is 公共 and which is 实务 is
-the catalogue's `subjects[].kind`.
+by the catalogue's subject list: every 公共 subject plus ONE 实务 specialty. Which subject is 公共
+and which is 实务 is the catalogue's `subjects[].kind`.
 
 The rule
 --------
@@ -23,7 +21,7 @@ So the total is the cheapest way to buy exactly the chosen subjects from this pr
 
 What the quote tells the user
 -----------------------------
-- When 全科 applies, how much the same subjects would cost as singles (2980+2780+2780=8540 > 6280).
+- When 全科 applies, how much the same subjects would cost as singles, and what 全科 saves.
 - When the chosen singles together cost more than 全科, that they do, what 全科 contains, and what
   全科 (plus any extra 实务 they chose) would cost instead, including the subjects it would add.
 Prices are whole yuan (the page gives no cents).
@@ -33,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.catalogue import Catalogue, Package, Subject
+from bot.courses.catalogue import Catalogue, Package, Subject, yuan
 
 
 @dataclass(frozen=True)
@@ -59,10 +57,6 @@ class Quote:
 
 def single_price(package: Package, subject: Subject) -> int:
     return package.prices.single_practice if subject.kind == "实务" else package.prices.single_public
-
-
-def _yuan(amount: int) -> str:
-    return f"¥{amount}"
 
 
 def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
@@ -109,8 +103,8 @@ def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
             parts = "+".join(str(single_price(package, s)) for s in bundle)
             notes.append(
                 f"{'、'.join(s.name for s in bundle)}这{len(bundle)}科如果按单科分别报，需要"
-                f"{parts}={_yuan(replaced)}；按全科价{_yuan(package.prices.full)}，"
-                f"省{_yuan(replaced - package.prices.full)}。"
+                f"{parts}={yuan(replaced)}；按全科价{yuan(package.prices.full)}，"
+                f"省{yuan(replaced - package.prices.full)}。"
             )
     elif singles_total > package.prices.full:
         extra_practices = max(len(practices) - 1, 0)
@@ -120,17 +114,17 @@ def quote(catalogue: Catalogue, package_id: str, subject_ids) -> Quote:
             missing.append("一门实务")
         public_names = "、".join(s.name for s in catalogue.public_subjects)
         note = (
-            f"您选的{len(subjects)}科按单科合计{_yuan(singles_total)}，比{package.name}全科价"
-            f"{_yuan(package.prices.full)}还高。全科包含{public_names}和一门实务；"
+            f"您选的{len(subjects)}科按单科合计{yuan(singles_total)}，比{package.name}全科价"
+            f"{yuan(package.prices.full)}还高。全科包含{public_names}和一门实务；"
         )
         if extra_practices:
-            note += f"改报全科再加报其余{extra_practices}门实务，共{_yuan(alternative)}"
+            note += f"改报全科再加报其余{extra_practices}门实务，共{yuan(alternative)}"
         else:
-            note += f"改报全科共{_yuan(alternative)}"
+            note += f"改报全科共{yuan(alternative)}"
         if alternative < singles_total:
-            note += f"，比单科合计少{_yuan(singles_total - alternative)}"
+            note += f"，比单科合计少{yuan(singles_total - alternative)}"
         elif alternative > singles_total:
-            note += f"，比单科合计多{_yuan(alternative - singles_total)}"
+            note += f"，比单科合计多{yuan(alternative - singles_total)}"
         note += f"，还能多学{'、'.join(missing)}。" if missing else "。"
         notes.append(note)
 
