@@ -8,8 +8,9 @@ or a call-back that the backend did not confirm.
 Shared behaviour lives in two abstract base classes (rasa-sdk does not register abstract actions):
 - CourseAction: the API client and the "backend unavailable" replies;
 - CourseFormValidation: how a package, subjects, a name and a mobile number are read and checked,
-  used by all three forms.
-Phone numbers never go to a log line from here.
+  used by all three forms. A name and a number are found in what the user typed here, and checked
+  by bot/'s one rule (POST /api/contact/check): the chat accepts exactly what an enrollment does.
+Phone numbers never go to a log line from here; shown back to the user, they are masked by masking/.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -26,8 +28,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.api.base import BackendRejected, BackendUnavailable
-from actions.api.courses import CoursesApi
+from actions.api.courses import CourseRejected, CoursesApi
 from actions.knowledge import QUESTION_MARKERS
+from masking import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,8 @@ FORM_PAUSED = (
     "请稍后再说一次刚才的请求（如“我要报名”）继续；也可以回复“转人工”联系客服。"
 )
 QUOTE_UNAVAILABLE = "（报价系统暂时无法访问，价格稍后以报名结果为准。）"
-NAME_INVALID = "这个姓名好像不对：请填写2-30个字的中文或英文名（可以有空格、“·”或“-”），不要包含数字或其他符号。"
-MOBILE_EXAMPLE = "请重新输入11位中国大陆手机号，例如 138 1234 5678。"
+NO_NAME = "没看到姓名。请告诉我报名人的姓名，例如“张三”。"
+NO_MOBILE = "没有看到手机号码。请输入您的手机号，例如 138 1234 5678。"
 CONFIRM_DECLINED = (
     "好的，先不提交。需要修改的话直接告诉我，比如“手机号填错了”“套餐换成另一个”“科目改一下”；不想报了可以说“不报了”。"
 )
@@ -78,6 +81,16 @@ ENROLLMENT_SLOTS = (
     "student_mobile",
     "enroll_confirmed",
 )
+CALLBACK_SLOTS = ("callback_time", "student_name", "student_mobile")
+# The body fields bot/ names in a refusal (its 422 `errors[].loc`) -> the slot the form asks again.
+FIELD_SLOTS = {
+    "name": "student_name",
+    "mobile": "student_mobile",
+    "phone": "student_mobile",
+    "package": "course_package",
+    "subjects": "course_subjects",
+    "preferred_time": "callback_time",
+}
 RECOMMENDATION_SLOTS = (
     "rec_zero_basis",
     "rec_failed_before",
@@ -89,13 +102,10 @@ RECOMMENDATION_SLOTS = (
 
 # -- reading what a user typed ---------------------------------------------------------------------------
 
-_NAME = re.compile(
-    r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z ·•.'\-]*[\u3400-\u4dbf\u4e00-\u9fffA-Za-z.]$"
-)
 _NAME_PREFIX = re.compile(r"^(?:我的?(?:姓名|名字)(?:是|叫)?|(?:姓名|名字)(?:是|叫|:|：)?|我叫|我是|叫我|本人)\s*")
 _NAME_SUFFIX = re.compile(r"[。.!！~～]+$|(?:吧|呀|哈|啊)$")
 _MOBILE_WITH_LABEL = re.compile(
-    r"(?:手机号?码?|电话号?码?|联系方式|号码)?\s*[:：]?\s*(?:\+?86[\s-]*)?1[3-9]\d(?:[\s-]?\d){8}"
+    r"(?:手机号?码?|电话号?码?|联系方式|号码)?\s*[:：]?\s*(?:(?:\+|00)?86[\s-]*)?1[3-9]\d(?:[\s-]?\d){8}"
 )
 # Words of the catalogue: "全科 建筑 13912345678" names no person.
 _COURSE_WORDS = re.compile(r"建筑|市政|机电|公路|水利|全科|单科|施工|法规|管理|实务|无忧|私塾|套餐|报名|课程")
@@ -103,7 +113,8 @@ _COURSE_WORDS = re.compile(r"建筑|市政|机电|公路|水利|全科|单科|�
 NOT_NAMES = frozenset(
     "确认 确定 好的 好 可以 没问题 是的 是 对 对的 行 提交 嗯嗯 不知道 不用 不要 算了 不报了 报名 是我 本人".split()
 )
-_MOBILE_CANDIDATE = re.compile(r"(?:\+?\s*86[\s-]*)?\d(?:[\s-]*\d)*")
+# A number as typed: digits with spaces, dashes or brackets between them, maybe after + or 00.
+_MOBILE_CANDIDATE = re.compile(r"(?:(?:\+|00)\s*)?\d(?:[\s\-()]*\d)*")
 # Volunteered in a sentence: "手机13912345678", "我叫王磊" (not "我是零基础": only explicit name words).
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
 _NAME_IN_TEXT = re.compile(
@@ -113,39 +124,31 @@ _NAME_IN_TEXT = re.compile(
 )
 
 
-def parse_mobile(text: str) -> tuple[str | None, str | None]:
-    """(11-digit mobile, None) or (None, reason a user can act on)."""
-    candidates = [re.sub(r"\D", "", m.group(0)) for m in _MOBILE_CANDIDATE.finditer(text or "")]
-    candidates = [c[2:] if c.startswith("86") and len(c) == 13 else c for c in candidates if c]
-    if not candidates:
-        return None, f"没有看到手机号码。{MOBILE_EXAMPLE}"
-    for digits in candidates:
-        if re.fullmatch(r"1[3-9]\d{9}", digits):
-            return digits, None
-    digits = max(candidates, key=len)
-    if len(digits) != 11:
-        return None, f"手机号应该是11位数字，您输入的是{len(digits)}位。{MOBILE_EXAMPLE}"
-    return None, f"这不像中国大陆手机号（应以1开头，第二位是3-9）。{MOBILE_EXAMPLE}"
+def mobile_candidate(text: str) -> str | None:
+    """The number the user typed, as typed (bot/ decides whether it is a mobile number): the first
+    run of 11 or more digits, else the longest run; None when the text holds no digit at all."""
+    runs = [m.group(0).strip() for m in _MOBILE_CANDIDATE.finditer(unicodedata.normalize("NFKC", text or ""))]
+    if not runs:
+        return None
+
+    def digits(run: str) -> int:
+        return sum(ch.isdigit() for ch in run)
+
+    return next((run for run in runs if digits(run) >= 11), max(runs, key=digits))
 
 
-def parse_name(text: str) -> tuple[str | None, str | None]:
-    """(name, None) or (None, reason). A mobile number typed with the name ("郑丽 13599887766") is
-    not part of it (it is read into its own slot); "确认", "好的" are answers, not names."""
-    name = re.sub(r"\s+", " ", _MOBILE_WITH_LABEL.sub(" ", text or "").strip())
+def read_name(text: str) -> str | None:
+    """The name in an answer, without the words around it ("我叫", "姓名：", "吧") and without a mobile
+    number typed with it ("郑丽 13599887766"); None for an answer that is no name ("确认", "好的").
+    Whether it is a valid name is bot/'s rule (POST /api/contact/check)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    name = re.sub(r"\s+", " ", _MOBILE_WITH_LABEL.sub(" ", text).strip())
     name = _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", name)).strip(" ，,。")
-    if name in NOT_NAMES:
-        return None, NAME_INVALID
-    if 2 <= len(name) <= 30 and _NAME.match(name):
-        return name, None
-    return None, NAME_INVALID
+    return None if not name or name in NOT_NAMES else name
 
 
 def format_mobile(mobile: str) -> str:
     return f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}" if len(mobile) == 11 else mobile
-
-
-def mask_mobile(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else "****"
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -166,6 +169,12 @@ def enrollment_key(sender: str, package: str, subjects: list[str], name: str, mo
     """The Idempotency-Key for an enrollment: the same sender and form content -> the same key."""
     raw = "|".join([sender, package, ",".join(sorted(subjects)), name, mobile])
     return "chat-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+def refused_slots(exc: BackendRejected, form_slots: tuple[str, ...]) -> list[str]:
+    """The form's slots whose values bot/ refused, by the fields it named."""
+    fields = exc.fields if isinstance(exc, CourseRejected) else ()
+    return list(dict.fromkeys(FIELD_SLOTS[f] for f in fields if FIELD_SLOTS.get(f) in form_slots))
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -235,6 +244,11 @@ class CourseAction(Action, ABC):
             return None
 
 
+def field_text(package: dict[str, Any], field_id: str) -> str:
+    """One of a package's catalogue fields as bot/ renders it ("" when the package lacks it)."""
+    return next((f["text"] for f in package.get("fields") or () if f["id"] == field_id), "")
+
+
 def enroll_buttons(packages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"title": f"报名{p['name']}", "payload": f'/enroll{{"package": "{p["name"]}"}}'} for p in packages]
 
@@ -300,7 +314,7 @@ class CourseFormValidation(FormValidationAction, ABC):
             return {slot: _latest_text(tracker)} if _latest_intent(tracker) in ("ask_knowledge", "nlu_fallback") else {}
         found = pattern.search(_latest_text(tracker))
         value = next((g for g in found.groups() if g), None) if found else None
-        if value is None or (slot == "student_name" and (parse_name(value)[0] is None or _COURSE_WORDS.search(value))):
+        if value is None or (slot == "student_name" and (read_name(value) is None or _COURSE_WORDS.search(value))):
             return {}
         return {slot: value}  # checked by validate_<slot> like an answer
 
@@ -370,21 +384,34 @@ class CourseFormValidation(FormValidationAction, ABC):
         return {"course_subjects": sorted(set(ids), key=order.index), "pending_subjects": None}
 
     # name and mobile ----------------------------------------------------------------------------------
+    def _checked(self, dispatcher: CollectingDispatcher, slot: str, field: str, typed: str) -> dict[str, Any]:
+        """The slot filled with what bot/ would store, or emptied with bot/'s reason (asked again)."""
+        try:
+            checked = self.api.check_contact(**{field: typed})
+        except BackendUnavailable:
+            return self.pause(dispatcher, slot)
+        except BackendRejected as exc:
+            dispatcher.utter_message(text=exc.detail)
+            return {slot: None}
+        return {slot: checked[field]}
+
     def validate_student_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name, reason = parse_name(str(value or ""))
-        if reason:
-            dispatcher.utter_message(text=reason)
-        return {"student_name": name}
+        name = read_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(text=NO_NAME)
+            return {"student_name": None}
+        return self._checked(dispatcher, "student_name", "name", name)
 
     def validate_student_mobile(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        mobile, reason = parse_mobile(str(value or ""))
-        if reason:
-            dispatcher.utter_message(text=reason)
-        return {"student_mobile": mobile}
+        typed = mobile_candidate(str(value or ""))
+        if typed is None:
+            dispatcher.utter_message(text=NO_MOBILE)
+            return {"student_mobile": None}
+        return self._checked(dispatcher, "student_mobile", "mobile", typed)
 
 
 # -- forms ---------------------------------------------------------------------------------------------------
@@ -625,7 +652,7 @@ class ActionAskCoursePackage(CourseAction):
         packages = sorted(packages, key=lambda p: p["id"] != recommended)
         buttons = []
         for p in packages:
-            label = f"{p['name']}（全科¥{p['prices']['full']}）"
+            label = f"{p['name']}（全科{field_text(p, 'full')}）"
             if p["id"] == recommended:
                 label += "·推荐"
             buttons.append({"title": label, "payload": p["name"]})
@@ -802,18 +829,8 @@ class ActionExplainRecommendation(CourseAction):
 
 
 class ActionComparePackages(CourseAction):
-    """The packages side by side: a readable text table and a {"type": "comparison"} payload."""
-
-    ROWS = (
-        ("选择比例", lambda p: p.get("popularity")),
-        ("适合学员", lambda p: "；".join(p.get("suitable_for") or [])),
-        ("课程有效期", lambda p: p.get("validity_text")),
-        ("协议保障", lambda p: p.get("guarantee")),
-        ("增值内容", lambda p: p.get("bonus")),
-        ("全科", lambda p: f"¥{p['prices']['full']}"),
-        ("单科（实务）", lambda p: f"¥{p['prices']['single_practice']}"),
-        ("单科（公共）", lambda p: f"¥{p['prices']['single_public']}"),
-    )
+    """The packages side by side: a readable text table and a {"type": "comparison"} payload. The
+    rows are the catalogue's fields as bot/ renders them (GET /api/packages `fields`)."""
 
     def name(self) -> str:
         return "action_compare_packages"
@@ -823,7 +840,9 @@ class ActionComparePackages(CourseAction):
         if packages is None:
             return []
         columns = ["项目"] + [p["name"] for p in packages]
-        rows = [[label] + [str(get(p) or "—") for p in packages] for label, get in self.ROWS]
+        rows = [
+            [field["label"]] + [field_text(p, field["id"]) or "—" for p in packages] for field in packages[0]["fields"]
+        ]
         text = [" vs ".join(p["name"] for p in packages) + "："]
         for row in rows:
             text.append(f"【{row[0]}】")
@@ -872,14 +891,7 @@ class ActionSubmitEnrollment(CourseAction):
             # Keep what was right, ask again for what the backend refused.
             dispatcher.utter_message(text=f"报名没有提交成功：{exc.detail}")
             events: list[EventType] = [SlotSet("enroll_confirmed", None)]
-            if "手机" in exc.detail:
-                events.append(SlotSet("student_mobile", None))
-            if "姓名" in exc.detail:
-                events.append(SlotSet("student_name", None))
-            if "科目" in exc.detail:
-                events.append(SlotSet("course_subjects", None))
-            if "套餐" in exc.detail:
-                events.append(SlotSet("course_package", None))
+            events += [SlotSet(slot, None) for slot in refused_slots(exc, ENROLLMENT_SLOTS)]
             return events + [FollowupAction("enrollment_form")]
 
         number = result["number"]
@@ -941,14 +953,11 @@ class ActionSubmitLead(CourseAction):
         except BackendRejected as exc:
             dispatcher.utter_message(text=f"回电请求没有登记成功：{exc.detail}")
             events: list[EventType] = [SlotSet("callback_time", None)]
-            if "手机" in exc.detail:
-                events.append(SlotSet("student_mobile", None))
-            if "姓名" in exc.detail:
-                events.append(SlotSet("student_name", None))
+            events += [SlotSet(slot, None) for slot in refused_slots(exc, CALLBACK_SLOTS)]
             return events + [FollowupAction("callback_form")]
         time_text = f"，{when}" if when else ""
         dispatcher.utter_message(
-            text=f"好的，已为您登记回电：{name}，{mask_mobile(mobile)}{time_text}。课程顾问会按您方便的时间给您打电话。"
+            text=f"好的，已为您登记回电：{name}，{mask_phone(mobile)}{time_text}。课程顾问会按您方便的时间给您打电话。"
         )
         return [SlotSet("callback_time", None), SlotSet("student_name", None), SlotSet("student_mobile", None)]
 
@@ -1059,11 +1068,20 @@ class ActionCorrectEnrollment(CourseAction):
             return sorted(set(publics + new), key=order.index)
         return new
 
-    @staticmethod
-    def _new_value(slot: str, text: str, found: dict[str, Any] | None) -> tuple[Any, str]:
+    def _new_mobile(self, text: str) -> str | None:
+        """The new number in "手机号填错了，是139…", if bot/'s rule accepts it; else None: the form
+        asks for it again and says why."""
+        typed = mobile_candidate(text)
+        if typed is None:
+            return None
+        try:
+            return self.api.check_contact(mobile=typed)["mobile"]
+        except (BackendUnavailable, BackendRejected):
+            return None
+
+    def _new_value(self, slot: str, text: str, found: dict[str, Any] | None) -> tuple[Any, str]:
         if slot == "student_mobile":
-            mobile, _ = parse_mobile(text)
-            return mobile, "手机号"
+            return self._new_mobile(text), "手机号"
         if slot == "course_package":
             packages = (found or {}).get("packages") or []
             return (packages[0]["id"] if len(packages) == 1 else None), "套餐"
@@ -1094,7 +1112,7 @@ class ActionStopForm(Action):
 
     STOPS = {
         "enrollment_form": ("utter_enrollment_stopped", ENROLLMENT_SLOTS),
-        "callback_form": ("utter_callback_stopped", ("callback_time", "student_name", "student_mobile")),
+        "callback_form": ("utter_callback_stopped", CALLBACK_SLOTS),
         "recommendation_form": ("utter_recommendation_stopped", RECOMMENDATION_SLOTS + ("course_subjects",)),
     }
 

@@ -1,7 +1,9 @@
 """Client for bot/'s course API: catalogue, word matching, quotes, recommendations, enrollments, leads.
 
 The one place the course actions reach the backend. Errors come out as the base client's
-BackendUnavailable (unreachable, timeout, 5xx) or BackendRejected (4xx with a Chinese `detail`).
+BackendUnavailable (unreachable, timeout, 5xx) or BackendRejected (4xx with a Chinese `detail`);
+for the calls that send what a user typed, a CourseRejected that also names the refused fields
+(bot/'s 422 `errors[].loc`), so that the form asks again for exactly those.
 The catalogue changes rarely, so it is kept for a minute to spare a request on every turn.
 """
 
@@ -10,9 +12,32 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from actions.api.base import BotApi
+import requests
+
+from actions.api.base import BackendRejected, BotApi
 
 CATALOGUE_TTL_SECONDS = 60.0
+
+
+class CourseRejected(BackendRejected):
+    """bot/ refused what the user typed; `fields` are the body fields it named ("mobile", "name" ...)."""
+
+    def __init__(self, status: int, detail: str, fields: tuple[str, ...]):
+        super().__init__(status, detail)
+        self.fields = fields
+
+
+def _refused_fields(response: requests.Response | None) -> tuple[str, ...]:
+    try:
+        errors = response.json().get("errors") if response is not None else None
+    except (ValueError, AttributeError):
+        return ()
+    fields = [
+        str(error["loc"][-1])
+        for error in errors or ()
+        if isinstance(error, dict) and isinstance(error.get("loc"), list) and error["loc"]
+    ]
+    return tuple(dict.fromkeys(fields))
 
 
 class CoursesApi(BotApi):
@@ -29,6 +54,15 @@ class CoursesApi(BotApi):
         value = self.get(path)
         self._cache[path] = (now, value)
         return value
+
+    def _post_naming_fields(self, path: str, **kwargs: Any) -> Any:
+        """POST; a 4xx comes out as CourseRejected with the fields bot/ refused. The response is seen
+        through a requests response hook, one per call, so concurrent calls never mix their answers."""
+        seen: list[requests.Response] = []
+        try:
+            return self.post(path, hooks={"response": [lambda response, *args, **kw: seen.append(response)]}, **kwargs)
+        except BackendRejected as exc:
+            raise CourseRejected(exc.status, exc.detail, _refused_fields(seen[-1] if seen else None)) from None
 
     # -- catalogue ---------------------------------------------------------------------------------
     def packages(self) -> list[dict[str, Any]]:
@@ -61,6 +95,12 @@ class CoursesApi(BotApi):
         return self.post("/api/recommendations", json=body)
 
     # -- sign-up -------------------------------------------------------------------------------------
+    def check_contact(self, *, name: str | None = None, mobile: str | None = None) -> dict[str, Any]:
+        """{"name", "mobile"} as bot/ would store them (its one rule); CourseRejected naming the
+        field it refuses. No sender: like the catalogue calls, it follows a chat message already limited."""
+        body = {"name": name, "mobile": mobile}
+        return self._post_naming_fields("/api/contact/check", json={k: v for k, v in body.items() if v is not None})
+
     def enroll(
         self,
         *,
@@ -81,7 +121,7 @@ class CoursesApi(BotApi):
             "sender": sender,
             "channel": channel,
         }
-        return self.post("/api/enrollments", json=body, headers={"Idempotency-Key": idempotency_key})
+        return self._post_naming_fields("/api/enrollments", json=body, headers={"Idempotency-Key": idempotency_key})
 
     def create_lead(
         self,
@@ -107,4 +147,6 @@ class CoursesApi(BotApi):
             "channel": channel,
         }
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self.post("/api/leads", json={k: v for k, v in body.items() if v is not None}, headers=headers)
+        return self._post_naming_fields(
+            "/api/leads", json={k: v for k, v in body.items() if v is not None}, headers=headers
+        )
