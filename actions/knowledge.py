@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.knowledge import KnowledgeApi
+from actions.api.registration import RegistrationApi
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +38,28 @@ QUESTION_MARKERS = re.compile(
     r"[吗嘛呢？?]|怎么|咋|多久|多少|什么|啥|哪|如何|能不能|可不可以|是否|是不是|有没有|要不要|几"
 )
 FORMS = ("enrollment_form", "recommendation_form", "callback_form", "registration_plan_form")
+CONTEXT_SLOTS = ("last_question", "reg_business_type")
 
 
 class ActionAnswerQuestion(Action):
-    def __init__(self, api: KnowledgeApi | None = None):
+    def __init__(self, api: KnowledgeApi | None = None, registration: RegistrationApi | None = None):
         self.api = api or KnowledgeApi()
+        self.registration = registration or RegistrationApi()  # names the registration business for context
 
     def name(self) -> str:
         return "action_answer_question"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         text = (tracker.latest_message.get("text") or "").strip()
         faq_id = next(tracker.get_latest_entity_values("faq_id"), None)
         if not faq_id and (tracker.active_loop or {}).get("name") in FORMS and not QUESTION_MARKERS.search(text):
             return []  # "无忧取证班 全科 实务考建筑" inside a form is an answer: the form reads it next
         try:
             if faq_id:  # a suggestion button was clicked
-                result = self.api.answer_by_id(faq_id)
+                result = await self.api.answer_by_id(faq_id)
             else:
-                result = self.api.answer(text, context_question=_context(tracker), sender=tracker.sender_id)
+                context = await self._context(tracker)
+                result = await self.api.answer(text, context_question=context, sender=tracker.sender_id)
         except BackendRejected as exc:
             dispatcher.utter_message(text=exc.detail)
             return [SlotSet("faq_id", None)]
@@ -120,29 +124,26 @@ class ActionAnswerQuestion(Action):
         context = " ".join(q for q in answered if q)
         return [SlotSet("faq_id", None)] + ([SlotSet("last_question", context)] if context else [])
 
+    async def _context(self, tracker: Tracker) -> str | None:
+        """What an elliptical follow-up ("那企业呢", "单科多少钱", "多久能批") refers to: the latest of the
+        last question answered (a recommendation sets it to the package) and the registration business."""
+        for event in reversed(tracker.events or []):
+            if event.get("event") == "slot" and event.get("name") in CONTEXT_SLOTS and event.get("value"):
+                name, value = event["name"], str(event["value"])
+                return value if name == "last_question" else await self._business_name(value)
+        if tracker.get_slot("last_question"):  # a tracker without the events that set it
+            return tracker.get_slot("last_question")
+        business = tracker.get_slot("reg_business_type")
+        return await self._business_name(str(business)) if business else None
 
-CONTEXT_SLOTS = ("last_question", "reg_business_type")
-
-
-def _context(tracker: Tracker) -> str | None:
-    """What an elliptical follow-up ("那企业呢", "单科多少钱", "多久能批") refers to: the latest of the
-    last question answered (a recommendation sets it to the package) and the registration business."""
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "slot" and event.get("name") in CONTEXT_SLOTS and event.get("value"):
-            name, value = event["name"], str(event["value"])
-            if name == "last_question":
-                return value
-            return _business_name(value)
-    if tracker.get_slot("last_question"):  # a tracker without the events that set it
-        return tracker.get_slot("last_question")
-    business = tracker.get_slot("reg_business_type")
-    return _business_name(str(business)) if business else None
-
-
-def _business_name(code: str) -> str:
-    from actions.registration import BUSINESS_WORDS, display_name  # registration imports this module
-
-    return display_name("reg_business_type", code) if code in dict(BUSINESS_WORDS) else code
+    async def _business_name(self, code: str) -> str:
+        """初始注册, 注销 ...: the business as bot/ names it (the slot holds its code)."""
+        try:
+            business = (await self.registration.match(code, answer_to="business_type"))["business_type"]
+        except (BackendUnavailable, BackendRejected) as exc:
+            log.warning("registration match API for the context: %s", exc)
+            return code
+        return business["name"] if business else code
 
 
 def _suggestion_buttons(suggestions: Any) -> list[dict[str, str]]:

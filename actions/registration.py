@@ -1,13 +1,15 @@
 """The registration guidance conversation: a form that asks only what the user's case needs, then
 the user's own plan, one short step at a time.
 
-What to ask next and every answer come from bot/'s plan API (the rules live there, in
-bot/registration/rules.yml); these actions only turn what the user typed into field values,
-call the API and word the result as chat messages.
+What to ask next and every answer come from bot/'s plan API, and which business, employer, role
+or information kind the user's words name from its match API (the rules and the words live there,
+in bot/registration/rules.yml); these actions read dates and ages, call the APIs and word the
+result as chat messages. They are async: a slow bot/ holds up only its own conversation.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -50,63 +52,9 @@ SLOT_FOR_FIELD = {
 }
 GOAL_PART = {"ce": "continuing_education", "eligibility": "eligibility"}
 
-# How users name the choices (after NLU synonyms, values are usually the codes already).
-# Order matters: the first keyword found in a sentence wins.
-BUSINESS_WORDS = [
-    (
-        "change_employer",
-        ("换单位", "换个单位", "换公司", "变更单位", "变更聘用单位", "变更注册", "转注册", "跳槽", "调单位"),
-    ),
-    ("info_change", ("个人信息修改", "修改个人信息", "信息修改", "改个人信息", "个人信息变更")),
-    ("re_registration", ("重新注册", "从新注册", "重注册", "重新注侧", "再次注册")),
-    ("initial", ("初始注册", "首次注册", "第一次注册", "初次注册", "初使注册", "首注")),
-    ("renewal", ("延续注册", "延续", "延注", "续期注册", "续注", "延期注册")),
-    ("added_specialty", ("增项注册", "增加专业", "加专业", "增项申请")),
-    ("cancellation", ("注销",)),
-]
-EMPLOYER_WORDS = [
-    ("tendering_agency", ("招标代理",)),
-    ("cost_consulting", ("造价",)),
-    ("survey", ("勘察", "勘测")),
-    ("design", ("设计",)),
-    ("supervision", ("监理",)),
-    ("construction", ("施工", "建筑公司", "工程公司", "建设公司", "建筑企业")),
-    (
-        "none",
-        (
-            "没有单位",
-            "无单位",
-            "没单位",
-            "没有工作",
-            "没工作",
-            "待业",
-            "没有受聘",
-            "未受聘",
-            "辞职了",
-            "离职了",
-            "没入职",
-            "未入职",
-            "还没入职",
-            "找工作",
-            "没上班",
-            "无业",
-            "没找到单位",
-            "没签单位",
-        ),
-    ),
-    ("other", ("其他", "其它", "别的")),
-]
-ROLE_WORDS = [
-    ("added_to_main", ("增项转主项", "增项变主项", "增项作为主项", "增项当主项", "增项改主项", "增项转为主项")),
-    ("main", ("主项",)),
-    ("added", ("增项",)),
-]
-INFO_WORDS = [
-    ("identity", ("姓名", "名字", "改名", "身份证")),
-    ("contact", ("通讯地址", "地址", "邮编", "邮政编码", "联系人", "联系电话", "电话", "手机")),
-    ("other", ("其他", "其它", "别的")),
-]
-ROLE_NAMES = {"main": "主项", "added": "增项", "added_to_main": "增项转主项"}
+FIELD_FOR_SLOT = {slot: field for field, slot in SLOT_FOR_FIELD.items()}
+# Slots whose value is a choice that bot/'s match API reads from the user's words.
+CHOICE_SLOTS = ("reg_business_type", "reg_employer_type", "reg_specialty_role", "reg_info_kind")
 SLOT_LABELS = {
     "reg_business_type": "业务类型",
     "reg_age": "年龄",
@@ -249,31 +197,6 @@ def parse_age(text: str, bare: bool = False) -> int | None:
     return None
 
 
-def parse_choice(text: str, words: list[tuple[str, tuple[str, ...]]], skip: tuple[str, ...] = ()) -> str | None:
-    """A code given directly (button payload / NLU synonym) or the first keyword found in the text.
-
-    `skip`: codes whose keywords are too common to be read from a whole sentence ("别的" -> other).
-    """
-    text = (text or "").strip()
-    codes = [code for code, _ in words]
-    if text in codes:
-        return text
-    for code, keywords in words:
-        if code not in skip and any(k in text for k in keywords):
-            return code
-    return None
-
-
-def display_name(slot: str, code: str) -> str:
-    """How a confirmation names a choice: 施工, 重新注册, 主项 ..."""
-    table = {"reg_business_type": BUSINESS_WORDS, "reg_employer_type": EMPLOYER_WORDS, "reg_info_kind": INFO_WORDS}.get(
-        slot
-    )
-    if slot == "reg_specialty_role":
-        return ROLE_NAMES.get(code, code)
-    return dict(table).get(code, (code,))[0] if table else code
-
-
 _NO = re.compile(r"没有|没办|没做|没弄|没认证|没|不是|未|否|不")
 _YES = re.compile(r"办过|办理过|做过|认证过|有|是|对|嗯|已经")
 
@@ -309,26 +232,35 @@ def parse_first_class_auth(text: str) -> bool | None:
     return None
 
 
-def facts_from_slots(slots: dict[str, Any], today: date) -> dict[str, Any]:
-    """The API request for what the conversation knows (slot values normalised again: a value
-    may have been filled while another form was running and never validated)."""
+async def read_choice(api: RegistrationApi, slot: str, text: str, as_answer: bool) -> dict[str, str] | None:
+    """{"code", "name"} of the choice for `slot` that `text` names (bot/ reads it), else None."""
+    if not text.strip():
+        return None
+    field = FIELD_FOR_SLOT[slot]
+    return (await api.match(text, answer_to=field if as_answer else None))[field]
+
+
+async def facts_from_slots(api: RegistrationApi, slots: dict[str, Any], today: date) -> dict[str, Any]:
+    """The API request for what the conversation knows (slot values read again: a value may have
+    been filled while another form was running and never validated)."""
 
     def text(slot: str) -> str | None:
         value = slots.get(slot)
         return None if value is None else str(value)
 
+    choices = await asyncio.gather(*(read_choice(api, slot, text(slot) or "", True) for slot in CHOICE_SLOTS))
+    business, employer, role, info_kind = (choice["code"] if choice else None for choice in choices)
     issue = text("reg_issue_date")
     age = slots.get("reg_age")
-    role = parse_choice(text("reg_specialty_role") or "", ROLE_WORDS)
     return {
-        "business_type": parse_choice(text("reg_business_type") or "", BUSINESS_WORDS),
+        "business_type": business,
         "certificate_issue_date": parse_issue_date(issue, today, bare=True) if issue else None,
         "specialty_role": "main" if role == "added_to_main" else role,
         "added_to_main_after_first_class": True if role == "added_to_main" else None,
         "age": age if isinstance(age, int) else (parse_age(str(age), bare=True) if age is not None else None),
-        "employer_type": parse_choice(text("reg_employer_type") or "", EMPLOYER_WORDS),
+        "employer_type": employer,
         "first_class_authenticated": slots.get("reg_first_class_auth"),
-        "info_change_kind": parse_choice(text("reg_info_kind") or "", INFO_WORDS),
+        "info_change_kind": info_kind,
     }
 
 
@@ -364,7 +296,7 @@ class ValidateRegistrationPlanForm(FormValidationAction):
     ) -> EventType | None:
         goal = tracker.get_slot("reg_goal") or "plan"
         try:
-            plan = self.api.plan(facts_from_slots(tracker.slots, self.today()))
+            plan = await self.api.plan(await facts_from_slots(self.api, tracker.slots, self.today()))
         except (BackendUnavailable, BackendRejected) as exc:
             # Stop asking: action_registration_plan then tells the user what went wrong.
             log.warning("registration plan API while choosing the next question: %s", exc)
@@ -377,20 +309,40 @@ class ValidateRegistrationPlanForm(FormValidationAction):
         return SlotSet(REQUESTED_SLOT, None)
 
     # -- extraction from the raw text (when NLU found no entity) ---------------------------------
-    def _from_text(self, tracker: Tracker, slot: str, parse: Callable[[str, bool], Any]) -> dict[str, Any]:
-        """Read `slot` from the message text: as the answer when it is the question just asked
-        (`parse(text, True)`), or from a whole sentence of one of our intents (`parse(text, False)`)."""
+    def _reading(self, tracker: Tracker, slot: str) -> bool | None:
+        """How the message text is read for `slot`: as the answer to its question (True) when it is
+        the question just asked, from a whole sentence of one of our intents (False), or not (None)."""
         intent = _intent(tracker)
         text = tracker.latest_message.get("text") or ""
         if intent in NOT_AN_ANSWER or text.startswith("/"):
-            return {}
+            return None
         asks = QUESTION_MARKERS.search(text)
         if tracker.get_slot(REQUESTED_SLOT) == slot and not (intent == "ask_knowledge" and asks):
-            value = parse(text, True)
-        elif intent in OWN_INTENTS or (intent in ("ask_knowledge", "nlu_fallback") and not asks):
-            value = parse(text, False)  # facts in a sentence that asks nothing, whatever NLU made of it
-        else:
+            return True
+        if intent in OWN_INTENTS or (intent in ("ask_knowledge", "nlu_fallback") and not asks):
+            return False  # facts in a sentence that asks nothing, whatever NLU made of it
+        return None
+
+    def _from_text(self, tracker: Tracker, slot: str, parse: Callable[[str, bool], Any]) -> dict[str, Any]:
+        """`slot` read from the message text by `parse(text, as_answer)`."""
+        as_answer = self._reading(tracker, slot)
+        if as_answer is None:
             return {}
+        return self._kept(tracker, slot, parse(tracker.latest_message.get("text") or "", as_answer))
+
+    async def _choice_from_text(self, tracker: Tracker, slot: str) -> dict[str, Any]:
+        """A choice slot read from the message text by bot/ (as `_from_text` decides)."""
+        as_answer = self._reading(tracker, slot)
+        if as_answer is None:
+            return {}
+        try:
+            choice = await read_choice(self.api, slot, tracker.latest_message.get("text") or "", as_answer)
+        except (BackendUnavailable, BackendRejected) as exc:
+            log.warning("registration match API while reading %s: %s", slot, exc)
+            return {}
+        return self._kept(tracker, slot, choice["code"] if choice else None)
+
+    def _kept(self, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
         if value is None:
             return {}
         already = tracker.slots_to_validate().get(slot)
@@ -407,23 +359,14 @@ class ValidateRegistrationPlanForm(FormValidationAction):
     def extract_reg_age(self, dispatcher, tracker, domain):
         return self._from_text(tracker, "reg_age", parse_age)
 
-    def extract_reg_business_type(self, dispatcher, tracker, domain):
-        return self._from_text(tracker, "reg_business_type", lambda t, bare: parse_choice(t, BUSINESS_WORDS))
+    async def extract_reg_business_type(self, dispatcher, tracker, domain):
+        return await self._choice_from_text(tracker, "reg_business_type")
 
-    def extract_reg_employer_type(self, dispatcher, tracker, domain):
-        return self._from_text(
-            tracker,
-            "reg_employer_type",
-            lambda t, bare: parse_choice(t, EMPLOYER_WORDS, skip=() if bare else ("other",)),
-        )
+    async def extract_reg_employer_type(self, dispatcher, tracker, domain):
+        return await self._choice_from_text(tracker, "reg_employer_type")
 
-    def extract_reg_specialty_role(self, dispatcher, tracker, domain):
-        # In a whole sentence "增项注册" names the business, not the specialty's role.
-        return self._from_text(
-            tracker,
-            "reg_specialty_role",
-            lambda t, bare: parse_choice(t if bare else t.replace("增项注册", ""), ROLE_WORDS),
-        )
+    async def extract_reg_specialty_role(self, dispatcher, tracker, domain):
+        return await self._choice_from_text(tracker, "reg_specialty_role")
 
     def extract_reg_first_class_auth(self, dispatcher, tracker, domain):
         # The buttons send /affirm or /deny; a typed "没有" may be classified as anything.
@@ -437,9 +380,9 @@ class ValidateRegistrationPlanForm(FormValidationAction):
             return self._from_text(tracker, "reg_first_class_auth", lambda t, bare: parse_first_class_auth(t))
         return self._from_text(tracker, "reg_first_class_auth", lambda t, bare: parse_yes_no(t) if bare else None)
 
-    def extract_reg_info_kind(self, dispatcher, tracker, domain):
-        # Only as the answer to its own question: "电话" or "名字" in other sentences mean other things.
-        return self._from_text(tracker, "reg_info_kind", lambda t, bare: parse_choice(t, INFO_WORDS) if bare else None)
+    async def extract_reg_info_kind(self, dispatcher, tracker, domain):
+        # bot/ reads it only as the answer to its own question: "电话" or "名字" in sentences mean other things.
+        return await self._choice_from_text(tracker, "reg_info_kind")
 
     # -- validation: normalise, refuse the impossible, confirm corrections ---------------------------
     def _validated(
@@ -473,25 +416,31 @@ class ValidateRegistrationPlanForm(FormValidationAction):
             return {"reg_age": None}
         return self._validated("reg_age", age, f"{age}周岁", dispatcher, tracker)
 
-    def _choice(self, slot, value, words, dispatcher, tracker):
+    async def _choice(self, slot, value, dispatcher, tracker):
         # NLU may have cut a stray entity ("从" of "从设计院"): the whole sentence says more.
-        code = parse_choice(str(value), words) or parse_choice(tracker.latest_message.get("text") or "", words)
-        if code is None:
+        try:
+            choice = await read_choice(self.api, slot, str(value), True) or await read_choice(
+                self.api, slot, tracker.latest_message.get("text") or "", True
+            )
+        except (BackendUnavailable, BackendRejected) as exc:
+            log.warning("registration match API while validating %s: %s", slot, exc)
+            return {slot: None}
+        if choice is None:
             dispatcher.utter_message(response="utter_reg_not_understood")
             return {slot: None}
-        return self._validated(slot, code, display_name(slot, code), dispatcher, tracker)
+        return self._validated(slot, choice["code"], choice["name"], dispatcher, tracker)
 
-    def validate_reg_business_type(self, value, dispatcher, tracker, domain):
-        return self._choice("reg_business_type", value, BUSINESS_WORDS, dispatcher, tracker)
+    async def validate_reg_business_type(self, value, dispatcher, tracker, domain):
+        return await self._choice("reg_business_type", value, dispatcher, tracker)
 
-    def validate_reg_employer_type(self, value, dispatcher, tracker, domain):
-        return self._choice("reg_employer_type", value, EMPLOYER_WORDS, dispatcher, tracker)
+    async def validate_reg_employer_type(self, value, dispatcher, tracker, domain):
+        return await self._choice("reg_employer_type", value, dispatcher, tracker)
 
-    def validate_reg_specialty_role(self, value, dispatcher, tracker, domain):
-        return self._choice("reg_specialty_role", value, ROLE_WORDS, dispatcher, tracker)
+    async def validate_reg_specialty_role(self, value, dispatcher, tracker, domain):
+        return await self._choice("reg_specialty_role", value, dispatcher, tracker)
 
-    def validate_reg_info_kind(self, value, dispatcher, tracker, domain):
-        return self._choice("reg_info_kind", value, INFO_WORDS, dispatcher, tracker)
+    async def validate_reg_info_kind(self, value, dispatcher, tracker, domain):
+        return await self._choice("reg_info_kind", value, dispatcher, tracker)
 
 
 # ---- answers -----------------------------------------------------------------------------------
@@ -506,7 +455,7 @@ def _situation_line(plan: dict[str, Any]) -> str:
     if s.get("added_to_main_after_first_class"):
         parts.append("增项转主项")
     elif s.get("specialty_role"):
-        parts.append(ROLE_NAMES.get(s["specialty_role"], ""))
+        parts.append(s.get("specialty_role_name") or "")
     if s.get("age") is not None:
         parts.append(f"{s['age']}周岁")
     if s.get("employer_name"):
@@ -533,9 +482,9 @@ class ActionRegistrationPlan(Action):
     def name(self) -> str:
         return "action_registration_plan"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            plan = self.api.plan(facts_from_slots(tracker.slots, self.today()))
+            plan = await self.api.plan(await facts_from_slots(self.api, tracker.slots, self.today()))
         except BackendRejected as exc:
             dispatcher.utter_message(text=exc.detail, buttons=[HANDOFF_BUTTON])
             return []
@@ -624,12 +573,12 @@ class ActionRegistrationNextStep(Action):
     def __init__(self, knowledge: ActionAnswerQuestion | None = None):
         self.knowledge = knowledge or ActionAnswerQuestion()
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         steps, index = _current(tracker)
         if index is None:
             if not BARE_NEXT.match((tracker.latest_message.get("text") or "").strip()):
                 # "那AI私塾呢" sounds like "然后呢", but with no plan on screen it is a follow-up question
-                return self.knowledge.run(dispatcher, tracker, domain)
+                return await self.knowledge.run(dispatcher, tracker, domain)
             dispatcher.utter_message(response="utter_reg_no_plan", buttons=[PLAN_BUTTON])
             return []
         if index + 1 >= len(steps):
@@ -643,7 +592,7 @@ class ActionRegistrationStepDetail(Action):
     def name(self) -> str:
         return "action_registration_step_detail"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         steps, index = _current(tracker)
         if index is None:
             dispatcher.utter_message(response="utter_reg_no_plan", buttons=[PLAN_BUTTON])
@@ -687,25 +636,32 @@ class ActionRegistrationQuestion(Action):
     def name(self) -> str:
         return "action_registration_question"
 
-    def facts_in_message(self, tracker: Tracker) -> dict[str, Any]:
-        """Slots this message fills, read from its text where NLU found no entity."""
+    async def facts_in_message(self, tracker: Tracker) -> dict[str, Any]:
+        """Slots this message fills, read from its text where NLU found no entity (the choices by bot/,
+        as a sentence: "其他" or "电话" in it name nothing)."""
         text = tracker.latest_message.get("text") or ""
+        try:
+            choices = await self.api.match(text) if text.strip() else {}
+        except (BackendUnavailable, BackendRejected) as exc:
+            log.warning("registration match API for a personal question: %s", exc)
+            choices = {}
         found = {
             "reg_issue_date": parse_issue_date(text, self.today()),
             "reg_age": parse_age(text),
-            "reg_business_type": parse_choice(text, BUSINESS_WORDS),
-            "reg_employer_type": parse_choice(text, EMPLOYER_WORDS, skip=("other",)),
-            "reg_specialty_role": parse_choice(text.replace("增项注册", ""), ROLE_WORDS),
+            **{
+                slot: (choices.get(FIELD_FOR_SLOT[slot]) or {}).get("code")
+                for slot in ("reg_business_type", "reg_employer_type", "reg_specialty_role")
+            },
         }
         return {slot: value for slot, value in found.items() if value is not None and tracker.get_slot(slot) is None}
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         goal = "ce" if _intent(tracker) == "reg_ask_ce" else "eligibility"
-        facts = self.facts_in_message(tracker)
+        facts = await self.facts_in_message(tracker)
         events: list[EventType] = [SlotSet("reg_goal", goal)] + [SlotSet(k, v) for k, v in facts.items()]
         slots = {**tracker.slots, **facts}
         try:
-            plan = self.api.plan(facts_from_slots(slots, self.today()))
+            plan = await self.api.plan(await facts_from_slots(self.api, slots, self.today()))
         except (BackendUnavailable, BackendRejected) as exc:
             log.warning("registration plan API for a personal question: %s", exc)
             plan = None
@@ -723,7 +679,7 @@ class ActionRegistrationQuestion(Action):
             answer = ActionRegistrationPlan._answer_ce if goal == "ce" else ActionRegistrationPlan._answer_eligibility
             return events + answer(dispatcher, plan)
         before = len(dispatcher.messages)
-        events += self.knowledge.run(dispatcher, tracker, domain)
+        events += await self.knowledge.run(dispatcher, tracker, domain)
         answered = any(
             m.get("custom", {}).get("type") == "answer"
             for m in dispatcher.messages[before:]

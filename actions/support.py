@@ -27,9 +27,9 @@ class ActionRequestHandoff(Action):
     def name(self) -> str:
         return "action_request_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         try:
-            self.api.request_handoff(tracker.sender_id, tracker.latest_message.get("text"))
+            await self.api.request_handoff(tracker.sender_id, tracker.latest_message.get("text"))
         except (BackendUnavailable, BackendRejected) as exc:
             log.warning("hand-off not recorded: %s", exc)
             dispatcher.utter_message(text=HANDOFF_FAILED)

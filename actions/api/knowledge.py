@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.api.base import BotApi
+from actions.api.base import AsyncBotApi
 from actions.api.support import channel_of
 
 
-class KnowledgeApi(BotApi):
-    def answer(self, question: str, context_question: str | None = None, sender: str | None = None) -> dict[str, Any]:
+class KnowledgeApi(AsyncBotApi):
+    async def answer(
+        self, question: str, context_question: str | None = None, sender: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"question": question}
         if sender:  # lets bot/ show staff the questions that could not be answered
             body.update(sender=sender, channel=channel_of(sender))
         if context_question:
             body["context_question"] = context_question
-        return self.post("/api/knowledge/answer", json=body)
+        return await self.post("/api/knowledge/answer", json=body)
 
-    def answer_by_id(self, faq_id: str) -> dict[str, Any]:
-        return self.post("/api/knowledge/answer", json={"faq_id": faq_id})
+    async def answer_by_id(self, faq_id: str) -> dict[str, Any]:
+        return await self.post("/api/knowledge/answer", json={"faq_id": faq_id})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.api.base import BotApi
+from actions.api.base import AsyncBotApi
 
 
 def channel_of(sender: str) -> str:
@@ -12,9 +12,9 @@ def channel_of(sender: str) -> str:
     return "wechat" if sender.startswith("wx:") else "web"
 
 
-class SupportApi(BotApi):
-    def request_handoff(self, sender: str, reason: str | None) -> dict[str, Any]:
-        return self.post(
+class SupportApi(AsyncBotApi):
+    async def request_handoff(self, sender: str, reason: str | None) -> dict[str, Any]:
+        return await self.post(
             "/api/handoffs",
             json={"sender": sender, "channel": channel_of(sender), "reason": (reason or "")[:1000] or None},
         )

@@ -54,6 +54,7 @@ class Planner:
                 business_name=biz.name if biz else None,
                 certificate_issue_date=s.certificate_issue_date.iso() if s.certificate_issue_date else None,
                 specialty_role=s.specialty_role,
+                specialty_role_name=self.book.specialty_roles[s.specialty_role].name if s.specialty_role else None,
                 age=s.age,
                 employer_type=s.employer_type,
                 employer_name=employer.name if employer else None,

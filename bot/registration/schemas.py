@@ -274,6 +274,7 @@ class SituationEcho(BaseModel):
     business_name: str | None
     certificate_issue_date: str | None
     specialty_role: str | None
+    specialty_role_name: str | None = None
     age: int | None
     employer_type: str | None
     employer_name: str | None

@@ -1,4 +1,5 @@
-"""Registration guidance actions, with bot/'s plan API faked at the HTTP boundary (requests.Session).
+"""Registration guidance actions, with bot/'s plan and match APIs played at the HTTP boundary
+(tests/actions/fake_bot.py: a server on 127.0.0.1; the actions' clients are the real ones).
 
 Runs in the Rasa runtime: .venv-rasa/bin/python -m pytest -q tests/actions
 """
@@ -6,14 +7,15 @@ Runs in the Rasa runtime: .venv-rasa/bin/python -m pytest -q tests/actions
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import date
 
 import pytest
-import requests
+from fake_bot import FakeBot
 
 from actions.api.base import BackendRejected, BackendUnavailable
+from actions.api.knowledge import KnowledgeApi
 from actions.api.registration import RegistrationApi
+from actions.knowledge import ActionAnswerQuestion
 from actions.registration import (
     SLOT_FOR_FIELD,
     UNAVAILABLE,
@@ -30,6 +32,23 @@ from actions.registration import (
 )
 
 TODAY = date(2026, 11, 25)
+PLAN = "/api/registration/plan"
+MATCH = "/api/registration/match"
+ANSWER = "/api/knowledge/answer"
+
+# What bot/'s match API answers for the words these tests type (a trimmed copy of its readings):
+# (word in the text, field, code, name). bot/'s own tests hold the whole vocabulary.
+BOT_READS = [
+    ("重新注册", "business_type", "re_registration", "重新注册"),
+    ("re_registration", "business_type", "re_registration", "重新注册"),
+    ("换公司", "business_type", "change_employer", "变更聘用单位（先注销再重新注册）"),
+    ("change_employer", "business_type", "change_employer", "变更聘用单位（先注销再重新注册）"),
+    ("renewal", "business_type", "renewal", "延续注册"),
+    ("initial", "business_type", "initial", "初始注册"),
+    ("监理", "employer_type", "supervision", "监理单位"),
+    ("supervision", "employer_type", "supervision", "监理单位"),
+    ("added_to_main", "specialty_role", "added_to_main", "增项转主项"),
+]
 
 # Shaped like POST /api/registration/plan answers (trimmed to the fields the actions read).
 CE_2019_RE_REGISTRATION = {
@@ -128,31 +147,20 @@ FULL_PLAN = {
 }
 
 
-class FakeSession:
-    """requests.Session stand-in: records requests, answers with a JSON body or raises."""
-
-    def __init__(self, body=None, status=200, error: Exception | None = None):
-        self.body, self.status, self.error = body, status, error
-        self.sent: list[dict] = []
-
-    def request(self, method, url, **kwargs):
-        self.sent.append({"method": method, "url": url, **kwargs})
-        if self.error:
-            raise self.error
-        response = requests.Response()
-        response.status_code = self.status
-        response._content = json.dumps(self.body, ensure_ascii=False).encode("utf-8")
-        return response
+def bot_reading(body: dict) -> dict:
+    reading = {"business_type": None, "employer_type": None, "specialty_role": None, "info_change_kind": None}
+    for word, field, code, name in BOT_READS:
+        if word in body["text"] and reading[field] is None:
+            reading[field] = {"code": code, "name": name}
+    return reading
 
 
-def api(body=None, status=200, error=None) -> tuple[RegistrationApi, FakeSession]:
-    session = FakeSession(body, status, error)
-    return RegistrationApi(base_url="http://bot.test", timeout=2, session=session), session
-
-
-def run(action, dispatcher, tracker, domain):
-    result = action.run(dispatcher, tracker, domain)
-    return asyncio.run(result) if asyncio.iscoroutine(result) else result
+@pytest.fixture
+def bot():
+    fake = FakeBot()
+    fake.reply_with(MATCH, bot_reading)
+    yield fake
+    fake.close()
 
 
 def slot_events(events) -> dict:
@@ -245,17 +253,26 @@ def test_parse_yes_no(text, expected):
     assert parse_yes_no(text) is expected
 
 
-def test_facts_for_the_api_from_slots():
-    facts = facts_from_slots(
-        {
-            "reg_business_type": "re_registration",
-            "reg_issue_date": "2019年6月",
-            "reg_age": "45",
-            "reg_specialty_role": "added_to_main",
-            "reg_employer_type": "监理公司",
-            "reg_first_class_auth": False,
-        },
-        TODAY,
+def test_facts_for_the_api_from_slots(bot):
+    client = bot.client(RegistrationApi)
+
+    async def facts_then_close(slots):
+        try:
+            return await facts_from_slots(client, slots, TODAY)
+        finally:
+            await client.aclose()
+
+    facts = asyncio.run(
+        facts_then_close(
+            {
+                "reg_business_type": "re_registration",
+                "reg_issue_date": "2019年6月",
+                "reg_age": "45",
+                "reg_specialty_role": "added_to_main",
+                "reg_employer_type": "监理公司",
+                "reg_first_class_auth": False,
+            }
+        )
     )
     assert facts == {
         "business_type": "re_registration",
@@ -267,53 +284,90 @@ def test_facts_for_the_api_from_slots():
         "first_class_authenticated": False,
         "info_change_kind": None,
     }
+    assert {(b["text"], b["answer_to"]) for b in bot.sent(MATCH)} == {
+        ("re_registration", "business_type"),
+        ("监理公司", "employer_type"),
+        ("added_to_main", "specialty_role"),
+    }, "each choice slot is read by bot/ as the answer to its own question"
 
 
 # ---- the client ----------------------------------------------------------------------------------
 
 
-def test_client_posts_known_facts_and_asks_to_drop_irrelevant_ones():
-    client, session = api(CE_2019_RE_REGISTRATION)
-    client.plan({"business_type": "re_registration", "age": None, "certificate_issue_date": "2019"})
-    sent = session.sent[0]
-    assert (sent["method"], sent["url"], sent["timeout"]) == ("POST", "http://bot.test/api/registration/plan", 2)
-    assert sent["json"] == {
-        "business_type": "re_registration",
-        "certificate_issue_date": "2019",
-        "drop_irrelevant": True,
-    }
+def call(client, method, *args, **kwargs):
+    async def once():
+        try:
+            return await getattr(client, method)(*args, **kwargs)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(once())
 
 
-def test_client_failures_become_the_two_backend_errors():
+def test_client_posts_known_facts_and_asks_to_drop_irrelevant_ones(bot):
+    bot.reply(PLAN, CE_2019_RE_REGISTRATION)
+    call(
+        bot.client(RegistrationApi),
+        "plan",
+        {"business_type": "re_registration", "age": None, "certificate_issue_date": "2019"},
+    )
+    assert bot.requests[0]["method"] == "POST"
+    assert bot.sent(PLAN) == [
+        {"business_type": "re_registration", "certificate_issue_date": "2019", "drop_irrelevant": True}
+    ]
+
+
+def test_client_failures_become_the_two_backend_errors(bot):
     with pytest.raises(BackendUnavailable):
-        api(error=requests.ConnectionError("refused"))[0].plan({})
+        call(bot.client(RegistrationApi, down=True), "plan", {})
+    bot.reply(PLAN, {"detail": "boom"}, status=503)
     with pytest.raises(BackendUnavailable):
-        api({"detail": "boom"}, status=503)[0].plan({})
+        call(bot.client(RegistrationApi), "plan", {})
+    bot.reply(PLAN, {"detail": "slow"}, delay=0.5)
+    with pytest.raises(BackendUnavailable):
+        call(bot.client(RegistrationApi, timeout=0.2), "plan", {})
+    bot.reply(PLAN, {"detail": "证书签发日期2027年晚于今天"}, status=422)
     with pytest.raises(BackendRejected) as exc:
-        api({"detail": "证书签发日期2027年晚于今天"}, status=422)[0].plan({})
+        call(bot.client(RegistrationApi), "plan", {})
     assert exc.value.detail == "证书签发日期2027年晚于今天"
+
+
+def test_the_match_client_asks_bot_once_per_text_and_question(bot):
+    client = bot.client(RegistrationApi)
+
+    async def twice():
+        try:
+            first = await client.match("我想换公司", answer_to="business_type")
+            again = await client.match("我想换公司", answer_to="business_type")
+            return first, again
+        finally:
+            await client.aclose()
+
+    first, again = asyncio.run(twice())
+    assert first["business_type"] == {"code": "change_employer", "name": "变更聘用单位（先注销再重新注册）"}
+    assert first == again and bot.sent(MATCH) == [{"text": "我想换公司", "answer_to": "business_type"}]
 
 
 # ---- the form: what it reads and what it asks next -----------------------------------------------
 
 
-def form(body=None, status=200, error=None):
-    client, session = api(body, status, error)
-    return ValidateRegistrationPlanForm(api=client, today=lambda: TODAY), session
+def form(bot, body=None, status=200, down=False):
+    bot.reply(PLAN, body, status)
+    return ValidateRegistrationPlanForm(api=bot.client(RegistrationApi, down=down), today=lambda: TODAY)
 
 
-def test_hours_question_with_facts_in_the_first_sentence_asks_nothing_more(tracker_factory, dispatcher, domain):
-    action, session = form(CE_2019_RE_REGISTRATION)
+def test_hours_question_with_facts_in_the_first_sentence_asks_nothing_more(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory, "我证书2019年发的，现在想重新注册，要学多少学时？", "reg_ask_ce", slots={"reg_goal": "ce"}
     )
-    events = run(action, dispatcher, tracker, domain)
+    events = bot.run(action, dispatcher, tracker, domain)
     assert slot_events(events) == {
         "reg_issue_date": "2019",
         "reg_business_type": "re_registration",
         "requested_slot": None,
     }
-    assert session.sent[-1]["json"] == {
+    assert bot.sent(PLAN)[-1] == {
         "business_type": "re_registration",
         "certificate_issue_date": "2019",
         "drop_irrelevant": True,
@@ -321,16 +375,16 @@ def test_hours_question_with_facts_in_the_first_sentence_asks_nothing_more(track
     assert dispatcher.messages == []
 
 
-def test_the_whole_plan_asks_what_the_api_still_needs_in_its_order(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_the_whole_plan_asks_what_the_api_still_needs_in_its_order(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory, "我证书2019年发的，想重新注册，帮我看看怎么办", "reg_plan_request", slots={"reg_goal": "plan"}
     )
-    assert slot_events(run(action, dispatcher, tracker, domain))["requested_slot"] == "reg_age"
+    assert slot_events(bot.run(action, dispatcher, tracker, domain))["requested_slot"] == "reg_age"
 
 
-def test_a_question_already_answered_is_skipped(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_a_question_already_answered_is_skipped(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory,
         "我今年58",
@@ -338,21 +392,21 @@ def test_a_question_already_answered_is_skipped(tracker_factory, dispatcher, dom
         requested="reg_age",
         slots={"reg_goal": "plan", "reg_business_type": "re_registration", "reg_issue_date": "2019"},
     )
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_age"] == 58
     assert events["requested_slot"] == "reg_employer_type"
 
 
-def test_a_bare_number_answers_the_age_question(tracker_factory, dispatcher, domain):
-    action, _ = form(AGE_66)
+def test_a_bare_number_answers_the_age_question(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, AGE_66)
     tracker = user_turn(tracker_factory, "66", "nlu_fallback", requested="reg_age", slots={"reg_goal": "plan"})
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_age"] == 66 and events["requested_slot"] is None  # not eligible: nothing more to ask
 
 
-def test_typed_no_answers_the_first_class_question_whatever_the_intent(tracker_factory, dispatcher, domain):
+def test_typed_no_answers_the_first_class_question_whatever_the_intent(bot, tracker_factory, dispatcher, domain):
     """ "没有" may be classified as another helper's `inform`: the form still takes it as the answer."""
-    action, _ = form(FULL_PLAN)
+    action = form(bot, FULL_PLAN)
     tracker = user_turn(
         tracker_factory,
         "没有",
@@ -360,18 +414,18 @@ def test_typed_no_answers_the_first_class_question_whatever_the_intent(tracker_f
         requested="reg_first_class_auth",
         slots={"reg_goal": "plan", "reg_business_type": "initial"},
     )
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_first_class_auth"] is False and events["requested_slot"] is None
 
 
-def test_first_class_question_not_asked_is_not_answered_by_a_no(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_first_class_question_not_asked_is_not_answered_by_a_no(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(tracker_factory, "没有", "deny", requested="reg_age", slots={"reg_goal": "plan"})
-    assert "reg_first_class_auth" not in slot_events(run(action, dispatcher, tracker, domain))
+    assert "reg_first_class_auth" not in slot_events(bot.run(action, dispatcher, tracker, domain))
 
 
-def test_correction_inside_the_form_is_confirmed(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_correction_inside_the_form_is_confirmed(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory,
         "不对，是2021年",
@@ -382,14 +436,14 @@ def test_correction_inside_the_form_is_confirmed(tracker_factory, dispatcher, do
         filled={"reg_issue_date": "2021年"},
         entities=[{"entity": "reg_issue_date", "value": "2021年"}],
     )
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_issue_date"] == "2021"
     assert dispatcher.messages[0]["response"] == "utter_reg_corrected"
     assert (dispatcher.messages[0]["label"], dispatcher.messages[0]["value"]) == ("证书签发日期", "2021年")
 
 
-def test_the_same_value_again_is_not_announced_as_a_correction(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_the_same_value_again_is_not_announced_as_a_correction(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory,
         "2019年",
@@ -398,31 +452,31 @@ def test_the_same_value_again_is_not_announced_as_a_correction(tracker_factory, 
         previous={"reg_issue_date": "2019"},
         filled={"reg_issue_date": "2019年"},
     )
-    run(action, dispatcher, tracker, domain)
+    bot.run(action, dispatcher, tracker, domain)
     assert dispatcher.messages == []
 
 
-def test_a_certificate_date_in_the_future_is_refused(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_a_certificate_date_in_the_future_is_refused(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory, "2027年", "reg_inform", requested="reg_issue_date", filled={"reg_issue_date": "2027年"}
     )
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_issue_date"] is None
     assert dispatcher.messages[0]["response"] == "utter_reg_future_date"
 
 
 @pytest.mark.parametrize("said", ["12", "150"])
-def test_an_impossible_age_is_asked_again(tracker_factory, dispatcher, domain, said):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_an_impossible_age_is_asked_again(bot, tracker_factory, dispatcher, domain, said):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(tracker_factory, said, "reg_inform", requested="reg_age", filled={"reg_age": said})
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_age"] is None and dispatcher.messages[0]["response"] == "utter_reg_bad_age"
     assert events["requested_slot"] == "reg_age"
 
 
-def test_unknown_choice_is_asked_again(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_unknown_choice_is_asked_again(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory,
         "我开出租车",
@@ -430,13 +484,13 @@ def test_unknown_choice_is_asked_again(tracker_factory, dispatcher, domain):
         requested="reg_employer_type",
         filled={"reg_employer_type": "出租车公司"},
     )
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_employer_type"] is None
     assert dispatcher.messages[0]["response"] == "utter_reg_not_understood"
 
 
-def test_a_knowledge_question_inside_the_form_fills_nothing(tracker_factory, dispatcher, domain):
-    action, _ = form(CE_2019_RE_REGISTRATION)
+def test_a_knowledge_question_inside_the_form_fills_nothing(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION)
     tracker = user_turn(
         tracker_factory,
         "延续注册多久批下来",
@@ -444,52 +498,52 @@ def test_a_knowledge_question_inside_the_form_fills_nothing(tracker_factory, dis
         requested="reg_employer_type",
         slots={"reg_business_type": "re_registration"},
     )
-    events = slot_events(run(action, dispatcher, tracker, domain))
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert set(events) == {"requested_slot"}  # so Rasa rejects the form and the question gets answered
 
 
-def test_backend_down_while_choosing_the_question_ends_the_form(tracker_factory, dispatcher, domain):
-    action, _ = form(error=requests.Timeout("slow"))
+def test_backend_down_while_choosing_the_question_ends_the_form(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, down=True)
     tracker = user_turn(tracker_factory, "帮我梳理一下注册步骤", "reg_plan_request", slots={"reg_goal": "plan"})
-    assert slot_events(run(action, dispatcher, tracker, domain))["requested_slot"] is None
+    assert slot_events(bot.run(action, dispatcher, tracker, domain))["requested_slot"] is None
 
 
 # ---- answers -------------------------------------------------------------------------------------
 
 
-def plan_action(body=None, status=200, error=None):
-    client, _ = api(body, status, error)
-    return ActionRegistrationPlan(api=client, today=lambda: TODAY)
+def plan_action(bot, body=None, status=200, down=False):
+    bot.reply(PLAN, body, status)
+    return ActionRegistrationPlan(api=bot.client(RegistrationApi, down=down), today=lambda: TODAY)
 
 
 def texts(dispatcher) -> str:
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
 
 
-def test_hours_answer_gives_the_hours_and_why(tracker_factory, dispatcher, domain):
+def test_hours_answer_gives_the_hours_and_why(bot, tracker_factory, dispatcher, domain):
     tracker = tracker_factory(
         slots={"reg_goal": "ce", "reg_business_type": "re_registration", "reg_issue_date": "2019"}
     )
-    events = run(plan_action(CE_2019_RE_REGISTRATION), dispatcher, tracker, domain)
+    events = bot.run(plan_action(bot, CE_2019_RE_REGISTRATION), dispatcher, tracker, domain)
     reply = texts(dispatcher)
     assert "120学时" in reply and "60学时" in reply and "已超过三年" in reply
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/reg_plan_request"
     assert events == []
 
 
-def test_not_eligible_answer_says_why(tracker_factory, dispatcher, domain):
+def test_not_eligible_answer_says_why(bot, tracker_factory, dispatcher, domain):
     tracker = tracker_factory(slots={"reg_goal": "eligibility", "reg_age": 66})
-    run(plan_action(AGE_66), dispatcher, tracker, domain)
+    bot.run(plan_action(bot, AGE_66), dispatcher, tracker, domain)
     reply = texts(dispatcher)
     assert "不符合申报条件" in reply and "年龄不超过65周岁" in reply
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/human_handoff"
 
 
-def test_plan_is_a_short_summary_then_the_first_step_with_buttons(tracker_factory, dispatcher, domain):
+def test_plan_is_a_short_summary_then_the_first_step_with_buttons(bot, tracker_factory, dispatcher, domain):
     tracker = tracker_factory(
         slots={"reg_goal": "plan", "reg_business_type": "renewal", "reg_age": 50, "reg_employer_type": "supervision"}
     )
-    events = slot_events(run(plan_action(FULL_PLAN), dispatcher, tracker, domain))
+    events = slot_events(bot.run(plan_action(bot, FULL_PLAN), dispatcher, tracker, domain))
     summary, first = dispatcher.messages
     assert "延续注册" in summary["text"] and "设区市建设主管部门" in summary["text"] and "估算" in summary["text"]
     assert first["text"].startswith("第1步（共3步）：确认已在系统完成个人实名认证")
@@ -497,14 +551,14 @@ def test_plan_is_a_short_summary_then_the_first_step_with_buttons(tracker_factor
     assert events["reg_step_index"] == 0 and len(events["reg_steps"]) == 3
 
 
-def test_not_eligible_plan_has_no_steps(tracker_factory, dispatcher, domain):
-    events = slot_events(run(plan_action(AGE_66), dispatcher, tracker_factory(slots={"reg_age": 66}), domain))
+def test_not_eligible_plan_has_no_steps(bot, tracker_factory, dispatcher, domain):
+    events = slot_events(bot.run(plan_action(bot, AGE_66), dispatcher, tracker_factory(slots={"reg_age": 66}), domain))
     assert "不符合申报条件" in texts(dispatcher) and events["reg_steps"] is None
 
 
-def test_backend_down_is_said_politely_with_a_way_out(tracker_factory, dispatcher, domain):
-    events = run(
-        plan_action(error=requests.ConnectionError("refused")),
+def test_backend_down_is_said_politely_with_a_way_out(bot, tracker_factory, dispatcher, domain):
+    events = bot.run(
+        plan_action(bot, down=True),
         dispatcher,
         tracker_factory(slots={"reg_goal": "ce"}),
         domain,
@@ -514,15 +568,20 @@ def test_backend_down_is_said_politely_with_a_way_out(tracker_factory, dispatche
     assert events == []
 
 
-def test_backend_refusal_shows_its_chinese_reason(tracker_factory, dispatcher, domain):
-    run(plan_action({"detail": "提交日期早于证书签发日期"}, status=422), dispatcher, tracker_factory(slots={}), domain)
+def test_backend_refusal_shows_its_chinese_reason(bot, tracker_factory, dispatcher, domain):
+    bot.run(
+        plan_action(bot, {"detail": "提交日期早于证书签发日期"}, status=422),
+        dispatcher,
+        tracker_factory(slots={}),
+        domain,
+    )
     assert texts(dispatcher) == "提交日期早于证书签发日期"
 
 
-def test_next_step_walks_through_the_plan(tracker_factory, dispatcher, domain):
+def test_next_step_walks_through_the_plan(bot, tracker_factory, dispatcher, domain):
     steps = FULL_PLAN["steps"]
     events = slot_events(
-        run(
+        bot.run(
             ActionRegistrationNextStep(),
             dispatcher,
             tracker_factory(slots={"reg_steps": steps, "reg_step_index": 0}),
@@ -533,9 +592,9 @@ def test_next_step_walks_through_the_plan(tracker_factory, dispatcher, domain):
     assert texts(dispatcher).startswith("第2步（共3步）：在系统个人版填写延续注册申请")
 
 
-def test_last_step_has_no_next_button_and_then_the_end_is_said(tracker_factory, dispatcher, domain):
+def test_last_step_has_no_next_button_and_then_the_end_is_said(bot, tracker_factory, dispatcher, domain):
     steps = FULL_PLAN["steps"]
-    run(
+    bot.run(
         ActionRegistrationNextStep(),
         dispatcher,
         tracker_factory(slots={"reg_steps": steps, "reg_step_index": 1}),
@@ -543,7 +602,7 @@ def test_last_step_has_no_next_button_and_then_the_end_is_said(tracker_factory, 
     )
     assert "最后一步" in dispatcher.messages[0]["text"]
     assert "/reg_next_step" not in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
-    run(
+    bot.run(
         ActionRegistrationNextStep(),
         dispatcher,
         tracker_factory(slots={"reg_steps": steps, "reg_step_index": 2}),
@@ -552,28 +611,28 @@ def test_last_step_has_no_next_button_and_then_the_end_is_said(tracker_factory, 
     assert dispatcher.messages[1]["response"] == "utter_reg_all_steps_done"
 
 
-def test_next_step_without_a_plan_offers_to_make_one(tracker_factory, dispatcher, domain):
-    run(ActionRegistrationNextStep(), dispatcher, tracker_factory("下一步", slots={}), domain)
+def test_next_step_without_a_plan_offers_to_make_one(bot, tracker_factory, dispatcher, domain):
+    bot.run(ActionRegistrationNextStep(), dispatcher, tracker_factory("下一步", slots={}), domain)
     assert dispatcher.messages[0]["response"] == "utter_reg_no_plan"
 
 
-def test_a_follow_up_that_sounds_like_next_without_a_plan_is_a_question(tracker_factory, dispatcher, domain):
-    class Knowledge:
-        def run(self, dispatcher, tracker, domain):
-            dispatcher.utter_message(text="answered: " + tracker.latest_message["text"])
-            return []
+def test_a_follow_up_that_sounds_like_next_without_a_plan_is_a_question(bot, tracker_factory, dispatcher, domain):
+    bot.reply(ANSWER, {"decision": "answer", "answer": "AI私塾是……", "question": "AI私塾是什么？"})
+    knowledge = ActionAnswerQuestion(bot.client(KnowledgeApi), bot.client(RegistrationApi))
+    bot.run(
+        ActionRegistrationNextStep(knowledge=knowledge), dispatcher, tracker_factory("那AI私塾呢", slots={}), domain
+    )
+    assert bot.sent(ANSWER)[0]["question"] == "那AI私塾呢"
+    assert dispatcher.messages[0]["text"] == "AI私塾是……"
 
-    run(ActionRegistrationNextStep(knowledge=Knowledge()), dispatcher, tracker_factory("那AI私塾呢", slots={}), domain)
-    assert dispatcher.messages[0]["text"] == "answered: 那AI私塾呢"
 
-
-def test_next_step_without_a_plan_offers_the_plan(tracker_factory, dispatcher, domain):
-    run(ActionRegistrationNextStep(), dispatcher, tracker_factory("然后呢", slots={}), domain)
+def test_next_step_without_a_plan_offers_the_plan(bot, tracker_factory, dispatcher, domain):
+    bot.run(ActionRegistrationNextStep(), dispatcher, tracker_factory("然后呢", slots={}), domain)
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/reg_plan_request"
 
 
-def test_step_detail_explains_the_current_step_with_its_source(tracker_factory, dispatcher, domain):
-    run(
+def test_step_detail_explains_the_current_step_with_its_source(bot, tracker_factory, dispatcher, domain):
+    bot.run(
         ActionRegistrationStepDetail(),
         dispatcher,
         tracker_factory(slots={"reg_steps": FULL_PLAN["steps"], "reg_step_index": 2}),
@@ -610,7 +669,7 @@ def test_responses_the_actions_use_exist(domain, response):
     assert response in domain["responses"]
 
 
-def test_actions_are_declared(domain):
+def test_actions_are_declared(bot, domain):
     for name in (
         "validate_registration_plan_form",
         "action_registration_plan",
@@ -623,68 +682,58 @@ def test_actions_are_declared(domain):
 # ---- a personal question asked outright -------------------------------------------------------------
 
 
-class GeneralAnswer:
-    """The knowledge action: it answers with the general rule (an answer message with its custom part)."""
-
-    def __init__(self):
-        self.asked: list[str] = []
-
-    def run(self, dispatcher, tracker, domain):
-        self.asked.append(tracker.latest_message["text"])
-        dispatcher.utter_message(
-            text="二级建造师申请初始、重新注册时……主项120学时，增项60学时。\n来源：注意事项第14条",
-            json_message={"type": "answer", "faq_id": "ce_required"},
-        )
-        return []
+GENERAL_ANSWER = {
+    "decision": "answer",
+    "answer": "二级建造师申请初始、重新注册时……主项120学时，增项60学时。",
+    "faq_id": "ce_required",
+    "question": "初始、重新注册要多少继续教育学时？",
+    "source": {"title": "注意事项第14条"},
+}
 
 
-def test_a_personal_question_with_every_fact_is_answered_for_that_case(tracker_factory, dispatcher, domain):
-    client, session = api(CE_2019_RE_REGISTRATION)
-    knowledge = GeneralAnswer()
-    action = ActionRegistrationQuestion(client, knowledge, today=lambda: TODAY)
-    events = run(
+def question_action(bot, plan, knowledge_answer=GENERAL_ANSWER):
+    """action_registration_question with the real knowledge action, both against the fake bot/."""
+    bot.reply(PLAN, plan)
+    bot.reply(ANSWER, knowledge_answer)
+    knowledge = ActionAnswerQuestion(bot.client(KnowledgeApi), bot.client(RegistrationApi))
+    return ActionRegistrationQuestion(bot.client(RegistrationApi), knowledge, today=lambda: TODAY)
+
+
+def test_a_personal_question_with_every_fact_is_answered_for_that_case(bot, tracker_factory, dispatcher, domain):
+    action = question_action(bot, CE_2019_RE_REGISTRATION)
+    events = bot.run(
         action,
         dispatcher,
         tracker_factory("我证书2019年发的，现在想重新注册，要学多少学时？", intent="reg_ask_ce"),
         domain,
     )
     assert "已超过三年" in dispatcher.messages[0]["text"] and "120学时" in dispatcher.messages[0]["text"]
-    assert knowledge.asked == [], "their own case needs no general answer"
-    sent = session.sent[0]["json"]
+    assert bot.sent(ANSWER) == [], "their own case needs no general answer"
+    sent = bot.sent(PLAN)[0]
     assert sent["certificate_issue_date"] == "2019" and sent["business_type"] == "re_registration"
     assert slot_events(events)["reg_goal"] == "ce"
 
 
-def test_a_personal_question_missing_a_fact_gets_the_general_rule_at_once(tracker_factory, dispatcher, domain):
+def test_a_personal_question_missing_a_fact_gets_the_general_rule_at_once(bot, tracker_factory, dispatcher, domain):
     plan = {
         **CE_2019_RE_REGISTRATION,
         "questions": [{"field": "certificate_issue_date", "needed_for": ["continuing_education"]}],
     }
-    client, _ = api(plan)
-    knowledge = GeneralAnswer()
-    action = ActionRegistrationQuestion(client, knowledge, today=lambda: TODAY)
-    events = run(
+    action = question_action(bot, plan)
+    events = bot.run(
         action, dispatcher, tracker_factory("我爸十几年前考的证 重新注册要学多少学时", intent="reg_ask_ce"), domain
     )
-    assert knowledge.asked == ["我爸十几年前考的证 重新注册要学多少学时"]
+    assert [b["question"] for b in bot.sent(ANSWER)] == ["我爸十几年前考的证 重新注册要学多少学时"]
     assert "120学时" in dispatcher.messages[0]["text"], "answered, not questioned"
     assert "签发日期" in dispatcher.messages[-1]["text"], "then what would settle their own case"
     assert slot_events(events)["reg_goal"] == "ce", "the date they give next works out their case"
 
 
-def test_no_hint_follows_a_decline(tracker_factory, dispatcher, domain):
+def test_no_hint_follows_a_decline(bot, tracker_factory, dispatcher, domain):
     plan = {**CE_2019_RE_REGISTRATION, "questions": [{"field": "age", "needed_for": ["eligibility"]}]}
-    client, _ = api(plan)
-
-    class Declines:
-        def run(self, dispatcher, tracker, domain):
-            dispatcher.utter_message(
-                text="抱歉，资料没有写超龄以后已有注册的处理办法。", json_message={"type": "declined"}
-            )
-            return []
-
-    action = ActionRegistrationQuestion(client, Declines(), today=lambda: TODAY)
-    run(action, dispatcher, tracker_factory("过了65岁以后证书还有效吗", intent="reg_ask_eligibility"), domain)
+    declined = {"decision": "decline", "gap": "over_age", "answer": "抱歉，资料没有写超龄以后已有注册的处理办法。"}
+    action = question_action(bot, plan, declined)
+    bot.run(action, dispatcher, tracker_factory("过了65岁以后证书还有效吗", intent="reg_ask_eligibility"), domain)
     assert len(dispatcher.messages) == 1
 
 
@@ -705,3 +754,34 @@ def test_relative_years_count_from_today():
     assert parse_issue_date("证书今年3月发的", TODAY) == "2026-03"
     assert parse_issue_date("去年拿的证", TODAY) == "2025"
     assert parse_issue_date("我今年45", TODAY) is None, "an age, not a date"
+
+
+# ---- the words are bot/'s ---------------------------------------------------------------------------
+
+
+def test_the_answer_to_the_business_question_is_read_by_bot(bot, tracker_factory, dispatcher, domain):
+    """ "换公司" was missing from the action server's own list; bot/ reads it now, for every question."""
+    action = form(bot, CE_2019_RE_REGISTRATION)
+    tracker = user_turn(
+        tracker_factory,
+        "我想换公司",
+        "nlu_fallback",
+        requested="reg_business_type",
+        slots={"reg_goal": "plan"},
+        previous={"reg_business_type": "re_registration"},
+    )
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
+    assert events["reg_business_type"] == "change_employer"
+    assert {"text": "我想换公司", "answer_to": "business_type"} in bot.sent(MATCH)
+    assert (dispatcher.messages[0]["label"], dispatcher.messages[0]["value"]) == (
+        "业务类型",
+        "变更聘用单位（先注销再重新注册）",
+    ), "the correction names the business as bot/ does"
+    assert bot.sent(PLAN)[-1]["business_type"] == "change_employer"
+
+
+def test_words_are_not_read_while_bot_cannot_be_reached(bot, tracker_factory, dispatcher, domain):
+    action = form(bot, CE_2019_RE_REGISTRATION, down=True)
+    tracker = user_turn(tracker_factory, "我想换公司", "reg_inform", requested="reg_business_type")
+    events = slot_events(bot.run(action, dispatcher, tracker, domain))
+    assert events == {"requested_slot": None}, "nothing guessed, and the form stops asking"
