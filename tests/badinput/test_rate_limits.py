@@ -124,27 +124,54 @@ ENROLLMENT = {"name": "张三", "package": "wuyou", "subjects": ["施工管理"]
 
 
 def test_enrollments_are_rate_limited_per_ip(limited):
-    client, _, _ = limited(per_ip=3)
-    codes = [
-        client.post("/api/enrollments", json={**ENROLLMENT, "mobile": f"1380000{i:04d}"}).status_code for i in range(5)
-    ]
-    assert 429 in codes, codes
+    """The 4th enrollment of an IP within a minute is refused, says so, and stores nothing;
+    another IP still enrolls."""
+    client, app, _ = limited(per_ip=3)
+
+    def enroll(http, i):
+        return http.post("/api/enrollments", json={**ENROLLMENT, "mobile": f"1380000{i:04d}", "sender": f"u{i}"})
+
+    responses = [enroll(client, i) for i in range(5)]
+    assert [r.status_code for r in responses] == [201, 201, 201, 429, 429]
+    assert_limited(responses[3])
+    assert enroll(from_ip(app, "10.0.0.2"), 9).status_code == 201
+    stored = client.get("/api/enrollments", headers=STAFF).json()["items"]
+    assert sorted(e["mobile"] for e in stored) == ["13800000000", "13800000001", "13800000002", "13800000009"]
 
 
 def test_leads_are_rate_limited_per_ip(limited):
-    client, _, _ = limited(per_ip=3)
-    codes = [
-        client.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}"}).status_code for i in range(5)
-    ]
-    assert 429 in codes, codes
+    client, app, _ = limited(per_ip=3)
+
+    def ask(http, i):
+        return http.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}"})
+
+    responses = [ask(client, i) for i in range(5)]
+    assert [r.status_code for r in responses] == [201, 201, 201, 429, 429]
+    assert_limited(responses[3])
+    assert ask(from_ip(app, "10.0.0.2"), 9).status_code == 201
+    stored = client.get("/api/leads", headers=STAFF).json()["items"]
+    assert sorted(x["mobile"] for x in stored) == ["13900000000", "13900000001", "13900000002", "13900000009"]
+
+
+def test_leads_are_rate_limited_per_sender(limited):
+    client, _, _ = limited(per_sender=2)
+
+    def ask(sender, i):
+        return client.post("/api/leads", json={"name": "李四", "mobile": f"1390000{i:04d}", "sender": sender})
+
+    codes = [ask("flood", i).status_code for i in range(3)]
+    assert codes == [201, 201, 429]
+    assert ask("calm", 9).status_code == 201  # another sender is unaffected
 
 
 def test_enrollment_lookup_by_phone_is_rate_limited_per_ip(limited):
-    client, _, _ = limited(per_ip=3)
-    codes = [
-        client.post(
-            "/api/enrollments/lookup", json={"number": f"EN20991231-{i:08d}", "phone": f"1381234{i:04d}"}
-        ).status_code
-        for i in range(5)
-    ]
-    assert 429 in codes, codes
+    """Guessing numbers for a phone: the 4th lookup of an IP is refused before any record is read."""
+    client, app, _ = limited(per_ip=3)
+
+    def lookup(http, i):
+        return http.post("/api/enrollments/lookup", json={"number": f"EN20991231-{i:08d}", "phone": f"1381234{i:04d}"})
+
+    responses = [lookup(client, i) for i in range(5)]
+    assert [r.status_code for r in responses] == [404, 404, 404, 429, 429]
+    assert_limited(responses[3])
+    assert lookup(from_ip(app, "10.0.0.2"), 9).status_code == 404  # another IP is still answered

@@ -48,31 +48,79 @@ def test_enrollment_gets_a_number_and_the_quoted_price(client):
 
 
 @pytest.mark.parametrize(
-    "typed", ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "+8613812345678"]
+    "typed",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "+8613812345678",
+        "0086 138 1234 5678",
+        "(+86) 138-1234-5678",
+        "１３８１２３４５６７８",  # full-width digits
+        "＋８６ １３８－１２３４－５６７８",
+    ],
 )
 def test_mobile_numbers_are_accepted_as_people_type_them(client, staff_headers, typed):
-    number = enroll(client, mobile=typed).json()["number"]
-    stored = client.get(f"/api/enrollments/{number}", headers=staff_headers).json()
+    response = enroll(client, mobile=typed)
+    assert response.status_code == 201 and response.json()["mobile"] == "138****5678"
+    stored = client.get(f"/api/enrollments/{response.json()['number']}", headers=staff_headers).json()
     assert stored["mobile"] == "13812345678"
 
 
-@pytest.mark.parametrize("typed", ["12812345678", "1381234567", "138123456789", "23812345678", "138abcd5678", ""])
-def test_a_bad_mobile_is_a_422_saying_what_a_mobile_number_looks_like(client, typed):
+@pytest.mark.parametrize(
+    "typed, says",
+    [
+        ("12812345678", "第二位是3-9"),
+        ("23812345678", "第二位是3-9"),
+        ("0086 128 1234 5678", "第二位是3-9"),
+        ("1381234567", "您输入的是10位"),
+        ("138123456789", "您输入的是12位"),
+        ("0591-8765-4321", "您输入的是12位"),
+        ("138abcd5678", "11位中国大陆手机号"),
+        ("", "11位中国大陆手机号"),
+    ],
+)
+def test_a_bad_mobile_is_a_422_naming_the_field_and_what_to_fix(client, staff_headers, typed, says):
     response = enroll(client, mobile=typed)
     assert response.status_code == 422
-    assert "手机号" in response.json()["detail"] and "11位" in response.json()["detail"]
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "mobile"]]
+    assert says in response.json()["detail"] and "11位" in response.json()["detail"]
+    assert staff_list(client, staff_headers)["total"] == 0
 
 
 @pytest.mark.parametrize("name", ["张三", "欧阳娜娜", "Li Lei", "阿卜杜·热合曼", "Mary-Jane O'Neil"])
-def test_chinese_and_latin_names_are_accepted(client, name):
-    assert enroll(client, name=name).status_code == 201
+def test_chinese_and_latin_names_are_accepted(client, staff_headers, name):
+    response = enroll(client, name=f"  {name} ")
+    assert response.status_code == 201 and response.json()["name"] == name
+    assert staff_list(client, staff_headers)["items"][0]["name"] == name
 
 
 @pytest.mark.parametrize("name", ["张", "张3", "a" * 31, "😀😀", "<script>", "   "])
-def test_a_bad_name_is_a_422_in_chinese(client, name):
+def test_a_bad_name_is_a_422_in_chinese(client, staff_headers, name):
     response = enroll(client, name=name)
     assert response.status_code == 422
-    assert "姓名" in response.json()["detail"]
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "name"]]
+    assert "姓名" in response.json()["detail"] and "2-30个字" in response.json()["detail"]
+    assert staff_list(client, staff_headers)["total"] == 0
+
+
+def test_the_contact_check_answers_with_what_an_enrollment_would_store(client):
+    response = client.post("/api/contact/check", json={"name": " 王  芳 ", "mobile": "0086 139 8765 4321"})
+    assert response.status_code == 200 and response.json() == {"name": "王 芳", "mobile": "13987654321"}
+    assert (
+        client.post("/api/contact/check", json={"mobile": "１３９８７６５４３２１"}).json()["mobile"] == "13987654321"
+    )
+
+
+def test_the_contact_check_refuses_as_an_enrollment_does(client):
+    checked = client.post("/api/contact/check", json={"mobile": "1398765432"})
+    enrolled = enroll(client, mobile="1398765432")
+    assert checked.status_code == enrolled.status_code == 422
+    assert checked.json()["detail"] == enrolled.json()["detail"] and "10位" in checked.json()["detail"]
+    assert [e["loc"] for e in checked.json()["errors"]] == [["body", "mobile"]]
+    name = client.post("/api/contact/check", json={"name": "张3"})
+    assert name.status_code == 422 and [e["loc"] for e in name.json()["errors"]] == [["body", "name"]]
 
 
 def test_missing_fields_are_named_in_chinese(client):
@@ -140,6 +188,9 @@ def test_after_cancellation_the_same_person_can_enroll_again(client, staff_heade
     client.patch(f"/api/enrollments/{number}", json={"status": "cancelled"}, headers=staff_headers)
     again = enroll(client, sender="web-9")
     assert again.status_code == 201 and again.json()["number"] != number
+    assert again.json()["status"] == "new" and again.json()["created"] is True
+    statuses = {e["number"]: e["status"] for e in staff_list(client, staff_headers)["items"]}
+    assert statuses == {number: "cancelled", again.json()["number"]: "new"}
 
 
 def test_concurrent_retries_with_one_key_create_one_enrollment(client, staff_headers):

@@ -36,15 +36,21 @@ def test_a_callback_request_is_stored_for_the_consultants(client, staff_headers)
     assert item["sender"] == "wx-1" and item["channel"] == "wechat" and item["status"] == "new"
 
 
-def test_only_name_and_phone_are_required(client):
+def test_only_name_and_phone_are_required(client, staff_headers):
     response = client.post("/api/leads", json={"name": "Li Lei", "mobile": "+86 137 0000 1234"})
     assert response.status_code == 201
+    receipt = response.json()
+    assert receipt["name"] == "Li Lei" and receipt["mobile"] == "137****1234" and receipt["created"] is True
+    assert receipt["status_label"] == "待联系" and receipt["package"] is None and receipt["subjects"] == []
+    (item,) = leads(client, staff_headers)["items"]
+    assert item["mobile"] == "13700001234" and item["preferred_time"] is None and item["question"] is None
 
 
 @pytest.mark.parametrize(
     "fields, word",
     [
         ({"phone": "1234"}, "手机号"),
+        ({"phone": "0086 128 1234 5678"}, "第二位是3-9"),
         ({"name": "X"}, "姓名"),
         ({"preferred_time": "随" * 51}, "50个字"),
         ({"question": "问" * 501}, "500个字"),
@@ -61,15 +67,25 @@ def test_bad_input_is_a_422_the_user_can_act_on(client, staff_headers, fields, w
     assert leads(client, staff_headers)["total"] == 0
 
 
-def test_a_question_may_span_lines(client):
-    assert lead(client, question="第一行\n第二行").status_code == 201
+def test_a_question_may_span_lines(client, staff_headers):
+    response = lead(client, question="第一行\n第二行")
+    assert response.status_code == 201 and response.json()["question"] == "第一行\n第二行"
+    assert leads(client, staff_headers)["items"][0]["question"] == "第一行\n第二行"
+
+
+def test_a_phone_typed_with_0086_or_full_width_digits_is_stored_as_11_digits(client, staff_headers):
+    for i, typed in enumerate(["0086 139 1234 5678", "１３９１２３４５６７８"]):
+        response = lead(client, phone=typed, sender=f"web-{i}")
+        assert response.status_code == 201 and response.json()["mobile"] == "139****5678"
+    assert [x["mobile"] for x in leads(client, staff_headers)["items"]] == ["13912345678"] * 2
 
 
 def test_a_retry_with_the_same_key_is_not_a_second_lead(client, staff_headers):
     first = lead(client, key="lead-key-1")
     second = lead(client, key="lead-key-1")
     assert first.status_code == 201 and second.status_code == 200
-    assert second.json()["id"] == first.json()["id"]
+    assert second.json()["id"] == first.json()["id"] and second.json()["created"] is False
+    assert second.json()["question"] == "AI私塾班能分期吗"
     assert leads(client, staff_headers)["total"] == 1
 
 
@@ -95,8 +111,10 @@ def test_asking_again_replaces_the_open_request_and_answers_only_with_the_new_on
 def test_a_new_request_after_the_first_was_handled_is_a_new_lead(client, staff_headers):
     first = lead(client, sender="web-6").json()["id"]
     client.patch(f"/api/leads/{first}", json={"status": "contacted"}, headers=staff_headers)
-    assert lead(client, sender="web-6").status_code == 201
-    assert leads(client, staff_headers)["total"] == 2
+    second = lead(client, sender="web-6")
+    assert second.status_code == 201 and second.json()["id"] != first
+    statuses = {x["id"]: x["status"] for x in leads(client, staff_headers)["items"]}
+    assert statuses == {first: "contacted", second.json()["id"]: "new"}
 
 
 def test_staff_list_filters_and_updates_status(client, staff_headers):
