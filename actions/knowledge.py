@@ -137,13 +137,13 @@ class ActionAnswerQuestion(Action):
         return await self._business_name(str(business)) if business else None
 
     async def _business_name(self, code: str) -> str:
-        """初始注册, 注销 ...: the business as bot/ names it (the slot holds its code)."""
+        """换单位, 初始注册, 注销 ...: the business as users say it, from bot/ (the slot holds its code)."""
         try:
             business = (await self.registration.match(code, answer_to="business_type"))["business_type"]
         except (BackendUnavailable, BackendRejected) as exc:
             log.warning("registration match API for the context: %s", exc)
             return code
-        return business["name"] if business else code
+        return business["said_as"] if business else code
 
 
 def _suggestion_buttons(suggestions: Any) -> list[dict[str, str]]:

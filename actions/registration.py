@@ -233,7 +233,7 @@ def parse_first_class_auth(text: str) -> bool | None:
 
 
 async def read_choice(api: RegistrationApi, slot: str, text: str, as_answer: bool) -> dict[str, str] | None:
-    """{"code", "name"} of the choice for `slot` that `text` names (bot/ reads it), else None."""
+    """{"code", "name", "said_as"} of the choice for `slot` that `text` names (bot/ reads it), else None."""
     if not text.strip():
         return None
     field = FIELD_FOR_SLOT[slot]
@@ -428,7 +428,7 @@ class ValidateRegistrationPlanForm(FormValidationAction):
         if choice is None:
             dispatcher.utter_message(response="utter_reg_not_understood")
             return {slot: None}
-        return self._validated(slot, choice["code"], choice["name"], dispatcher, tracker)
+        return self._validated(slot, choice["code"], choice["said_as"], dispatcher, tracker)
 
     async def validate_reg_business_type(self, value, dispatcher, tracker, domain):
         return await self._choice("reg_business_type", value, dispatcher, tracker)

@@ -33,8 +33,8 @@ class RegistrationApi(AsyncBotApi):
         return await self.post("/api/registration/plan", json=body)
 
     async def match(self, text: str, answer_to: str | None = None) -> dict[str, dict[str, str] | None]:
-        """Field -> {"code", "name"} of the choice `text` names, or None: as a sentence, or as the
-        answer to the question about `answer_to` (then "其他", "无", "电话" count too)."""
+        """Field -> {"code", "name", "said_as"} of the choice `text` names, or None: as a sentence, or
+        as the answer to the question about `answer_to` (then "其他", "无", "电话" count too)."""
         key = (text[:500], answer_to)
         now = time.monotonic()
         hit = self._matches.get(key)
@@ -51,5 +51,6 @@ class RegistrationApi(AsyncBotApi):
 
 def _choice(value: Any) -> dict[str, str] | None:
     if isinstance(value, dict) and isinstance(value.get("code"), str):
-        return {"code": value["code"], "name": str(value.get("name") or value["code"])}
+        name = str(value.get("name") or value["code"])
+        return {"code": value["code"], "name": name, "said_as": str(value.get("said_as") or name)}
     return None

@@ -331,6 +331,7 @@ class MatchRequest(BaseModel):
 class Choice(BaseModel):
     code: str = Field(description="POST /api/registration/plan 用的代码（specialty_role 另有 added_to_main）")
     name: str = Field(description="中文名称")
+    said_as: str = Field(description="用户通常的说法（words 的第一个，如“换单位”“施工”），对话复述和上下文用")
 
 
 class MatchResponse(BaseModel):

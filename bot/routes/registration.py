@@ -68,5 +68,8 @@ def registration_match(body: MatchRequest, planner: Planner = Depends(get_planne
     """The choices the words of rules.yml find in `text`: codes for the plan API, names for the reply."""
     found = read_choices(planner.book, body.text, body.answer_to)
     return MatchResponse(
-        **{field: Choice(code=item.code, name=item.name) if item else None for field, item in found.items()}
+        **{
+            field: Choice(code=item.code, name=item.name, said_as=(item.words or (item.name,))[0]) if item else None
+            for field, item in found.items()
+        }
     )

@@ -208,13 +208,16 @@ def test_rejected_question_shows_the_reason(bot, dispatcher, tracker_factory, do
     assert dispatcher.messages[0]["text"] == "问题太长了，请精简后再问。"
 
 
-def test_a_follow_up_after_a_registration_plan_names_the_business_as_bot_does(bot, dispatcher, tracker_factory, domain):
+def test_a_follow_up_after_a_registration_plan_has_the_business_as_context(bot, dispatcher, tracker_factory, domain):
     bot.reply(ANSWER_PATH, ANSWER)
-    bot.reply(MATCH_PATH, {"business_type": {"code": "change_employer", "name": "变更聘用单位（先注销再重新注册）"}})
+    bot.reply(
+        MATCH_PATH,
+        {"business_type": {"code": "change_employer", "name": "变更聘用单位（先注销再重新注册）", "said_as": "换单位"}},
+    )
     events = [{"event": "slot", "name": "reg_business_type", "value": "change_employer"}]
     run(bot, tracker_factory("多久能批", events=events), dispatcher, domain)
     assert bot.sent(MATCH_PATH) == [{"text": "change_employer", "answer_to": "business_type"}]
-    assert bot.sent(ANSWER_PATH)[0]["context_question"] == "变更聘用单位（先注销再重新注册）"
+    assert bot.sent(ANSWER_PATH)[0]["context_question"] == "换单位", "the business as users say it"
 
 
 def test_a_slow_answer_does_not_hold_up_other_conversations(bot, tracker_factory, domain):

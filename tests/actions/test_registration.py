@@ -37,17 +37,17 @@ MATCH = "/api/registration/match"
 ANSWER = "/api/knowledge/answer"
 
 # What bot/'s match API answers for the words these tests type (a trimmed copy of its readings):
-# (word in the text, field, code, name). bot/'s own tests hold the whole vocabulary.
+# (word in the text, field, code, name, said_as). bot/'s own tests hold the whole vocabulary.
 BOT_READS = [
-    ("重新注册", "business_type", "re_registration", "重新注册"),
-    ("re_registration", "business_type", "re_registration", "重新注册"),
-    ("换公司", "business_type", "change_employer", "变更聘用单位（先注销再重新注册）"),
-    ("change_employer", "business_type", "change_employer", "变更聘用单位（先注销再重新注册）"),
-    ("renewal", "business_type", "renewal", "延续注册"),
-    ("initial", "business_type", "initial", "初始注册"),
-    ("监理", "employer_type", "supervision", "监理单位"),
-    ("supervision", "employer_type", "supervision", "监理单位"),
-    ("added_to_main", "specialty_role", "added_to_main", "增项转主项"),
+    ("重新注册", "business_type", "re_registration", "重新注册", "重新注册"),
+    ("re_registration", "business_type", "re_registration", "重新注册", "重新注册"),
+    ("换公司", "business_type", "change_employer", "变更聘用单位（先注销再重新注册）", "换单位"),
+    ("change_employer", "business_type", "change_employer", "变更聘用单位（先注销再重新注册）", "换单位"),
+    ("renewal", "business_type", "renewal", "延续注册", "延续注册"),
+    ("initial", "business_type", "initial", "初始注册", "初始注册"),
+    ("监理", "employer_type", "supervision", "监理单位", "监理"),
+    ("supervision", "employer_type", "supervision", "监理单位", "监理"),
+    ("added_to_main", "specialty_role", "added_to_main", "增项转主项", "增项转主项"),
 ]
 
 # Shaped like POST /api/registration/plan answers (trimmed to the fields the actions read).
@@ -149,9 +149,9 @@ FULL_PLAN = {
 
 def bot_reading(body: dict) -> dict:
     reading = {"business_type": None, "employer_type": None, "specialty_role": None, "info_change_kind": None}
-    for word, field, code, name in BOT_READS:
+    for word, field, code, name, said_as in BOT_READS:
         if word in body["text"] and reading[field] is None:
-            reading[field] = {"code": code, "name": name}
+            reading[field] = {"code": code, "name": name, "said_as": said_as}
     return reading
 
 
@@ -344,7 +344,11 @@ def test_the_match_client_asks_bot_once_per_text_and_question(bot):
             await client.aclose()
 
     first, again = asyncio.run(twice())
-    assert first["business_type"] == {"code": "change_employer", "name": "变更聘用单位（先注销再重新注册）"}
+    assert first["business_type"] == {
+        "code": "change_employer",
+        "name": "变更聘用单位（先注销再重新注册）",
+        "said_as": "换单位",
+    }
     assert first == again and bot.sent(MATCH) == [{"text": "我想换公司", "answer_to": "business_type"}]
 
 
@@ -773,10 +777,9 @@ def test_the_answer_to_the_business_question_is_read_by_bot(bot, tracker_factory
     events = slot_events(bot.run(action, dispatcher, tracker, domain))
     assert events["reg_business_type"] == "change_employer"
     assert {"text": "我想换公司", "answer_to": "business_type"} in bot.sent(MATCH)
-    assert (dispatcher.messages[0]["label"], dispatcher.messages[0]["value"]) == (
-        "业务类型",
-        "变更聘用单位（先注销再重新注册）",
-    ), "the correction names the business as bot/ does"
+    assert (dispatcher.messages[0]["label"], dispatcher.messages[0]["value"]) == ("业务类型", "换单位"), (
+        "the correction names the business as users say it (bot/'s said_as)"
+    )
     assert bot.sent(PLAN)[-1]["business_type"] == "change_employer"
 
 

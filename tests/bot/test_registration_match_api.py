@@ -138,8 +138,8 @@ def test_short_answers_are_read_only_as_answers(client):
 
 def test_the_reply_names_each_choice_for_the_user(client):
     body = client.post(URL, json={"text": "我在监理公司，想延续注册"}).json()
-    assert body["business_type"] == {"code": "renewal", "name": "延续注册"}
-    assert body["employer_type"] == {"code": "supervision", "name": "监理单位"}
+    assert body["business_type"] == {"code": "renewal", "name": "延续注册", "said_as": "延续注册"}
+    assert body["employer_type"] == {"code": "supervision", "name": "监理单位", "said_as": "监理"}
     assert body["specialty_role"] is None and body["info_change_kind"] is None
 
 
