@@ -12,6 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import replies
+from knowledge.engine import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,14 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "5"},
             content={"detail": "系统繁忙，数据暂时无法保存，请稍后再试（您这次提交的内容未保存，可放心重新提交）。"},
+        )
+
+    @app.exception_handler(IndexUnavailable)
+    async def _index_down(request: Request, exc: IndexUnavailable):
+        # Course names in free text are read with the knowledge index's lexicon (bot/search_lexicon.py).
+        log.error("knowledge index unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            status_code=503, headers={"Retry-After": "30"}, content={"detail": replies.INDEX_UNAVAILABLE}
         )
 
     @app.exception_handler(Exception)

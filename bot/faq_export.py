@@ -11,7 +11,7 @@ import yaml
 
 from bot.unanswered import Group
 from knowledge.corpus import FaqItem, load_documents, load_faq
-from knowledge.textnorm import ROOT
+from knowledge.paths import ROOT
 
 FAQ_DIR = ROOT / "data" / "faq"
 DOCUMENTS_DIR = ROOT / "knowledge" / "documents"

@@ -16,6 +16,8 @@ NOT_FOUND = "没有这个地址，请检查链接是否正确。"
 METHOD_NOT_ALLOWED = "这个地址不支持这种请求方式。"
 UNAUTHORIZED = "需要登录或有效的凭证才能访问。"
 SERVER_ERROR = "服务暂时出现问题，请稍后再试。"
+# The knowledge index cannot be read (bot/routes/knowledge.py, bot/errors.py).
+INDEX_UNAVAILABLE = "知识库暂时不可用，请稍后再试；如需帮助可以回复“转人工”。"
 
 # WeChat Official Account (公众号) channel.
 WECHAT_WELCOME = (

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.chat_cleaning import clean_message
 from bot.db import Database
 from bot.logging_setup import mask_pii
 from bot.models import Unanswered, utcnow
+from bot.search_lexicon import search_lexicon
 from bot.unanswered import Row
-from knowledge.textnorm import normalize_query
+from knowledge.characters import basic_normalize
+from knowledge.lexicon import Lexicon
 from knowledge.tokenize import tokens as retrieval_tokens
 
 log = logging.getLogger(__name__)
@@ -37,11 +40,20 @@ class Bounds:
     max_per_sender: int = 20
 
 
-def question_key(question: str) -> tuple[str, str]:
-    """(key, tokens): sha256 of the normalised question, and its retrieval tokens space-separated."""
-    normalized = normalize_query(question)
+def question_key(question: str, lexicon: Lexicon | None = None) -> tuple[str, str]:
+    """(key, tokens): sha256 of the normalised question, and its retrieval tokens space-separated.
+    Normalised as the search reads it, with the engine's lexicon (by default the configured index's)."""
+    normalized = (lexicon or search_lexicon()).normalize_query(clean_message(question))
     key_text = " ".join(normalized.split()) or question.strip()
     return hashlib.sha256(key_text.encode("utf-8")).hexdigest(), " ".join(dict.fromkeys(retrieval_tokens(normalized)))
+
+
+def _legacy_tokens(question: str, lexicon: Lexicon | None) -> list[str]:
+    """Tokens of a row stored without them; without a knowledge index (no lexicon to read it with),
+    of its characters alone, so the console still groups it by words."""
+    if lexicon is None:
+        return retrieval_tokens(basic_normalize(clean_message(question)))
+    return question_key(question, lexicon)[1].split()
 
 
 def record(
@@ -53,11 +65,12 @@ def record(
     channel: str | None,
     decision: str,
     reading: dict[str, float] | None = None,
+    lexicon: Lexicon | None = None,
 ) -> str:
-    """Store one declined question with the engine's reading of it ({entry id: fused score});
-    returns what happened: "added", "counted" or "refused" (sender cap)."""
+    """Store one declined question with the engine's reading of it ({entry id: fused score}) and
+    normalised with its lexicon; returns what happened: "added", "counted" or "refused" (sender cap)."""
     question = mask_pii(question.strip())
-    key, toks = question_key(question)
+    key, toks = question_key(question, lexicon)
     stored_reading = _dump(reading) if reading else None
     for attempt in (1, 2):
         try:
@@ -141,8 +154,9 @@ def _load(text: str | None) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else None
 
 
-def recent_rows(db: Database, limit: int) -> list[Row]:
-    """The `limit` most recently asked questions, as the grouping reads them."""
+def recent_rows(db: Database, limit: int, lexicon: Lexicon | None = None) -> list[Row]:
+    """The `limit` most recently asked questions, as the grouping reads them (rows stored without
+    tokens are read with `lexicon`, the engine's; None: no index, by their characters)."""
     with db.transaction(write=False) as session:
         found = session.execute(
             select(
@@ -162,7 +176,7 @@ def recent_rows(db: Database, limit: int) -> list[Row]:
     rows = []
     for id_, key, question, asks, created_at, last_seen, sender, toks, reading in found:
         # Rows stored before migration 0003 have no tokens: they are tokenised here, once per call.
-        tokens = toks.split() if toks else question_key(question)[1].split()
+        tokens = toks.split() if toks else _legacy_tokens(question, lexicon)
         rows.append(
             Row(
                 id_,

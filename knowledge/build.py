@@ -47,7 +47,8 @@ from knowledge.dense import (
 from knowledge.engine import FORMAT_VERSION, Retriever
 from knowledge.fusion import MODES, Fusion, choose_thresholds, fit_decision_model
 from knowledge.labelled import load_messages, load_section_map
-from knowledge.textnorm import ROOT, Lexicon
+from knowledge.lexicon import Lexicon
+from knowledge.paths import ROOT
 from knowledge.tokenize import get_tokenizer
 
 BM25_PARAMS = (0.6, 0.6)  # k1, b of the unit index: chosen by cross-validation on the FAQ variants

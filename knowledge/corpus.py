@@ -23,7 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.textnorm import ROOT, basic_normalize, userdict_path
+from knowledge.characters import basic_normalize
+from knowledge.dictionaries import userdict_path
+from knowledge.paths import ROOT
 
 DOCUMENTS_DIR = ROOT / "knowledge" / "documents"
 

@@ -23,12 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.bm25 import BM25Index
+from knowledge.characters import basic_normalize
 from knowledge.corpus import Entry, data_hash
 from knowledge.dense import DenseIndex, Encoder, configured_model, load_encoder
 from knowledge.fusion import FEATURES, MODES, DecisionModel, Fusion, coverage, per_entry_max, unknown_share
+from knowledge.lexicon import Lexicon
+from knowledge.paths import ROOT
 from knowledge.qtype import TYPES, answer_types, clash, question_types
 from knowledge.split import question_focus, split_questions
-from knowledge.textnorm import ROOT, Lexicon, basic_normalize
 from knowledge.tokenize import STOPWORDS, get_tokenizer
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ import yaml
 
 from knowledge.augment import variants_of
 from knowledge.corpus import CorpusError, load_corpus
-from knowledge.textnorm import ROOT
+from knowledge.paths import ROOT
 
 DEFAULT_INTENT = "ask_knowledge"
 OUTPUT_NAME = "knowledge.yml"

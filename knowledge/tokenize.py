@@ -3,7 +3,7 @@
 The tokenizer is built lazily, once, under a lock (jieba's dictionary takes about a second to
 load); after that, segmentation only reads shared state and is safe from several threads.
 
-Input is text that already went through `knowledge.textnorm` (lower case, simplified Chinese,
+Input is text that already went through the lexicon (knowledge/lexicon.py: lower case, simplified Chinese,
 punctuation replaced by spaces, synonyms folded), so the dictionary words are added in the same
 normalised form.
 """
@@ -15,7 +15,9 @@ import logging
 import threading
 from pathlib import Path
 
-from knowledge.textnorm import DICTIONARY_DIR, basic_normalize, read_synonyms, read_userdict, userdict_path
+from knowledge.characters import basic_normalize
+from knowledge.dictionaries import read_synonyms, read_userdict, userdict_path
+from knowledge.paths import DICTIONARY_DIR
 
 log = logging.getLogger(__name__)
 

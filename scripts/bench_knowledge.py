@@ -96,7 +96,7 @@ def hostile_costs(engine, normal: list[str], repeat: int = 5) -> dict:
             ms.append((time.perf_counter() - t0) * 1000)
         return float(np.median(ms))
 
-    from knowledge.textnorm import clean_message
+    from bot.chat_cleaning import clean_message
 
     base = float(np.median([median_ms(clean_message(q)) for q in normal]))
     costs = {name: median_ms(clean_message(text)) for name, text in hostile_messages().items()}

@@ -3,7 +3,7 @@
 Nothing in code repeats a fact from that file (names, prices, hours, teachers, who a package suits):
 the backend loads it, checks its shape, and serves it. `Catalogue.match` turns a user's words
 ("无优班", "全科+建筑", "法规和施管") into catalogue ids; it folds typos and synonyms with the same
-normalisation the knowledge search uses (knowledge.textnorm, data/dictionary/synonyms.yml), so an
+normalisation the knowledge search uses (the knowledge engine's lexicon, data/dictionary/synonyms.yml), so an
 alias is written down once.
 """
 
@@ -148,9 +148,9 @@ class Catalogue(_Open):
 
     def match(self, text: str) -> Match:
         """Packages and subjects named in free text, and whether the user asked for 全科."""
-        from knowledge.textnorm import normalize_text  # loads jieba and the lexicon on first use
+        from bot.search_lexicon import search_lexicon  # loads the knowledge index on first use
 
-        normalized = normalize_text(text or "")
+        normalized = search_lexicon().normalize_text(text or "")
         compact = normalized.replace(" ", "")
         packages = [p.id for p in self.packages if _mentions(compact, self._aliases[p.id])]
         subjects = [s.id for s in self.subjects if _mentions(compact, self._aliases[s.id])]
@@ -160,8 +160,9 @@ class Catalogue(_Open):
     def _aliases(self) -> dict[str, set[str]]:
         """Per package / subject id: its normalised name, the name without its ending, and, when an
         ending was dropped, the first two characters if no other item starts the same way ("水利")."""
-        from knowledge.textnorm import normalize_text
+        from bot.search_lexicon import search_lexicon
 
+        normalize_text = search_lexicon().normalize_text
         aliases: dict[str, set[str]] = {}
         prefixes: dict[str, set[str]] = {}
         for item in [*self.packages, *self.subjects]:

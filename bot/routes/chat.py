@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot import replies
+from bot.chat_cleaning import clean_message
 from bot.rasa_client import RasaUnavailable
 from bot.senders import refuse_wechat_senders
-from knowledge.textnorm import clean_message
 
 log = logging.getLogger(__name__)
 # A web client must not write into a WeChat user's conversation, nor read the replies meant for them.

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from bot import unanswered_store
+from bot import replies, unanswered_store
 from bot.senders import refuse_wechat_senders
 from bot.unanswered import reading_of
 from knowledge.engine import Decision, Engine, Hit, IndexUnavailable, shared_engine
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["knowledge"], dependencies=[Depends(refuse_wechat_senders)])  # wx: is WeChat's
 
 MAX_QUESTION_CHARS = 1000
-INDEX_UNAVAILABLE = "知识库暂时不可用，请稍后再试；如需帮助可以回复“转人工”。"
+INDEX_UNAVAILABLE = replies.INDEX_UNAVAILABLE
 
 
 def _text(max_chars: int, required: bool, what: str):
@@ -209,6 +209,7 @@ def _record_unanswered(request: Request, body: AnswerRequest, kind: str, decisio
             channel=body.channel,
             decision=kind,
             reading=reading,
+            lexicon=_engine(request).retriever.lexicon,  # the engine that just read the question
         )
     except Exception as exc:  # noqa: BLE001 - logged, and the answer still goes out
         log.warning("could not record an unanswered question: %s", exc.__class__.__name__)

@@ -41,8 +41,8 @@ def _engine(request: Request) -> Engine | None:
 
 def _groups(request: Request, limit: int) -> tuple[list[Group], Engine | None]:
     db = request.app.state.db
-    rows = unanswered_store.recent_rows(db, limit)
     engine = _engine(request)
+    rows = unanswered_store.recent_rows(db, limit, engine.retriever.lexicon if engine else None)
     if engine is None:
         return group_by_words(rows), None
     unread = {row.id: row for row in rows if not row.reading}

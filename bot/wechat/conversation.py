@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fastapi import HTTPException
 
 from bot import replies
+from bot.chat_cleaning import clean_message
 from bot.logging_setup import mask_pii
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
@@ -24,7 +25,6 @@ from bot.wechat.dedup import TTLStore
 from bot.wechat.delivery import CustomerServiceClient, DeliveryError
 from bot.wechat.protocol import Inbound
 from bot.wechat.replies import pick_option, render, split_text
-from knowledge.textnorm import clean_message
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.models import Unanswered
 from knowledge.corpus import load_documents, load_faq
-from knowledge.textnorm import ROOT
+from knowledge.paths import ROOT
 from tests.knowledge.index_builder import built_index
 
 LOST = ["二建证书丢了要怎么挂失", "证书弄丢了 怎么补办"]

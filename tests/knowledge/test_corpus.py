@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from knowledge.corpus import CorpusError, data_hash, load_corpus
-from knowledge.textnorm import ROOT
+from knowledge.paths import ROOT
 
 
 def _copy_project_data(dst):

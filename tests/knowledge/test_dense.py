@@ -9,13 +9,17 @@ import pytest
 
 from knowledge.dense import PROJECT_MODEL, DenseIndex, encode_cached, load_encoder
 from knowledge.engine import resolve_index_dir
-from knowledge.textnorm import normalize_query
 from knowledge.tokenize import get_tokenizer
 
 
 @pytest.fixture(scope="module")
 def model_dir(index_dir):
     return resolve_index_dir(index_dir) / "model"
+
+
+@pytest.fixture(scope="module")
+def normalize_query(engine):
+    return engine.retriever.lexicon.normalize_query
 
 
 def test_the_built_model_is_the_projects_static_embedding(model_dir):
@@ -25,7 +29,7 @@ def test_the_built_model_is_the_projects_static_embedding(model_dir):
     assert modules[0]["type"].endswith("StaticEmbedding")
 
 
-def test_numpy_serving_matches_sentence_transformers(model_dir):
+def test_numpy_serving_matches_sentence_transformers(model_dir, normalize_query):
     tok = get_tokenizer()
     fast = load_encoder(model_dir, tok, prefer_numpy=True)
     slow = load_encoder(model_dir, tok, prefer_numpy=False)
@@ -34,7 +38,7 @@ def test_numpy_serving_matches_sentence_transformers(model_dir):
     assert np.allclose(fast.encode(texts), slow.encode(texts), atol=1e-5)
 
 
-def test_training_pulls_a_paraphrase_towards_its_own_question(model_dir):
+def test_training_pulls_a_paraphrase_towards_its_own_question(model_dir, normalize_query):
     enc = load_encoder(model_dir, get_tokenizer())
     q_photo, q_price, para = enc.encode(
         [

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from knowledge.engine import Engine, IndexMissing, IndexStale, IndexUnavailable, resolve_index_dir
-from knowledge.textnorm import ROOT
+from knowledge.paths import ROOT
 
 
 def test_a_faq_question_is_answered_with_its_source(engine):

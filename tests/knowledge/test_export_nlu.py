@@ -9,7 +9,7 @@ import yaml
 
 from knowledge.corpus import load_corpus
 from knowledge.export_nlu import export
-from knowledge.textnorm import ROOT
+from knowledge.paths import ROOT
 
 
 def _examples(path):

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import threading
 
-from knowledge.textnorm import normalize_text
 from knowledge.tokenize import STOPWORDS, get_tokenizer, tokens
 
 
-def test_domain_terms_stay_one_word():
+def test_domain_terms_stay_one_word(engine):
     tok = get_tokenizer()
     assert "资格库" in tok.words("资格库里没有我的数据")
     assert "闽政通" in tok.words("闽政通扫码认证")
     assert "无忧取证班" in tok.words("无忧取证班多少钱")
     # Dictionary words are added in normalised (lower-case) form, matching normalised text.
-    assert "secseal安全阅览器" in tok.words(normalize_text("SecSeal安全阅览器怎么装"))
+    assert "secseal安全阅览器" in tok.words(engine.retriever.lexicon.normalize_text("SecSeal安全阅览器怎么装"))
 
 
 def test_retrieval_tokens_drop_stopwords_and_punctuation_but_keep_content_characters():

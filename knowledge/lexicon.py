@@ -1,239 +1,30 @@
-"""Text clean-up shared by the chat gateway and the retrieval.
+"""The domain lexicon: what normalisation derives from the dictionary and the knowledge base.
 
-`clean_message` is what every user message goes through before it reaches Rasa: it must never
-raise, whatever bytes a client sends.
+`Lexicon.normalize_text` is what both sides of the retrieval go through (documents, FAQ items and
+user questions): `basic_normalize`, then synonyms folded into their canonical term
+(data/dictionary/synonyms.yml).
 
-`normalize_text` is what both sides of the retrieval go through (documents, FAQ items and user
-questions): NFKC (full width to half width), traditional to simplified Chinese, lower case,
-punctuation removed, synonyms folded into their canonical term (data/dictionary/synonyms.yml).
-
-`normalize_query` adds what only user input needs: pinyin typed instead of characters
+`Lexicon.normalize_query` adds what only user input needs: pinyin typed instead of characters
 ("mima 忘了" -> "密码 忘了") and homophone typos ("资格裤" -> "资格库"). Both are corrected against
-the domain lexicon (dictionary terms, synonyms and the words of the knowledge base) by comparing
+the lexicon's terms (dictionary terms, synonyms and the words of the knowledge base) by comparing
 pinyin, never against a hand-written list of misspellings.
+
+There is no process-wide default: the knowledge engine builds the lexicon from its index and
+everything that reads text the way the search does uses that one (`Engine.lexicon`).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-# Zero-width and bidi control characters survive NFKC; they only hide text from matching.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[ \t\u3000]+")
-
-ROOT = Path(__file__).resolve().parent.parent
-DICTIONARY_DIR = ROOT / "data" / "dictionary"
-
-
-def to_half_width(text: str) -> str:
-    """Full-width ASCII letters, digits and space to half width; Chinese punctuation is kept."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code == 0x3000:
-            out.append(" ")
-        elif 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def clean_message(text: str) -> str:
-    """Trim, drop invisible and control characters, fold full-width alphanumerics, squeeze spaces,
-    write traditional characters in simplified form and pinyin typed among Chinese in characters
-    ("没guo" -> 没过, knowledge/chat_pinyin.py): Rasa's NLU and the forms read simplified characters."""
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
-    text = to_half_width(text)
-    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    if not _has_cjk(text):
-        return text
-    from knowledge.chat_pinyin import spell_chat_pinyin  # imports this module
-
-    return spell_chat_pinyin(to_simplified(text))
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
-
-# ---------------------------------------------------------------------------------------------
-# Character-level normalisation
-# ---------------------------------------------------------------------------------------------
-
-_opencc_lock = threading.Lock()
-_opencc = None
-_traditional_chars: frozenset[str] | None = None
-
-
-def to_simplified(text: str) -> str:
-    """Traditional to simplified Chinese (OpenCC t2s), loaded once on first use."""
-    global _opencc, _traditional_chars
-    if not _has_cjk(text):
-        return text
-    if _opencc is None:
-        with _opencc_lock:
-            if _opencc is None:
-                import opencc
-
-                converter = opencc.OpenCC("t2s")
-                _traditional_chars = _keys_chars(converter)
-                _opencc = converter
-    if _traditional_chars is not None and _traditional_chars.isdisjoint(text):
-        return text  # nothing to convert (almost every message); OpenCC costs ~14 ms per 1000 characters
-    return _opencc.convert(text)
-
-
-def _keys_chars(converter) -> frozenset[str] | None:
-    """The characters OpenCC's t2s dictionaries convert (their one-character keys; a phrase entry
-    only refines how such a character is converted in context). None if the package's layout is not
-    the one known here: then every message is converted, as before."""
-    try:
-        converter.convert("測")  # loads the dictionaries
-        chars = {
-            key
-            for group in converter._dict_chain_data
-            for entry in (group if isinstance(group, list) else [group])
-            for key in entry[-1]
-            if len(key) == 1
-        }
-        return frozenset(chars) if chars else None
-    except (AttributeError, TypeError, IndexError):
-        return None
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
-
-
-def _strip_punctuation(text: str) -> str:
-    """Every punctuation mark or symbol becomes a space; letters, digits and CJK stay."""
-    out = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat[0] in "PSZC":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return " ".join("".join(out).split())
-
-
-def basic_normalize(text: str) -> str:
-    """NFKC, simplified Chinese, lower case, punctuation to spaces. No dictionary needed."""
-    text = _INVISIBLE.sub("", text or "")
-    text = unicodedata.normalize("NFKC", text)
-    text = to_simplified(text)
-    return _strip_punctuation(text.lower())
-
-
-# ---------------------------------------------------------------------------------------------
-# Dictionary files
-# ---------------------------------------------------------------------------------------------
-
-
-def userdict_path(dictionary_dir: Path = DICTIONARY_DIR) -> Path | None:
-    """The jieba user dictionary: data/dictionary/jieba/userdict.txt, else data/dictionary/userdict.txt."""
-    for candidate in (dictionary_dir / "jieba" / "userdict.txt", dictionary_dir / "userdict.txt"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_userdict(path: Path | None) -> list[tuple[str, int | None, str | None]]:
-    """(word, freq, tag) per line of a jieba user dictionary; blank and # lines skipped."""
-    entries: list[tuple[str, int | None, str | None]] = []
-    if path is None:
-        return entries
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = parts[2] if len(parts) > 2 else None
-        entries.append((parts[0], freq, tag))
-    return entries
-
-
-def read_alternatives(path: Path) -> list[list[str]]:
-    """Groups of alternatives ("那延续注册呢" after a question about 初始注册). Missing file: none."""
-    if not path.is_file():
-        return []
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [[str(t).strip() for t in group] for group in data.get("alternatives") or [] if len(group) >= 2]
-
-
-def read_synonyms(path: Path) -> list[list[str]]:
-    """Synonym groups, first term canonical. Missing file: no groups."""
-    if not path.is_file():
-        return []
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    groups = []
-    for group in data.get("groups") or []:
-        terms = [str(t).strip() for t in group if str(t).strip()]
-        if len(terms) >= 2:
-            groups.append(terms)
-    return groups
-
-
-# ---------------------------------------------------------------------------------------------
-# Pinyin keys
-# ---------------------------------------------------------------------------------------------
-
-# Fuzzy pinyin: initials and finals that speakers of southern Mandarin (Fujian included) and
-# pinyin typists mix up. Applied to both sides, so "zhengjian" and "zenjian" meet.
-_FUZZY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"), ("l", "n"), ("v", "u"), ("ü", "u")]
-
-
-def _fuzzy(syllable: str) -> str:
-    for a, b in _FUZZY:
-        syllable = syllable.replace(a, b)
-    return syllable
-
-
-@lru_cache(maxsize=20000)
-def _char_key(ch: str) -> str:
-    """Toneless default reading of one character, fuzzy-folded ('' for non-CJK)."""
-    if not _is_cjk(ch):
-        return ""
-    from pypinyin import Style, lazy_pinyin
-
-    readings = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
-    return _fuzzy(readings[0]) if readings else ""
-
-
-def _tonal(text: str) -> tuple[str, ...]:
-    """Pinyin with tone numbers, phrase-aware, no fuzzy folding."""
-    from pypinyin import Style, lazy_pinyin
-
-    return tuple(lazy_pinyin(text, style=Style.TONE3, errors="ignore", neutral_tone_with_five=True))
-
-
-def _term_keys(term: str) -> set[tuple[str, ...]]:
-    """Per-character pinyin keys of a term: the phrase-aware reading and the per-character one."""
-    from pypinyin import Style, lazy_pinyin
-
-    phrase = tuple(_fuzzy(s) for s in lazy_pinyin(term, style=Style.NORMAL, errors="ignore"))
-    per_char = tuple(_char_key(ch) for ch in term)
-    return {k for k in (phrase, per_char) if len(k) == len(term)}
-
-
-# ---------------------------------------------------------------------------------------------
-# The lexicon: synonyms, pinyin and homophone correction against domain terms
-# ---------------------------------------------------------------------------------------------
+from knowledge.characters import basic_normalize, is_cjk
+from knowledge.dictionaries import read_alternatives, read_synonyms, read_userdict, userdict_path
+from knowledge.paths import DICTIONARY_DIR
+from knowledge.pinyin import char_key, fuzzy, term_keys, tonal
 
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 _MIN_PINYIN_LETTERS = 4
@@ -315,9 +106,9 @@ class Lexicon:
             cjk: dict[tuple[str, ...], list[tuple[float, str]]] = {}
             latin: dict[str, tuple[float, str]] = {}
             for term, weight in self.terms.items():
-                if len(term) < 2 or not all(_is_cjk(ch) for ch in term):
+                if len(term) < 2 or not all(is_cjk(ch) for ch in term):
                     continue
-                for key in _term_keys(term):
+                for key in term_keys(term):
                     cjk.setdefault(key, []).append((weight, term))
                     joined = "".join(key)
                     if joined not in latin or latin[joined][0] < weight:
@@ -366,7 +157,7 @@ class Lexicon:
             pos = match.end()
             words = match.group(0).split(" ")
             pieces: list[str] = []
-            keys = [_fuzzy(w) for w in words]
+            keys = [fuzzy(w) for w in words]
             i = 0
             while i < len(words):
                 # Longest span of consecutive words that spells one term ("shouji hao" -> 手机号);
@@ -413,9 +204,9 @@ class Lexicon:
             return None
         for n in range(len(following), 0, -1):
             tail = following[:n]
-            if not all(_is_cjk(ch) for ch in tail):
+            if not all(is_cjk(ch) for ch in tail):
                 continue
-            term = self._latin_index.get(_fuzzy(word) + "".join(_char_key(ch) for ch in tail))
+            term = self._latin_index.get(fuzzy(word) + "".join(char_key(ch) for ch in tail))
             if term is not None and term.endswith(tail):
                 return term, n
         return None
@@ -424,7 +215,7 @@ class Lexicon:
         """The term(s) a latin word spells in pinyin, or None. Splits "shoujihao" into terms."""
         if len(word) < _MIN_PINYIN_LETTERS or word in self.latin_words or len(word) > _MAX_PINYIN_WORD:
             return None
-        key = _fuzzy(word)
+        key = fuzzy(word)
         if key in self._latin_index:
             return self._latin_index[key]
         # Segment into several terms (every piece must be a term of >= 2 characters).
@@ -454,10 +245,10 @@ class Lexicon:
         i = 0
         while i < n:
             replaced = False
-            if _is_cjk(chars[i]):
+            if is_cjk(chars[i]):
                 for length in range(min(6, n - i), 1, -1):
                     window = "".join(chars[i : i + length])
-                    if not all(_is_cjk(c) for c in window):
+                    if not all(is_cjk(c) for c in window):
                         continue
                     if window in self.terms or window in self.synonyms:
                         out.append(window)  # a known term or listed variant: keep it whole
@@ -478,7 +269,7 @@ class Lexicon:
     def _homophone_target(self, window: str) -> str | None:
         if window in self.common_words or window in self.synonyms:
             return None
-        candidates = self._cjk_index.get(tuple(_char_key(ch) for ch in window))
+        candidates = self._cjk_index.get(tuple(char_key(ch) for ch in window))
         if not candidates:
             return None
         allowed = 1 if len(window) <= 4 else 2
@@ -488,7 +279,7 @@ class Lexicon:
                 continue
             # Two characters carry little evidence: only a true homophone (same tones, exact
             # initials) counts there, so "课是" does not become "课时" nor "新名" "姓名".
-            if len(window) == 2 and _tonal(window) != _tonal(term):
+            if len(window) == 2 and tonal(window) != tonal(term):
                 continue
             return term
         return None
@@ -513,40 +304,3 @@ class Lexicon:
                 pass
         self._query_cache[text] = normalized
         return normalized
-
-
-# ---------------------------------------------------------------------------------------------
-# Module-level defaults: the project dictionary, loaded lazily once
-# ---------------------------------------------------------------------------------------------
-
-_default_lock = threading.Lock()
-_default_lexicon: Lexicon | None = None
-
-
-def default_lexicon() -> Lexicon:
-    """The project's lexicon: dictionary + synonyms + the words of the knowledge base."""
-    global _default_lexicon
-    if _default_lexicon is None:
-        with _default_lock:
-            if _default_lexicon is None:
-                from knowledge.corpus import load_corpus
-                from knowledge.tokenize import get_tokenizer
-
-                tokenizer = get_tokenizer()
-                try:
-                    extra = load_corpus().vocabulary(tokenizer)
-                except Exception:  # noqa: BLE001 - a broken corpus must not break normalisation
-                    extra = set()
-                _default_lexicon = Lexicon.from_dictionary(extra_terms=extra, common_words=tokenizer.common_words())
-    return _default_lexicon
-
-
-def normalize_text(text: str, lexicon: Lexicon | None = None) -> str:
-    """Normalisation for indexed text and queries alike (no spelling correction)."""
-    return (lexicon or default_lexicon()).normalize_text(text)
-
-
-def normalize_query(text: str, lexicon: Lexicon | None = None) -> str:
-    """A user's question ready for retrieval: half width, simplified, lower case, no punctuation,
-    pinyin and homophone typos turned into domain terms, synonyms folded into canonical terms."""
-    return (lexicon or default_lexicon()).normalize_query(clean_message(text or ""))

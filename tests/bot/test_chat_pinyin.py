@@ -1,9 +1,9 @@
-"""Pinyin typed among Chinese reaches Rasa and the forms as characters (knowledge/chat_pinyin.py)."""
+"""Pinyin typed among Chinese reaches Rasa and the forms as characters (bot/chat_pinyin.py)."""
 
 import pytest
 
-from knowledge.chat_pinyin import ChatPinyin, read_words
-from knowledge.textnorm import clean_message
+from bot.chat_cleaning import clean_message
+from bot.chat_pinyin import ChatPinyin, read_words
 
 
 @pytest.mark.parametrize(

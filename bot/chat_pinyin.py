@@ -2,7 +2,7 @@
 
 People switch to pinyin for a word or a single syllable when the input method gets in the way:
 "我是ling基础 考了3次都没guo 工作不mang". Rasa's NLU and the forms read characters, so the gateway
-(knowledge.textnorm.clean_message) rewrites such pinyin with the everyday words of
+(bot/chat_cleaning.py, clean_message) rewrites such pinyin with the everyday words of
 data/dictionary/chat_words.txt:
 
 - a run of letters that spells a whole word is that word ("shenme" -> 什么);
@@ -20,7 +20,9 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from knowledge.textnorm import DICTIONARY_DIR, _fuzzy, _is_cjk
+from knowledge.characters import is_cjk
+from knowledge.paths import DICTIONARY_DIR
+from knowledge.pinyin import fuzzy
 
 CHAT_WORDS = DICTIONARY_DIR / "chat_words.txt"
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -39,7 +41,7 @@ class ChatPinyin:
         # fuzzy pinyin of a part of a word -> (word, start, end) of that part
         self._parts: dict[str, list[tuple[str, int, int]]] = {}
         for word in dict.fromkeys(words):
-            if not all(_is_cjk(ch) for ch in word):
+            if not all(is_cjk(ch) for ch in word):
                 continue
             syllables = lazy_pinyin(word, style=Style.NORMAL, errors="ignore")
             if len(syllables) != len(word):
@@ -49,7 +51,7 @@ class ChatPinyin:
                     part = syllables[start:end]
                     # Folding the joined letters can differ from joining folded syllables
                     # ("rengong": ren|gong, or re-ng-ong): both spellings find the word.
-                    for key in {"".join(map(_fuzzy, part)), _fuzzy("".join(part))}:
+                    for key in {"".join(map(fuzzy, part)), fuzzy("".join(part))}:
                         self._parts.setdefault(key, []).append((word, start, end))
 
     def convert(self, text: str) -> str:
@@ -66,7 +68,7 @@ class ChatPinyin:
 
     def _spell(self, run: str, left: str, right: str) -> str | None:
         best: tuple[int, str] | None = None
-        for word, start, end in self._parts.get(_fuzzy(run), ()):
+        for word, start, end in self._parts.get(fuzzy(run), ()):
             whole = start == 0 and end == len(word)
             if not whole and (not left.endswith(word[:start]) or not right.startswith(word[end:])):
                 continue
