@@ -5,12 +5,12 @@ SHELL := /bin/bash
 PY      := .venv/bin/python
 # Rasa's own CLI, run as a module so that the project's NLU component (rasa_runtime/) is importable.
 RASA    := .venv-rasa/bin/python -m rasa_runtime
-DOMAIN  := domain
+DOMAIN  := domain.yml
 # Generated NLU (FAQ variants -> intent examples) lives under var/, rebuilt by `make train`.
 GEN_NLU := var/generated/nlu
 RASA_DATA := data $(GEN_NLU)
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
-TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba domain -type f 2>/dev/null) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
+TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba -type f 2>/dev/null) $(DOMAIN) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
 .PHONY: help setup browser services compose-cli train run test lint test-unit test-rasa test-e2e eval eval-nlu bench bench-long bench-knowledge purge lock clean

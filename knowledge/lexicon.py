@@ -10,7 +10,7 @@ the lexicon's terms (dictionary terms, synonyms and the words of the knowledge b
 pinyin, never against a hand-written list of misspellings.
 
 There is no process-wide default: the knowledge engine builds the lexicon from its index and
-everything that reads text the way the search does uses that one (`Engine.lexicon`).
+everything that reads text the way the search does uses that one (`engine.retriever.lexicon`).
 """
 
 from __future__ import annotations

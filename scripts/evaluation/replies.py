@@ -33,7 +33,7 @@ DECLINE_MARKS = (
     "超出",
 )
 HANDOFF_MARKS = ("为您转接", "转接人工")  # the hand-off itself, not the offer "回复“转人工”"
-# What the assistant asks for, by the words of its own questions (domain/*.yml, actions/*.py).
+# What the assistant asks for, by the words of its own questions (domain.yml, actions/*.py).
 ASK_MARKS = {
     "package": ("报哪个套餐", "想报哪个套餐"),
     "subjects": ("报哪几科", "实务报哪个专业"),

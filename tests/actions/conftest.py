@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -20,17 +19,10 @@ if str(ROOT) not in sys.path:
 
 @pytest.fixture(scope="session")
 def domain() -> dict:
-    merged: dict = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
-        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for key, value in part.items():
-            if isinstance(value, dict):
-                merged.setdefault(key, {}).update(value)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-            else:
-                merged[key] = value
-    return merged
+    """The domain as the action server receives it, read by Rasa's own loader."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain.yml")).as_dict()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def test_run_without_a_token_is_refused():
 @pytest.mark.parametrize(
     "argv",
     [
-        ["rasa_runtime", "train", "--domain", "domain"],
+        ["rasa_runtime", "train", "--domain", "domain.yml"],
         ["rasa_runtime", "run", "actions"],
         ["rasa_runtime", "run", "--auth-token", "given"],
         ["rasa_runtime", "run", "--auth-token=given"],

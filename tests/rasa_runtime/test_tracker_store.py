@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_another_models_domain_is_not_mixed_with_remembered_trackers(domain, db)
     cached = store(CachingSQLTrackerStore, domain, db)
     converse(cached, "u1", range(1, 3))
     before = run(cached.retrieve("u1"))
-    cached.domain = Domain.load(str(ROOT / "domain"))  # PUT /model: a new model, a new domain object
+    cached.domain = Domain.load(str(ROOT / "domain.yml"))  # PUT /model: a new model, a new domain object
     assert run(cached.retrieve("u1")) is not before
 
 
