@@ -20,11 +20,11 @@ help: ## list the commands
 
 setup: .venv/.ready .venv-rasa/.ready ## install both runtimes (idempotent; seconds when nothing changed)
 
-.venv/.ready: requirements/service.lock scripts/setup_venv.sh
+.venv/.ready: requirements/service.lock requirements/service-test.lock scripts/setup_venv.sh
 	@bash scripts/setup_venv.sh service
 	@touch $@
 
-.venv-rasa/.ready: requirements/rasa.lock scripts/setup_venv.sh
+.venv-rasa/.ready: requirements/rasa.lock requirements/rasa-test.lock scripts/setup_venv.sh
 	@bash scripts/setup_venv.sh rasa
 	@touch $@
 
@@ -107,13 +107,13 @@ bench-long: train ## long conversations: median latency of turns 1-10 ... 31-40 
 purge: setup ## delete or anonymise personal data older than RETENTION_DAYS (default 180): trackers, transcripts, unanswered, leads (--dry-run: ARGS=--dry-run)
 	@$(PY) -m scripts.purge $(ARGS)
 
-lock: ## after editing requirements/*.in: install them and rewrite both lock files from the venvs
-	@.venv/bin/python -m pip install -q torch==2.13.0 -r requirements/service.in
-	@{ echo "# Service runtime lock (Python 3.11). Generated from service.in by 'make lock'; torch is the CPU build on disk."; \
-	   .venv/bin/python -m pip freeze | sed 's/^torch==2.13.0+cpu/torch==2.13.0/'; } > requirements/service.lock
-	@.venv-rasa/bin/python -m pip install -q -r requirements/rasa.in
-	@{ echo "# Rasa runtime lock (Python 3.10). Generated from rasa.in by 'make lock'."; \
-	   .venv-rasa/bin/python -m pip freeze; } > requirements/rasa.lock
+lock: ## after editing requirements/*.in: install them and rewrite the four lock files (runtime and test, per venv) from the venvs
+	@.venv/bin/python -m pip install -q torch==2.13.0 -r requirements/service.in -r requirements/service-test.in
+	@.venv/bin/python -m pip freeze | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' \
+	  | .venv/bin/python requirements/split_lock.py requirements/service.in requirements/service.lock requirements/service-test.lock
+	@.venv-rasa/bin/python -m pip install -q -r requirements/rasa.in -r requirements/rasa-test.in
+	@.venv-rasa/bin/python -m pip freeze \
+	  | .venv-rasa/bin/python requirements/split_lock.py requirements/rasa.in requirements/rasa.lock requirements/rasa-test.lock
 
 clean: ## remove build outputs (venvs kept)
 	rm -rf var models

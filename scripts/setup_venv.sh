@@ -2,7 +2,9 @@
 # Create or update one of the project's two virtual environments, idempotently.
 #   scripts/setup_venv.sh service   -> .venv       (Python 3.11: bot/, knowledge/, tests)
 #   scripts/setup_venv.sh rasa      -> .venv-rasa  (Python 3.10: Rasa server + action server)
-# A stamp file holding the hash of the lock file makes a second run with nothing changed instant.
+# Each venv gets its runtime lock and its test lock (requirements/<runtime>.lock + <runtime>-test.lock);
+# a stamp file holding the hash of both makes a second run with nothing changed instant, and a change
+# to either reinstalls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runtime="${1:?usage: setup_venv.sh service|rasa}"
@@ -16,12 +18,14 @@ find_python() {  # $1 = version like 3.10; prints a path or nothing
 }
 
 case "$runtime" in
-  service) venv=.venv; version=3.11; lock=requirements/service.lock ;;
-  rasa)    venv=.venv-rasa; version=3.10; lock=requirements/rasa.lock ;;
+  service) venv=.venv; version=3.11 ;;
+  rasa)    venv=.venv-rasa; version=3.10 ;;
   *) echo "unknown runtime: $runtime" >&2; exit 2 ;;
 esac
 
-stamp="$venv/.installed-$(sha256sum "$lock" | cut -c1-16)"
+lock="requirements/$runtime.lock" test_lock="requirements/$runtime-test.lock"
+# Hash of the two files' hashes and names: moving a pin from one file to the other changes it too.
+stamp="$venv/.installed-$(sha256sum "$lock" "$test_lock" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   echo "[setup] $runtime runtime up to date ($venv)"; exit 0
 fi
@@ -42,7 +46,7 @@ if [ "$runtime" = service ]; then
   # torch first and pinned: the CPU wheel on this disk. Anything unpinned would pull a CUDA build.
   "$venv/bin/python" -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
 fi
-"$venv/bin/python" -m pip install -q -r "$lock" 2>&1 | grep -v "is ignored" || true
+"$venv/bin/python" -m pip install -q -r "$lock" -r "$test_lock" 2>&1 | grep -v "is ignored" || true
 "$venv/bin/python" -m pip check >/dev/null 2>&1 || echo "[setup] note: pip check reports conflicts (see '$venv/bin/pip check')"
 # Fail loudly if the install did not work (the grep above hides pip's exit code).
 if [ "$runtime" = service ]; then

