@@ -56,7 +56,15 @@ def _cost_ms(client, text: str, repeat: int = 5) -> float:
 
 def test_a_hostile_thousand_characters_cost_a_few_normal_questions(client):
     _cost_ms(client, NORMAL[0])  # warm-up
-    normal = statistics.median(_cost_ms(client, q) for q in NORMAL)
-    hostile = {name: _cost_ms(client, text) for name, text in hostile_messages(1000).items()}
+    # Normal and hostile messages are timed in alternating rounds and each keeps its quietest
+    # round: a burst of load from another process (CI trains Rasa beside this) then weighs on
+    # both sides alike instead of on whichever was being timed at that moment.
+    hostile_texts = hostile_messages(1000)
+    normal_rounds, hostile_rounds = [], []
+    for _ in range(3):
+        normal_rounds.append(statistics.median(_cost_ms(client, q) for q in NORMAL))
+        hostile_rounds.append({name: _cost_ms(client, text) for name, text in hostile_texts.items()})
+    normal = min(normal_rounds)
+    hostile = {name: min(r[name] for r in hostile_rounds) for name in hostile_texts}
     worst = max(hostile, key=hostile.get)
     assert hostile[worst] <= 5 * normal, f"{worst}: {hostile[worst]:.1f} ms against {normal:.1f} ms for a question"
