@@ -102,13 +102,32 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK_KEY = 7_203_114_021
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` on `engine` (its SQLite settings included)."""
+    """Apply migrations up to `revision` on `engine` (its SQLite settings included).
+
+    On PostgreSQL, bot/ workers starting at the same moment take turns: each holds an advisory lock
+    while it migrates, so the second one finds the schema at head instead of creating the same tables.
+    (SQLite serialises writers on its file lock already.)
+    """
     config = alembic_config()
     with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-        connection.commit()
+        locked = connection.dialect.name == "postgresql"
+        if locked:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+        finally:
+            if locked:
+                connection.rollback()
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
 
 
 def open_database(database_url: str) -> Database:

@@ -279,7 +279,11 @@ def test_sales_follow_up_an_enrollment_and_a_lead_and_the_admin_sees_who_did_wha
     wait_for_toast(page, "状态已改为“已联系”")
     page.wait_for_selector(f"#enrollments tr[data-key='{number}']:has-text('已联系')")
     page.wait_for_selector("#drawer [data-role=status-actions] button:text-is('已付款')")
-    page.select_option("#drawer select", label=person["name"])
+    # The drawer is drawn again once the change is saved; type the note after that, as a person
+    # who waits for the page would (a note typed meanwhile is kept too, but the click may land on
+    # the button being replaced).
+    with page.expect_response(lambda r: r.request.method == "GET" and r.url.endswith(f"/api/enrollments/{number}")):
+        page.select_option("#drawer select", label=person["name"])
     wait_for_toast(page, "负责人已改为")
     page.fill("#drawer textarea", "电话沟通：周末付款，需要发票")
     page.click("#drawer button:text-is('保存备注')")

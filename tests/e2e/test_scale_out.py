@@ -8,6 +8,9 @@ and the enrollment it produces exists once.
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -91,3 +94,22 @@ def test_the_other_instance_sees_the_whole_conversation(cluster):
     httpx.post(f"{b.bot_url}/api/chat", json={"sender": "scale-user-2", "message": "证件照有什么要求"}, timeout=60)
     turns = httpx.get(f"{a.bot_url}/api/staff/conversations/scale-user-2", headers=STAFF, timeout=10).json()["turns"]
     assert [t["text"] for t in turns if t["who"] == "user"] == ["你好", "证件照有什么要求"]
+
+
+def test_workers_migrating_at_the_same_moment_all_start_on_one_schema():
+    """Three bot/ workers of a fresh deployment migrate at once: each takes its turn, none fails on
+    tables another has just created, and the schema ends at head."""
+    with services.postgres() as (pg_url, _port, _data):
+        env = {**os.environ, "DATABASE_URL": pg_url.replace("postgresql://", "postgresql+psycopg2://") + "/bot"}
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.db", "upgrade"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        failures = [w.stderr.read() for w in workers if w.wait(timeout=120) != 0]
+        assert not failures, failures[0][-2000:]
+        current = subprocess.run(
+            [sys.executable, "-m", "bot.db", "current"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        assert "(head)" in current.stdout + current.stderr
