@@ -7,8 +7,8 @@ punctuation and symbols replaced by spaces.
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 import unicodedata
 
 # Zero-width and bidi control characters survive NFKC; they only hide text from matching.
@@ -37,45 +37,18 @@ def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
-_opencc_lock = threading.Lock()
-_opencc = None
-_traditional_chars: frozenset[str] | None = None
+@functools.cache
+def _t2s():
+    import opencc  # the OpenCC library's own wheel (C++): loaded on first use, shared by threads
+
+    return opencc.OpenCC("t2s")
 
 
 def to_simplified(text: str) -> str:
-    """Traditional to simplified Chinese (OpenCC t2s), loaded once on first use."""
-    global _opencc, _traditional_chars
+    """Traditional to simplified Chinese (OpenCC t2s, characters and phrases: 批覆 -> 批复)."""
     if not has_cjk(text):
         return text
-    if _opencc is None:
-        with _opencc_lock:
-            if _opencc is None:
-                import opencc
-
-                converter = opencc.OpenCC("t2s")
-                _traditional_chars = _keys_chars(converter)
-                _opencc = converter
-    if _traditional_chars is not None and _traditional_chars.isdisjoint(text):
-        return text  # nothing to convert (almost every message); OpenCC costs ~14 ms per 1000 characters
-    return _opencc.convert(text)
-
-
-def _keys_chars(converter) -> frozenset[str] | None:
-    """The characters OpenCC's t2s dictionaries convert (their one-character keys; a phrase entry
-    only refines how such a character is converted in context). None if the package's layout is not
-    the one known here: then every message is converted, as before."""
-    try:
-        converter.convert("測")  # loads the dictionaries
-        chars = {
-            key
-            for group in converter._dict_chain_data
-            for entry in (group if isinstance(group, list) else [group])
-            for key in entry[-1]
-            if len(key) == 1
-        }
-        return frozenset(chars) if chars else None
-    except (AttributeError, TypeError, IndexError):
-        return None
+    return _t2s().convert(text)
 
 
 def _strip_punctuation(text: str) -> str:

@@ -46,11 +46,25 @@ if [ "$runtime" = service ]; then
   # torch first and pinned: the CPU wheel on this disk. Anything unpinned would pull a CUDA build.
   "$venv/bin/python" -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
 fi
+# What the locks no longer list goes first: a lock change may swap a package for one that installs
+# the same module (opencc-python-reimplemented and opencc both install `opencc`), and uninstalling
+# the old one afterwards would delete the new one's files.
+"$venv/bin/python" - "$lock" "$test_lock" <<'PY'
+import re, subprocess, sys
+name = lambda line: re.split(r"[=<>\[ ;@]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+wanted = {name(l) for f in sys.argv[1:] for l in open(f) if l.strip() and not l.startswith(("#", "-"))}
+wanted |= {"pip", "setuptools", "wheel", "torch"}
+freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all"], capture_output=True, text=True).stdout
+extra = sorted({name(l) for l in freeze.splitlines() if l.strip() and not l.startswith("#")} - wanted)
+if extra:
+    print("[setup] removing what the locks no longer list:", " ".join(extra))
+    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", *extra], check=True)
+PY
 "$venv/bin/python" -m pip install -q -r "$lock" -r "$test_lock" 2>&1 | grep -v "is ignored" || true
 "$venv/bin/python" -m pip check >/dev/null 2>&1 || echo "[setup] note: pip check reports conflicts (see '$venv/bin/pip check')"
 # Fail loudly if the install did not work (the grep above hides pip's exit code).
 if [ "$runtime" = service ]; then
-  "$venv/bin/python" -c "import torch, sentence_transformers, faiss, fastapi, jieba, sqlalchemy; assert '+cpu' in torch.__version__ or not torch.cuda.is_available()"
+  "$venv/bin/python" -c "import torch, sentence_transformers, faiss, fastapi, jieba, opencc, sqlalchemy; assert '+cpu' in torch.__version__ or not torch.cuda.is_available()"
 else
   "$venv/bin/python" -W ignore -c "import rasa, rasa_sdk, jieba"
 fi

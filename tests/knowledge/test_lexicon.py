@@ -24,6 +24,13 @@ def test_traditional_chinese_becomes_simplified(lexicon):
     assert "资格库" in q and "数据" in q and "处理" in q
 
 
+def test_traditional_phrases_and_regional_variants_become_the_simplified_words(lexicon):
+    # Taiwan and Hong Kong forms, and 批覆 (a phrase whose simplified form is 批复, not 批覆).
+    assert basic_normalize("審批多久能批覆") == "审批多久能批复"
+    assert basic_normalize("哪裡辦理繼續教育") == basic_normalize("哪裏辦理繼續教育") == "哪里办理继续教育"
+    assert basic_normalize("延續註冊") == "延续注册"
+
+
 def test_synonyms_fold_into_the_canonical_term(lexicon):
     assert "二级建造师" in lexicon.normalize_query("二建注册要什么条件")
     # A canonical term is not split into a shorter synonym plus a leftover character.
