@@ -6,11 +6,13 @@ PY      := .venv/bin/python
 # Rasa's own CLI, run as a module so that the project's NLU component (rasa_runtime/) is importable.
 RASA    := .venv-rasa/bin/python -m rasa_runtime
 DOMAIN  := domain.yml
-# Generated NLU (FAQ variants -> intent examples) lives under var/, rebuilt by `make train`.
+# Generated NLU (FAQ variants -> intent examples; registration words -> synonyms and lookups) lives
+# under var/, rebuilt by `make train`.
 GEN_NLU := var/generated/nlu
 RASA_DATA := data $(GEN_NLU)
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
-TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba -type f 2>/dev/null) $(DOMAIN) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py
+TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba -type f 2>/dev/null) $(DOMAIN) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py \
+  bot/registration/rules.yml bot/registration/nlu_words.py
 KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
 .PHONY: help setup browser services compose-cli train run test lint test-unit test-rasa test-e2e eval eval-nlu bench bench-long bench-knowledge purge lock clean
@@ -56,6 +58,7 @@ var/index/.built: $(KNOWLEDGE_INPUTS)
 models/.trained: $(TRAIN_INPUTS) knowledge/export_nlu.py
 	@echo "[train] generating NLU examples from the FAQ ..."
 	@$(PY) -m knowledge.export_nlu --out $(GEN_NLU)
+	@$(PY) -m bot.registration.nlu_words --out $(GEN_NLU)
 	@echo "[train] training the Rasa model (3-7 minutes on 2 cores; only when its data changed) ..."
 	@$(PY) -m scripts.train_rasa -- --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --out models --fixed-model-name assistant
 	@touch $@
