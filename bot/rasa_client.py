@@ -128,27 +128,13 @@ class RasaClient:
             payload["metadata"] = metadata
         async with self._one_turn_at_a_time(sender):
             response = await self._request(sender, "POST", "/webhooks/rest/webhook", json=payload)
-        if not response.is_success:
-            raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-        try:
-            messages = response.json()
-        except ValueError as exc:
-            raise RasaUnavailable("Rasa answered with invalid JSON") from exc
-        if not isinstance(messages, list):
-            raise RasaUnavailable("Rasa answered with an unexpected body")
+        messages = _body(response, list)
         return [_clean_bot_message(m) for m in messages if isinstance(m, dict)]
 
     async def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker from Rasa's tracker store; `events` is always a list of dicts."""
         response = await self._request(sender, "GET", f"/conversations/{conversation_path(sender)}/tracker")
-        if not response.is_success:
-            raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-        try:
-            tracker = response.json()
-        except ValueError as exc:
-            raise RasaUnavailable("Rasa answered with invalid JSON") from exc
-        if not isinstance(tracker, dict):
-            raise RasaUnavailable("Rasa answered with an unexpected body")
+        tracker = _body(response, dict)
         events = tracker.get("events")
         tracker["events"] = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
         return tracker
@@ -190,6 +176,19 @@ def conversation_path(sender: str) -> str:
     not unquote its path parameters, so what it takes literally stays as it is: every sender the
     channels make ("web-…", "wx:<OpenID>") and "%" sequences reach it unchanged."""
     return quote(sender, safe="-._~:@!$&'()*+,;=%")
+
+
+def _body(response: httpx.Response, kind: type) -> Any:
+    """Rasa's JSON answer, of the type expected; RasaUnavailable for anything else."""
+    if not response.is_success:
+        raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise RasaUnavailable("Rasa answered with invalid JSON") from exc
+    if not isinstance(body, kind):
+        raise RasaUnavailable("Rasa answered with an unexpected body")
+    return body
 
 
 def _clean_bot_message(message: dict[str, Any]) -> dict[str, Any]:

@@ -202,6 +202,17 @@ def _record_read(request: Request, principal: StaffPrincipal, action: str, kind:
         audit.record(session, principal, action, kind, key, detail)
 
 
+async def _record_conversation(
+    request: Request, principal: StaffPrincipal, kind: str, key: object, sender: str | None
+) -> dict[str, Any]:
+    """The conversation behind a record, phones masked unless the reader may see them; the read is audited."""
+    out = await _conversation(request, sender, masked=not principal.sees_phones)
+    await run_in_threadpool(
+        _record_read, request, principal, "conversation_read", kind, key, f"{len(out['messages'])} 条消息"
+    )
+    return out
+
+
 # -- enrollments ----------------------------------------------------------------------------------
 
 
@@ -356,12 +367,7 @@ async def enrollment_conversation(number: EnrollmentNo, request: Request, princi
                 raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
             return enrollment.sender
 
-    sender = await run_in_threadpool(_sender)
-    out = await _conversation(request, sender, masked=not principal.sees_phones)
-    await run_in_threadpool(
-        _record_read, request, principal, "conversation_read", "enrollment", number, f"{len(out['messages'])} 条消息"
-    )
-    return out
+    return await _record_conversation(request, principal, "enrollment", number, await run_in_threadpool(_sender))
 
 
 # -- leads ------------------------------------------------------------------------------------------
@@ -435,12 +441,7 @@ async def lead_conversation(lead_id: LeadId, request: Request, principal: Sales)
         with request.app.state.db.transaction(write=False) as session:
             return _lead(session, lead_id).sender
 
-    sender = await run_in_threadpool(_sender)
-    out = await _conversation(request, sender, masked=not principal.sees_phones)
-    await run_in_threadpool(
-        _record_read, request, principal, "conversation_read", "lead", lead_id, f"{len(out['messages'])} 条消息"
-    )
-    return out
+    return await _record_conversation(request, principal, "lead", lead_id, await run_in_threadpool(_sender))
 
 
 @router.get("/api/staff/consultants")
