@@ -31,21 +31,15 @@ setup: .venv/.ready .venv-rasa/.ready ## install both runtimes (idempotent; seco
 	@touch $@
 
 browser: ## install Debian's Chromium for the browser tests (needs root or sudo; skipped when present)
-	@command -v chromium >/dev/null 2>&1 || { echo "[setup] installing chromium from Debian's packages ..."; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || bash scripts/apt_install.sh chromium
 
 services: ## install PostgreSQL and Redis from Debian's packages for the scale-out tests (skipped when present)
-	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
-	  echo "[setup] installing postgresql and redis-server from Debian's packages ..."; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || \
+	  bash scripts/apt_install.sh postgresql redis-server
 
 compose-cli: ## install Debian's docker-compose to validate deploy/compose.yml (skipped when `docker compose` or it is present)
-	@{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || { \
-	  echo "[setup] installing docker-compose from Debian's packages ..."; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+	@{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || \
+	  bash scripts/apt_install.sh --no-recommends docker-compose
 
 train: setup var/index/.built models/.trained ## build the knowledge indexes and the Rasa model when their inputs changed
 
@@ -70,10 +64,12 @@ run: train ## set up, train, then run Rasa + action server + bot/ in the foregro
 admin: setup ## create the first staff-console admin and print its one-time password (more: make admin ARGS="create NAME --role sales --display-name 王芳")
 	@$(PY) -m bot.admin $(ARGS)
 
+# The two venvs and the Debian packages install side by side (downloads and unpacking, not CPU).
 # The unit tests need the knowledge index but not the Rasa model: they run while Rasa trains (the
 # two cores are shared; each target's output is printed whole when it ends).
 test: ## set up, train and run every test suite
-	@$(MAKE) --no-print-directory setup var/index/.built
+	@$(MAKE) --no-print-directory -j4 --output-sync=target .venv/.ready .venv-rasa/.ready browser services compose-cli
+	@$(MAKE) --no-print-directory var/index/.built
 	@$(MAKE) --no-print-directory -j2 --output-sync=target models/.trained test-unit
 	@$(MAKE) --no-print-directory test-rasa test-e2e
 
