@@ -3,7 +3,8 @@
 Thin actions over CoursesApi (actions/api/courses.py): every course fact (names, prices, who a
 package suits) comes from bot/'s course API, never from here. What is here is conversation: reading
 a user's answer, asking the next question, saying what happened, and never claiming an enrollment
-or a call-back that the backend did not confirm.
+or a call-back that the backend did not confirm. Every action and every form step that asks bot/
+awaits it (CoursesApi is aiohttp): a slow backend call holds up only its own conversation.
 
 Shared behaviour lives in two abstract base classes (rasa-sdk does not register abstract actions):
 - CourseAction: the API client and the "backend unavailable" replies;
@@ -225,20 +226,20 @@ class CourseAction(Action, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
-    def subject_names(self, subject_ids: list[str]) -> str:
-        known = {s["id"]: s["name"] for s in self.api.subjects()}
+    async def subject_names(self, subject_ids: list[str]) -> str:
+        known = {s["id"]: s["name"] for s in await self.api.subjects()}
         return "、".join(known.get(sid, sid) for sid in subject_ids)
 
-    def package_name(self, package_id: str | None) -> str | None:
-        for p in self.api.packages():
+    async def package_name(self, package_id: str | None) -> str | None:
+        for p in await self.api.packages():
             if p["id"] == package_id:
                 return p["name"]
         return package_id
 
-    def packages_or_apologise(self, dispatcher: CollectingDispatcher) -> list[dict[str, Any]] | None:
+    async def packages_or_apologise(self, dispatcher: CollectingDispatcher) -> list[dict[str, Any]] | None:
         """The catalogue's packages, or None after telling the user the course service is down."""
         try:
-            return self.api.packages()
+            return await self.api.packages()
         except BackendUnavailable:
             dispatcher.utter_message(text=UNAVAILABLE, buttons=[HANDOFF_BUTTON])
             return None
@@ -274,19 +275,19 @@ class CourseFormValidation(FormValidationAction, ABC):
     # extraction: the words of the message, matched against the catalogue ----------------------------
     # DIET's entities fill the slots too, but a package or subject named in any wording ("无优班",
     # "全科+建筑") is found here, through the same matching as the backend's.
-    def _matched(self, tracker: Tracker) -> dict[str, Any] | None:
+    async def _matched(self, tracker: Tracker) -> dict[str, Any] | None:
         text = _latest_text(tracker)
         if not text or text.startswith("/") or _is_digression(tracker):
             return None
         try:
-            return self.api.match(text)
+            return await self.api.match(text)
         except BackendUnavailable:
             return None
 
     async def extract_course_package(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = self._matched(tracker)
+        found = await self._matched(tracker)
         if found and len(found["packages"]) == 1 and found["packages"][0]["id"] != tracker.get_slot("course_package"):
             return {"course_package": found["packages"][0]["id"]}
         return {}
@@ -294,7 +295,7 @@ class CourseFormValidation(FormValidationAction, ABC):
     async def extract_course_subjects(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = self._matched(tracker)
+        found = await self._matched(tracker)
         if found and found["subjects"] and tracker.get_slot("requested_slot") != "course_subjects":
             # Named before being asked ("报无忧取证班全科建筑"): validated like an answer. "全科" alone
             # is remembered, so that only the specialty is asked later.
@@ -329,16 +330,16 @@ class CourseFormValidation(FormValidationAction, ABC):
         return self._volunteered(tracker, "student_name", _NAME_IN_TEXT)
 
     # package ------------------------------------------------------------------------------------------
-    def validate_course_package(
+    async def validate_course_package(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            packages = self.api.packages()
+            packages = await self.api.packages()
             known = {p["id"] for p in packages}
             given = _as_list(value)
             if len(given) == 1 and given[0] in known:
                 return {"course_package": given[0]}
-            found = self.api.match(" ".join([_latest_text(tracker), *given]))["packages"]
+            found = (await self.api.match(" ".join([_latest_text(tracker), *given])))["packages"]
         except BackendUnavailable:
             return self.pause(dispatcher, "course_package")
         if len(found) == 1:
@@ -354,19 +355,19 @@ class CourseFormValidation(FormValidationAction, ABC):
         """Whether "不知道/还没想好" may leave the subjects open (only the recommendation allows it)."""
         return False
 
-    def validate_course_subjects(
+    async def validate_course_subjects(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = _latest_text(tracker)
         pending = _as_list(tracker.get_slot("pending_subjects"))
         try:
-            subjects = self.api.subjects()
+            subjects = await self.api.subjects()
             kinds = {s["id"]: s["kind"] for s in subjects}
             given = _as_list(value)
             if given and all(v in kinds for v in given):  # ids: extracted, or carried over from the recommendation
                 ids = given
             else:
-                found = self.api.match(" ".join([text, *given]))
+                found = await self.api.match(" ".join([text, *given]))
                 if found["needs_practice"]:
                     # action_ask_course_subjects asks for the specialty next.
                     return {"course_subjects": None, "pending_subjects": [s["id"] for s in found["subjects"]]}
@@ -384,10 +385,10 @@ class CourseFormValidation(FormValidationAction, ABC):
         return {"course_subjects": sorted(set(ids), key=order.index), "pending_subjects": None}
 
     # name and mobile ----------------------------------------------------------------------------------
-    def _checked(self, dispatcher: CollectingDispatcher, slot: str, field: str, typed: str) -> dict[str, Any]:
+    async def _checked(self, dispatcher: CollectingDispatcher, slot: str, field: str, typed: str) -> dict[str, Any]:
         """The slot filled with what bot/ would store, or emptied with bot/'s reason (asked again)."""
         try:
-            checked = self.api.check_contact(**{field: typed})
+            checked = await self.api.check_contact(**{field: typed})
         except BackendUnavailable:
             return self.pause(dispatcher, slot)
         except BackendRejected as exc:
@@ -395,23 +396,23 @@ class CourseFormValidation(FormValidationAction, ABC):
             return {slot: None}
         return {slot: checked[field]}
 
-    def validate_student_name(
+    async def validate_student_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         name = read_name(str(value or ""))
         if name is None:
             dispatcher.utter_message(text=NO_NAME)
             return {"student_name": None}
-        return self._checked(dispatcher, "student_name", "name", name)
+        return await self._checked(dispatcher, "student_name", "name", name)
 
-    def validate_student_mobile(
+    async def validate_student_mobile(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         typed = mobile_candidate(str(value or ""))
         if typed is None:
             dispatcher.utter_message(text=NO_MOBILE)
             return {"student_mobile": None}
-        return self._checked(dispatcher, "student_mobile", "mobile", typed)
+        return await self._checked(dispatcher, "student_mobile", "mobile", typed)
 
 
 # -- forms ---------------------------------------------------------------------------------------------------
@@ -534,27 +535,27 @@ class ValidateRecommendationForm(CourseFormValidation):
             return None  # a validator paused the form: do not ask another question
         return await super().next_requested_slot(dispatcher, tracker, domain)
 
-    def _result(self, answers: dict[str, bool | None]) -> dict[str, Any] | None:
+    async def _result(self, answers: dict[str, bool | None]) -> dict[str, Any] | None:
         """The backend's recommendation for these answers (kept for the form's turns), or None."""
         key = tuple(sorted(answers.items()))
         if key not in self._results:
             if len(self._results) > 256:
                 self._results.clear()
             try:
-                self._results[key] = self.api.recommend(answers)
+                self._results[key] = await self.api.recommend(answers)
             except (BackendUnavailable, BackendRejected) as exc:
                 log.warning("recommendation questions: %s", exc)
                 return None  # not cached: ask everything now, try again next turn
         return self._results[key]
 
-    def _open_questions(self, answers: dict[str, bool | None]) -> list[str] | None:
-        result = self._result(answers)
+    async def _open_questions(self, answers: dict[str, bool | None]) -> list[str] | None:
+        result = await self._result(answers)
         return None if result is None else result["open_questions"]
 
-    def _one_ahead(self, answers: dict[str, bool | None]) -> bool:
+    async def _one_ahead(self, answers: dict[str, bool | None]) -> bool:
         """What the user has said already puts one package ahead ("考了三次都没过", "零基础，平时很
         忙"): recommend now instead of asking on; the recommendation names what could still change it."""
-        result = self._result(answers) if any(v is not None for v in answers.values()) else None
+        result = await self._result(answers) if any(v is not None for v in answers.values()) else None
         if result is None:
             return False
         scores = sorted((p["score"] for p in result["packages"]), reverse=True)
@@ -564,11 +565,11 @@ class ValidateRecommendationForm(CourseFormValidation):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         answers = {field: tracker.get_slot(slot) for slot, field in REC_QUESTIONS.items()}
-        if self._one_ahead(answers):  # only what is known, so that it is kept; nothing more is asked
+        if await self._one_ahead(answers):  # only what is known, so that it is kept; nothing more is asked
             return [s for s in domain_slots if s in REC_QUESTIONS and tracker.get_slot(s) is not None] + (
                 ["course_subjects"] if tracker.get_slot("course_subjects") else []
             )
-        open_questions = self._open_questions(answers)
+        open_questions = await self._open_questions(answers)
         slots = [
             s
             for s in domain_slots
@@ -642,9 +643,9 @@ class ActionAskCoursePackage(CourseAction):
     def name(self) -> str:
         return "action_ask_course_package"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            packages = self.api.packages()
+            packages = await self.api.packages()
         except BackendUnavailable:
             dispatcher.utter_message(text="请问您想报哪个套餐？")
             return []
@@ -668,9 +669,9 @@ class ActionAskCourseSubjects(CourseAction):
     def name(self) -> str:
         return "action_ask_course_subjects"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            subjects = self.api.subjects()
+            subjects = await self.api.subjects()
         except BackendUnavailable:
             dispatcher.utter_message(text="请问您报哪几科？")
             return []
@@ -699,7 +700,7 @@ class ActionAskEnrollConfirmed(CourseAction):
     def name(self) -> str:
         return "action_ask_enroll_confirmed"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if _latest_intent(tracker) == "deny":  # the summary was just shown; ask briefly
             dispatcher.utter_message(text="信息都没问题的话，确认提交报名吗？", buttons=CONFIRM_BUTTONS)
             return []
@@ -707,14 +708,14 @@ class ActionAskEnrollConfirmed(CourseAction):
         subjects = _as_list(tracker.get_slot("course_subjects"))
         lines = ["请核对报名信息："]
         try:
-            quote = self.api.quote(package, subjects)
+            quote = await self.api.quote(package, subjects)
             lines.append(f"套餐：{quote['package']['name']}")
             lines.append(f"科目：{_names(quote['subjects'])}")
             lines += quote_lines(quote)
         except (BackendUnavailable, BackendRejected) as exc:
             log.warning("quote for the summary failed: %s", exc)
             try:  # names from the catalogue kept by the client, when it has them
-                lines.append(f"套餐：{self.package_name(package)}；科目：{self.subject_names(subjects)}")
+                lines.append(f"套餐：{await self.package_name(package)}；科目：{await self.subject_names(subjects)}")
             except BackendUnavailable:
                 lines.append(f"套餐：{package}；科目：{'、'.join(subjects)}")
             lines.append(QUOTE_UNAVAILABLE)
@@ -732,12 +733,12 @@ class ActionRecommendPackage(CourseAction):
     def name(self) -> str:
         return "action_recommend_package"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         answers = {field: tracker.get_slot(slot) for slot, field in REC_QUESTIONS.items()}
         subjects = _as_list(tracker.get_slot("course_subjects"))
         reset = [SlotSet(slot, None) for slot in RECOMMENDATION_SLOTS]
         try:
-            result = self.api.recommend(answers, subjects)
+            result = await self.api.recommend(answers, subjects)
         except (BackendUnavailable, BackendRejected) as exc:
             log.warning("recommendation failed: %s", exc)
             dispatcher.utter_message(
@@ -796,8 +797,8 @@ class ActionExplainRecommendation(CourseAction):
     def name(self) -> str:
         return "action_explain_recommendation"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        packages = self.packages_or_apologise(dispatcher)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        packages = await self.packages_or_apologise(dispatcher)
         if packages is None:
             return []
         recommended = next((p for p in packages if p["id"] == tracker.get_slot("recommended_package")), None)
@@ -835,8 +836,8 @@ class ActionComparePackages(CourseAction):
     def name(self) -> str:
         return "action_compare_packages"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        packages = self.packages_or_apologise(dispatcher)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        packages = await self.packages_or_apologise(dispatcher)
         if packages is None:
             return []
         columns = ["项目"] + [p["name"] for p in packages]
@@ -865,7 +866,7 @@ class ActionSubmitEnrollment(CourseAction):
     def name(self) -> str:
         return "action_submit_enrollment"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         package = tracker.get_slot("course_package")
         subjects = _as_list(tracker.get_slot("course_subjects"))
         name = tracker.get_slot("student_name")
@@ -874,7 +875,7 @@ class ActionSubmitEnrollment(CourseAction):
             # The form was paused before the user confirmed (it said why): nothing is sent or claimed.
             return [SlotSet("enroll_confirmed", None)]
         try:
-            result = self.api.enroll(
+            result = await self.api.enroll(
                 name=name,
                 mobile=mobile,
                 package=package,
@@ -929,14 +930,14 @@ class ActionSubmitLead(CourseAction):
     def name(self) -> str:
         return "action_submit_lead"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         name, mobile = tracker.get_slot("student_name"), tracker.get_slot("student_mobile")
         when = tracker.get_slot("callback_time")
         if not (name and mobile and when):
             return []  # the form was paused before it was complete (it said why): nothing to register
         package = tracker.get_slot("course_package") or tracker.get_slot("recommended_package")
         try:
-            self.api.create_lead(
+            await self.api.create_lead(
                 name=name,
                 mobile=mobile,
                 preferred_time=when,
@@ -1003,7 +1004,7 @@ class ActionCorrectEnrollment(CourseAction):
             targets.remove("course_subjects")
         return targets
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name") if tracker.active_loop else None
         text = _latest_text(tracker)
         if text.startswith("/"):
@@ -1020,7 +1021,7 @@ class ActionCorrectEnrollment(CourseAction):
         found = None
         if text:
             try:
-                found = self.api.match(text)
+                found = await self.api.match(text)
             except BackendUnavailable:
                 found = None
         allowed = {
@@ -1037,28 +1038,28 @@ class ActionCorrectEnrollment(CourseAction):
         new_found = found
         if len(parts) > 1 and parts[-1].strip():
             try:
-                new_found = self.api.match(parts[-1])
+                new_found = await self.api.match(parts[-1])
             except BackendUnavailable:
                 new_found = found
         said: list[str] = []
         for slot in targets:
-            value, label = self._new_value(slot, text, new_found)
+            value, label = await self._new_value(slot, text, new_found)
             if slot == "course_subjects" and value:
-                value = self._keep_public_subjects(value, _as_list(tracker.get_slot("course_subjects")))
+                value = await self._keep_public_subjects(value, _as_list(tracker.get_slot("course_subjects")))
             events.append(SlotSet(slot, value))
             if slot == "course_subjects":
                 events.append(SlotSet("pending_subjects", None))
             if value is not None:
-                said.append(f"{label}已改为{self._show(slot, value, new_found)}")
+                said.append(f"{label}已改为{await self._show(slot, value, new_found)}")
             else:
                 said.append(f"我们重新填一下{label}")
         dispatcher.utter_message(text="好的，" + "；".join(said) + "。")
         return events
 
-    def _keep_public_subjects(self, new: list[str], current: list[str]) -> list[str]:
+    async def _keep_public_subjects(self, new: list[str], current: list[str]) -> list[str]:
         """ "科目改成机电实务" with 全科 chosen: the 实务 changes, the 公共 subjects stay."""
         try:
-            subjects = self.api.subjects()
+            subjects = await self.api.subjects()
         except BackendUnavailable:
             return new
         kind = {s["id"]: s["kind"] for s in subjects}
@@ -1068,20 +1069,20 @@ class ActionCorrectEnrollment(CourseAction):
             return sorted(set(publics + new), key=order.index)
         return new
 
-    def _new_mobile(self, text: str) -> str | None:
+    async def _new_mobile(self, text: str) -> str | None:
         """The new number in "手机号填错了，是139…", if bot/'s rule accepts it; else None: the form
         asks for it again and says why."""
         typed = mobile_candidate(text)
         if typed is None:
             return None
         try:
-            return self.api.check_contact(mobile=typed)["mobile"]
+            return (await self.api.check_contact(mobile=typed))["mobile"]
         except (BackendUnavailable, BackendRejected):
             return None
 
-    def _new_value(self, slot: str, text: str, found: dict[str, Any] | None) -> tuple[Any, str]:
+    async def _new_value(self, slot: str, text: str, found: dict[str, Any] | None) -> tuple[Any, str]:
         if slot == "student_mobile":
-            return self._new_mobile(text), "手机号"
+            return await self._new_mobile(text), "手机号"
         if slot == "course_package":
             packages = (found or {}).get("packages") or []
             return (packages[0]["id"] if len(packages) == 1 else None), "套餐"
@@ -1094,14 +1095,14 @@ class ActionCorrectEnrollment(CourseAction):
             return None, "姓名"
         return None, "方便接电话的时间"
 
-    def _show(self, slot: str, value: Any, found: dict[str, Any] | None) -> str:
+    async def _show(self, slot: str, value: Any, found: dict[str, Any] | None) -> str:
         if slot == "student_mobile":
             return format_mobile(value)
         if slot == "course_package":
             return found["packages"][0]["name"]
         if slot == "course_subjects":
             try:
-                return self.subject_names(value)
+                return await self.subject_names(value)
             except BackendUnavailable:
                 return _names(found["subjects"])
         return str(value)
@@ -1119,7 +1120,7 @@ class ActionStopForm(Action):
     def name(self) -> str:
         return "action_stop_form"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         form = tracker.active_loop.get("name") if tracker.active_loop else None
         response, slots = self.STOPS.get(form, ("utter_stop_nothing_running", ()))
         dispatcher.utter_message(response=response)

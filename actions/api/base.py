@@ -5,9 +5,10 @@ speaks HTTP to bot/ at BOT_API_URL. Every request carries ACTION_SERVER_TOKEN (w
 X-Action-Server-Token: bot/ then limits the calls per conversation instead of counting every user's
 calls against the action server's one IP.
 
-AsyncBotApi (aiohttp, which Rasa already depends on) is for `async def run` actions: a slow backend
-call then waits without holding up the action server's other conversations. BotApi (requests) is
-the synchronous client, for actions that still run synchronously.
+AsyncBotApi (aiohttp, which Rasa already depends on) is the one client: every action is an
+`async def run`, so a slow backend call waits without holding up the action server's other
+conversations. A refusal carries bot/'s parsed error body, for callers that read more than `detail`
+(the course forms read the refused fields from it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 from typing import Any
 
 import aiohttp
-import requests
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,14 @@ class BackendUnavailable(Exception):
 
 
 class BackendRejected(Exception):
-    """bot/ refused the request (4xx); `detail` is a Chinese message the user can act on."""
+    """bot/ refused the request (4xx); `detail` is a Chinese message the user can act on, `body` the
+    whole error body as bot/ sent it (None when it was no JSON)."""
 
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str, body: Any = None):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.body = body
 
 
 GENERIC_REJECTION = "请求未被接受，请检查后重试。"
@@ -63,40 +65,12 @@ def _result(what: str, status: int, content: bytes) -> Any:
         raise BackendUnavailable(f"{what}: invalid JSON") from None
     if status >= 400:
         detail = body.get("detail") if isinstance(body, dict) else None
-        raise BackendRejected(status, detail if isinstance(detail, str) else GENERIC_REJECTION)
+        raise BackendRejected(status, detail if isinstance(detail, str) else GENERIC_REJECTION, body)
     return body
 
 
-class BotApi:
-    """Synchronous client (requests)."""
-
-    def __init__(
-        self, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None
-    ):
-        self.base_url = (base_url or _backend_url()).rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.token = _token()
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", self.timeout)
-        if self.token:
-            kwargs["headers"] = {TOKEN_HEADER: self.token, **(kwargs.get("headers") or {})}
-        try:
-            response = self.session.request(method, self.base_url + path, **kwargs)
-        except requests.RequestException as exc:
-            raise BackendUnavailable(f"{method} {path}: {exc.__class__.__name__}") from exc
-        return _result(f"{method} {path}", response.status_code, response.content)
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> Any:
-        return self.request("POST", path, **kwargs)
-
-
 class AsyncBotApi:
-    """Asynchronous client (aiohttp): the same requests, answers and exceptions as BotApi, awaited."""
+    """Asynchronous client (aiohttp): bot/'s JSON answer, or BackendUnavailable / BackendRejected."""
 
     def __init__(self, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT):
         self.base_url = (base_url or _backend_url()).rstrip("/")

@@ -5,6 +5,7 @@ BackendUnavailable (unreachable, timeout, 5xx) or BackendRejected (4xx with a Ch
 for the calls that send what a user typed, a CourseRejected that also names the refused fields
 (bot/'s 422 `errors[].loc`), so that the form asks again for exactly those.
 The catalogue changes rarely, so it is kept for a minute to spare a request on every turn.
+Every call is awaited (aiohttp): a slow bot/ holds up only the conversation that waits for it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import requests
-
-from actions.api.base import BackendRejected, BotApi
+from actions.api.base import AsyncBotApi, BackendRejected
 
 CATALOGUE_TTL_SECONDS = 60.0
 
@@ -22,16 +21,13 @@ CATALOGUE_TTL_SECONDS = 60.0
 class CourseRejected(BackendRejected):
     """bot/ refused what the user typed; `fields` are the body fields it named ("mobile", "name" ...)."""
 
-    def __init__(self, status: int, detail: str, fields: tuple[str, ...]):
-        super().__init__(status, detail)
+    def __init__(self, status: int, detail: str, fields: tuple[str, ...], body: Any = None):
+        super().__init__(status, detail, body)
         self.fields = fields
 
 
-def _refused_fields(response: requests.Response | None) -> tuple[str, ...]:
-    try:
-        errors = response.json().get("errors") if response is not None else None
-    except (ValueError, AttributeError):
-        return ()
+def _refused_fields(body: Any) -> tuple[str, ...]:
+    errors = body.get("errors") if isinstance(body, dict) else None
     fields = [
         str(error["loc"][-1])
         for error in errors or ()
@@ -40,68 +36,69 @@ def _refused_fields(response: requests.Response | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(fields))
 
 
-class CoursesApi(BotApi):
+class CoursesApi(AsyncBotApi):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._cache: dict[str, tuple[float, Any]] = {}
         self._matches: dict[str, tuple[float, Any]] = {}
 
-    def _cached_get(self, path: str) -> Any:
+    async def _cached_get(self, path: str) -> Any:
         now = time.monotonic()
         hit = self._cache.get(path)
         if hit and now - hit[0] < CATALOGUE_TTL_SECONDS:
             return hit[1]
-        value = self.get(path)
+        value = await self.get(path)
         self._cache[path] = (now, value)
         return value
 
-    def _post_naming_fields(self, path: str, **kwargs: Any) -> Any:
-        """POST; a 4xx comes out as CourseRejected with the fields bot/ refused. The response is seen
-        through a requests response hook, one per call, so concurrent calls never mix their answers."""
-        seen: list[requests.Response] = []
+    async def _post_naming_fields(self, path: str, **kwargs: Any) -> Any:
+        """POST; a 4xx comes out as CourseRejected with the fields bot/ refused, read from the error
+        body the refusal carries (each call its own, so concurrent calls never mix their answers)."""
         try:
-            return self.post(path, hooks={"response": [lambda response, *args, **kw: seen.append(response)]}, **kwargs)
+            return await self.post(path, **kwargs)
         except BackendRejected as exc:
-            raise CourseRejected(exc.status, exc.detail, _refused_fields(seen[-1] if seen else None)) from None
+            raise CourseRejected(exc.status, exc.detail, _refused_fields(exc.body), exc.body) from None
 
     # -- catalogue ---------------------------------------------------------------------------------
-    def packages(self) -> list[dict[str, Any]]:
-        return self._cached_get("/api/packages")["packages"]
+    async def packages(self) -> list[dict[str, Any]]:
+        return (await self._cached_get("/api/packages"))["packages"]
 
-    def subjects(self) -> list[dict[str, Any]]:
-        return self._cached_get("/api/packages")["subjects"]
+    async def subjects(self) -> list[dict[str, Any]]:
+        return (await self._cached_get("/api/packages"))["subjects"]
 
-    def match(self, text: str) -> dict[str, Any]:
+    async def match(self, text: str) -> dict[str, Any]:
         """{"packages": [{id, name}], "subjects": [{id, name, kind}], "full_course", "needs_practice"}"""
         text = text[:500]
         now = time.monotonic()
         hit = self._matches.get(text)
         if hit and now - hit[0] < CATALOGUE_TTL_SECONDS:
             return hit[1]
-        value = self.post("/api/courses/match", json={"text": text})
+        value = await self.post("/api/courses/match", json={"text": text})
         if len(self._matches) > 512:
             self._matches.clear()
         self._matches[text] = (now, value)
         return value
 
     # -- prices and advice ---------------------------------------------------------------------------
-    def quote(self, package: str, subjects: list[str]) -> dict[str, Any]:
-        return self.post("/api/quotes", json={"package": package, "subjects": subjects})
+    async def quote(self, package: str, subjects: list[str]) -> dict[str, Any]:
+        return await self.post("/api/quotes", json={"package": package, "subjects": subjects})
 
-    def recommend(self, answers: dict[str, bool | None], subjects: list[str] | None = None) -> dict[str, Any]:
+    async def recommend(self, answers: dict[str, bool | None], subjects: list[str] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {key: value for key, value in answers.items() if value is not None}
         if subjects:
             body["subjects"] = subjects
-        return self.post("/api/recommendations", json=body)
+        return await self.post("/api/recommendations", json=body)
 
     # -- sign-up -------------------------------------------------------------------------------------
-    def check_contact(self, *, name: str | None = None, mobile: str | None = None) -> dict[str, Any]:
+    async def check_contact(self, *, name: str | None = None, mobile: str | None = None) -> dict[str, Any]:
         """{"name", "mobile"} as bot/ would store them (its one rule); CourseRejected naming the
         field it refuses. No sender: like the catalogue calls, it follows a chat message already limited."""
         body = {"name": name, "mobile": mobile}
-        return self._post_naming_fields("/api/contact/check", json={k: v for k, v in body.items() if v is not None})
+        return await self._post_naming_fields(
+            "/api/contact/check", json={k: v for k, v in body.items() if v is not None}
+        )
 
-    def enroll(
+    async def enroll(
         self,
         *,
         name: str,
@@ -121,9 +118,11 @@ class CoursesApi(BotApi):
             "sender": sender,
             "channel": channel,
         }
-        return self._post_naming_fields("/api/enrollments", json=body, headers={"Idempotency-Key": idempotency_key})
+        return await self._post_naming_fields(
+            "/api/enrollments", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
 
-    def create_lead(
+    async def create_lead(
         self,
         *,
         name: str,
@@ -147,6 +146,6 @@ class CoursesApi(BotApi):
             "channel": channel,
         }
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self._post_naming_fields(
+        return await self._post_naming_fields(
             "/api/leads", json={k: v for k, v in body.items() if v is not None}, headers=headers
         )

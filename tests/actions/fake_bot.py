@@ -2,7 +2,8 @@
 
 The actions' clients are the real ones (aiohttp), so a test goes through the HTTP boundary: the
 server records every request and answers each path with the body and status a test set, after an
-optional delay. `run` runs an action in a fresh event loop and closes the clients it used.
+optional delay (a bytes body is sent as it is, as a broken backend would). `run` runs an action in
+a fresh event loop and closes the clients it used; `go_down` makes bot/ unreachable mid-test.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class FakeBot:
                 reply = fake.replies.get(self.path, (404, {"detail": "not found"}, 0.0))
                 status, answer, delay = reply(body) if callable(reply) else reply
                 time.sleep(delay)
-                data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+                data = answer if isinstance(answer, bytes) else json.dumps(answer, ensure_ascii=False).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -69,6 +70,12 @@ class FakeBot:
         client = cls(base_url=unreachable_url() if down else self.url, timeout=timeout)
         self.clients.append(client)
         return client
+
+    def go_down(self) -> None:
+        """bot/ stops answering: the clients made here now call a port nobody listens on."""
+        url = unreachable_url()
+        for client in self.clients:
+            client.base_url = url
 
     def run(self, action: Any, dispatcher: Any, tracker: Any, domain: Any) -> Any:
         async def once() -> Any:
