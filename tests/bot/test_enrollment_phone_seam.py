@@ -52,21 +52,25 @@ REFUSED = [
 
 # The enrollment form's validator, as the action server runs it, for each number on stdin.
 CHAT_SIDE = """
-import json, sys
+import asyncio, json, sys
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from actions.api.courses import CoursesApi
 from actions.courses import ValidateEnrollmentForm
 
-form = ValidateEnrollmentForm(CoursesApi(base_url=sys.argv[1]))
-out = {}
-for typed in json.load(sys.stdin):
-    tracker = Tracker("seam", {"requested_slot": "student_mobile"}, {"text": typed, "intent": {"name": "inform"}},
-                      [], False, None, {"name": "enrollment_form"}, "action_listen")
-    dispatcher = CollectingDispatcher()
-    slot = form.validate_student_mobile(typed, dispatcher, tracker, {})["student_mobile"]
-    out[typed] = {"slot": slot, "said": [m.get("text") for m in dispatcher.messages]}
-json.dump(out, sys.stdout, ensure_ascii=False)
+async def main():
+    form = ValidateEnrollmentForm(CoursesApi(base_url=sys.argv[1]))
+    out = {}
+    for typed in json.load(sys.stdin):
+        tracker = Tracker("seam", {"requested_slot": "student_mobile"}, {"text": typed, "intent": {"name": "inform"}},
+                          [], False, None, {"name": "enrollment_form"}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        slot = (await form.validate_student_mobile(typed, dispatcher, tracker, {}))["student_mobile"]
+        out[typed] = {"slot": slot, "said": [m.get("text") for m in dispatcher.messages]}
+    await form.api.aclose()
+    return out
+
+json.dump(asyncio.run(main()), sys.stdout, ensure_ascii=False)
 """
 
 
