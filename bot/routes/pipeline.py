@@ -265,6 +265,19 @@ def _enrollment_query(session, cat, principal, f: Filters, status_, package, pho
     )
 
 
+def _lead_query(session, principal, f: Filters, status_, limit, offset):
+    return sales.list_leads(
+        session,
+        status=status_,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        assignee_id=_assignee_id(f, principal),
+        search=f.search,
+        limit=limit,
+        offset=offset,
+    )
+
+
 @router.get("/api/enrollments")
 def staff_list_enrollments(
     request: Request,
@@ -384,16 +397,7 @@ def staff_list_leads(
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> dict[str, Any]:
     with request.app.state.db.transaction() as session:
-        rows, total = sales.list_leads(
-            session,
-            status=status_,
-            date_from=f.date_from,
-            date_to=f.date_to,
-            assignee_id=_assignee_id(f, principal),
-            search=f.search,
-            limit=limit,
-            offset=offset,
-        )
+        rows, total = _lead_query(session, principal, f, status_, limit, offset)
         names = _names(session, [lead.assignee_id for lead in rows])
         items = [_shown(lead_out(cat, lead), lead, principal, names) for lead in rows]
         audit.record(session, principal, "leads_read", "leads", None, f"{len(items)}/{total} 条，{f.words(status_)}")
@@ -491,16 +495,7 @@ def export_leads(
     request: Request, cat: CatalogueDep, principal: Admin, f: FiltersDep, status_: LeadStatus = None
 ) -> Response:
     with request.app.state.db.transaction() as session:
-        rows, total = sales.list_leads(
-            session,
-            status=status_,
-            date_from=f.date_from,
-            date_to=f.date_to,
-            assignee_id=_assignee_id(f, principal),
-            search=f.search,
-            limit=EXPORT_MAX_ROWS,
-            offset=0,
-        )
+        rows, total = _lead_query(session, principal, f, status_, EXPORT_MAX_ROWS, 0)
         names = _names(session, [lead.assignee_id for lead in rows])
         text = exports.leads_csv(cat, rows, names, sales.notes_by_subject(session, "lead", [lead.id for lead in rows]))
         audit.record(session, principal, "export", "leads", None, f"{len(rows)}/{total} 条，{f.words(status_)}")
