@@ -19,7 +19,7 @@ import pytest
 import services
 from dialog import NUMBER, converse
 
-from scripts.stack import ROOT, Ports, Stack
+from scripts.stack import ROOT, Ports, Stack, start_together
 
 STAFF = {"Authorization": "Bearer scale-staff-token-for-tests-only"}
 
@@ -54,8 +54,8 @@ def cluster():
                 for name in ("a", "b")
             ]
             try:
-                for stack in stacks:
-                    stack.start(timeout=240)
+                # Side by side, as a deployment starts them (the workers take turns to migrate).
+                start_together(stacks, timeout=300)
                 yield stacks
             finally:
                 for stack in stacks:
