@@ -72,7 +72,7 @@ def code_read(client, text: str, field: str) -> str | None:
 
 
 def generated() -> dict:
-    return yaml.safe_load(render(load_rulebook()))
+    return yaml.safe_load(render(synonyms(load_rulebook())))
 
 
 def mapping_of(data: dict) -> dict[str, str]:
