@@ -13,6 +13,13 @@ only the new rows are read and applied; anything else (rows deleted by `make pur
 a tracker changed in memory but not saved, another model's domain) is read in full as Rasa does.
 What is stored, and what every instance reads, is exactly what Rasa's own store stores.
 
+Each message asks its questions with one prepared statement, and the size after a save is worked out
+from the rows it inserted rather than asked again. A SQLite file keeps one open connection (SQLAlchemy
+1.4 opens and closes the file for every session otherwise, and the last close of a WAL database
+checkpoints it), with `synchronous=NORMAL` when the file is in WAL mode (scripts/stack.py puts it
+there): a commit then costs no fsync, and a crash of the process loses nothing; a power cut may
+lose the last commits but never corrupts the file.
+
 The cache holds at most `cache_size` conversations, each for at most `cache_seconds` after its last
 use, so memory stays bounded however many people talk to the assistant.
 """
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerEventDiffEngine
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import SessionStarted, deserialise_events
@@ -55,6 +63,20 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self.cache_size = max(1, int(cache_size))
         self.cache_seconds = float(cache_seconds)
         self._saved: OrderedDict[str, _Saved] = OrderedDict()
+        self._size_query = sa.select(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id)).where(
+            self.SQLEvent.sender_id == sa.bindparam("sender_id")
+        )
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self._keep_sqlite_connection_open()
+
+    def _keep_sqlite_connection_open(self) -> None:
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=1, max_overflow=2, connect_args={"check_same_thread": False}
+        )
+        sa.event.listen(self.engine, "connect", _sqlite_without_fsync_per_commit)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     # -- reading --------------------------------------------------------------------------------
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -114,11 +136,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     def _size(self, session, sender_id: str) -> tuple[int, int]:
-        rows, last_id = (
-            session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-            .filter(self.SQLEvent.sender_id == sender_id)
-            .one()
-        )
+        rows, last_id = session.execute(self._size_query, {"sender_id": sender_id}).one()
         return int(rows or 0), int(last_id or 0)
 
     # -- writing --------------------------------------------------------------------------------
@@ -135,12 +153,20 @@ class CachingSQLTrackerStore(SQLTrackerStore):
                 and self._size(session, sender_id) == (saved.rows, saved.last_id)
             ):
                 new_events = list(itertools.islice(tracker.events, saved.events, None))
+                before = (saved.rows, saved.last_id)
             else:  # not the tracker this instance handed out: find what is new the way Rasa does
                 self._saved.pop(sender_id, None)
                 new_events = list(self._additional_events(session, tracker))
-            session.add_all([self._row(sender_id, event) for event in new_events])
+                before = None
+            added = [self._row(sender_id, event) for event in new_events]
+            session.add_all(added)
+            session.flush()  # gives the new rows their ids
+            ids = [row.id for row in added]
             session.commit()
-            rows, last_id = self._size(session, sender_id)
+            if before is not None:
+                rows, last_id = before[0] + len(ids), max([before[1], *ids])
+            else:
+                rows, last_id = self._size(session, sender_id)
         if any(
             isinstance(e, SessionStarted) or getattr(e, "action_name", None) == ACTION_SESSION_START_NAME
             for e in new_events
@@ -181,3 +207,10 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         saved.used = time.monotonic()
         self._saved.move_to_end(sender_id)
         return saved.tracker
+
+
+def _sqlite_without_fsync_per_commit(connection, _record) -> None:
+    """synchronous=NORMAL on a WAL file (safe there: see the module's docstring); other modes keep FULL."""
+    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    if str(mode).lower() == "wal":
+        connection.execute("PRAGMA synchronous=NORMAL")

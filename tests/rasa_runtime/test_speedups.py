@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import rasa
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 
@@ -42,9 +43,11 @@ INVALID = [
 def originals():
     """Rasa's own methods, then the speed-ups installed; everything put back afterwards."""
     saved = (RemoteAction.__dict__["_validate_action_result"], Event.__dict__["resolve_by_type"])
+    ted_predict = TEDPolicy.__dict__["predict_action_probabilities"]
     speedups.apply()
     yield saved[0], saved[1].__func__
     RemoteAction._validate_action_result, Event.resolve_by_type = saved
+    TEDPolicy.predict_action_probabilities = ted_predict
     speedups._applied = False
 
 
@@ -98,3 +101,82 @@ def test_the_launcher_is_rasas_own_cli():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert rasa.__version__ in result.stdout
+
+
+class _Prediction:
+    """What TEDPolicy.predict_action_probabilities returns, as far as the memo reads it."""
+
+    def __init__(self, probabilities, optional_events=None):
+        self.probabilities = probabilities
+        self.policy_name = "TEDPolicy"
+        self.policy_priority = 1
+        self.events = []
+        self.optional_events = optional_events or []
+        self.is_end_to_end_prediction = False
+        self.is_no_user_prediction = False
+        self.diagnostic_data = {}
+        self.hide_rule_turn = False
+        self.action_metadata = None
+
+
+class _Ted:
+    """A TEDPolicy as the memo sees it: its model, its featurized states, and a counted prediction."""
+
+    def __init__(self, reads_text=False):
+        self.model = object()
+        self.fake_features = {"text": []} if reads_text else {"intent": []}
+        self.runs = 0
+
+    def _prediction_states(self, tracker, domain, rule_only_data=None):
+        return tracker["states"]
+
+    def predict(self, tracker, domain, rule_only_data=None, precomputations=None, **kwargs):
+        self.runs += 1
+        return _Prediction(list(tracker["probabilities"]), optional_events=tracker.get("entities"))
+
+
+def _tracker(intent, probabilities=(0.1, 0.9), **extra):
+    states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": intent}, "slots": {"x": (1.0,)}}]
+    return {"states": states, "probabilities": probabilities, **extra}
+
+
+def test_ted_runs_once_per_dialogue_state_and_hands_out_copies():
+    ted, domain = _Ted(), object()
+    predict = speedups._remembered_predictions(_Ted.predict)
+    first = predict(ted, _tracker("ask_photo"), domain)
+    first.probabilities[1] = 0.0  # what the ensemble does to a rejected action
+    again = predict(ted, _tracker("ask_photo", probabilities=(0.5, 0.5)), domain)
+    assert ted.runs == 1
+    assert again.probabilities == [0.1, 0.9], "a caller's change must not reach the next message"
+    other = predict(ted, _tracker("greet", probabilities=(0.7, 0.3)), domain)
+    assert ted.runs == 2 and other.probabilities == [0.7, 0.3]
+
+
+def test_ted_predictions_are_not_kept_across_domains_text_models_or_entities():
+    ted = _Ted()
+    predict = speedups._remembered_predictions(_Ted.predict)
+    predict(ted, _tracker("greet"), object())
+    predict(ted, _tracker("greet"), object())  # another model's domain
+    assert ted.runs == 2
+    entities = _tracker("ask_price", entities=["a predicted entity"])
+    predict(ted, entities, object())
+    domain = object()
+    predict(ted, entities, domain)
+    predict(ted, entities, domain)
+    assert ted.runs == 5, "entities read off one message's text are not handed to the next"
+    reader = _Ted(reads_text=True)
+    predict(reader, _tracker("greet"), domain)
+    predict(reader, _tracker("greet"), domain)
+    assert reader.runs == 2
+
+
+def test_the_ted_memo_is_bounded(monkeypatch):
+    monkeypatch.setattr(speedups, "TED_PREDICTIONS_KEPT", 3)
+    ted, domain = _Ted(), object()
+    predict = speedups._remembered_predictions(_Ted.predict)
+    for intent in ("a", "b", "c", "d"):
+        predict(ted, _tracker(intent), domain)
+    predict(ted, _tracker("d"), domain)
+    assert ted.runs == 4
+    predict(ted, _tracker("a"), domain)  # the least recently used one was let go
+    assert ted.runs == 5

@@ -172,3 +172,25 @@ def test_the_endpoints_files_configure_this_store(tmp_path, monkeypatch, domain)
     assert isinstance(created, CachingSQLTrackerStore)
     deploy = yaml.safe_load((ROOT / "deploy" / "endpoints.yml").read_text(encoding="utf-8"))["tracker_store"]
     assert deploy["type"] == config.type == "rasa_runtime.tracker_store.CachingSQLTrackerStore"
+
+
+def test_instances_taking_turns_on_every_message_store_each_event_once(domain, db):
+    a, b = store(CachingSQLTrackerStore, domain, db), store(CachingSQLTrackerStore, domain, db)
+    rasa = store(SQLTrackerStore, domain, db)
+    for n in range(1, 11):
+        converse(a if n % 2 else b, "u1", range(n, n + 1))
+        assert state(run((b if n % 2 else a).retrieve("u1"))) == state(run(rasa.retrieve("u1")))
+    assert len(run(rasa.retrieve("u1")).events) == 2 + 10 * 5
+
+
+def test_a_wal_file_commits_without_fsync_and_other_files_keep_full_sync(domain, tmp_path):
+    wal, plain = tmp_path / "wal.db", tmp_path / "plain.db"
+    with sqlite3.connect(wal) as conn:  # what scripts/stack.py does before Rasa starts
+        conn.execute("PRAGMA journal_mode=WAL")
+    for path, expected in ((wal, 1), (plain, 2)):  # 1 = NORMAL, 2 = FULL
+        cached = store(CachingSQLTrackerStore, domain, path)
+        converse(cached, "u1", range(1, 3))
+        with cached.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == expected
+        # What was committed is in the file for any other reader, this store's connection still open.
+        assert state(run(store(SQLTrackerStore, domain, path).retrieve("u1"))) == state(run(cached.retrieve("u1")))
