@@ -97,8 +97,8 @@ eval-unanswered: train ## grouping of unanswered questions by meaning: purity an
 bench-knowledge: train ## in-process search latency and the 100,000-passage scale benchmark
 	@$(PY) -m scripts.bench_knowledge --index var/index --dev data/eval/dev.yml --out var/reports
 
-bench: train ## load benchmark through /api/chat (loopback, bounded), report under var/reports/
-	@$(PY) -m scripts.bench
+bench: train ## load benchmark through /api/chat (loopback, bounded; 3 runs, targets on the median), report under var/reports/; PROFILE=1 splits each process's CPU per message with py-spy
+	@$(PY) -m scripts.bench $(if $(PROFILE),--profile)
 
 bench-long: train ## long conversations: median latency of turns 1-10 ... 31-40 of 40-turn conversations (target: last/first <= 1.5); var/reports/bench_long.json
 	@$(PY) -m scripts.bench_long
