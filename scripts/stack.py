@@ -47,6 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
 SERVICE_PYTHON = ROOT / ".venv" / "bin" / "python"
 DEFAULT_RASA_INSTANCES = 2
+# One Rasa process per core: TensorFlow's own thread pools in each would fight over the cores (make
+# bench: 13.3 -> 10.7 ms of Rasa CPU per message with one thread each). Rasa servers only: with these
+# set, Rasa's CLI imports TensorFlow even for `rasa run actions` (action server 118 -> 520 MB).
+RASA_SERVER_ENV = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
 
 
 def rasa_instances_from_env() -> int:
@@ -164,10 +168,6 @@ class Stack:
         env.setdefault("TRACKER_DIALECT", "sqlite")
         env.setdefault("TRACKER_DB_URL", f"sqlite:///{self.var_dir / 'rasa' / 'tracker.db'}")
         env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'bot.db'}")
-        # One Rasa process per core: TensorFlow's own thread pools in each would fight over the cores
-        # (make bench: 13.3 -> 10.7 ms of Rasa CPU per message with one thread each).
-        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
-        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
         env.update(self.env)
         env.update(
             RASA_TOKEN=self.rasa_token,
@@ -249,6 +249,8 @@ class Stack:
             self.processes[name] = self._spawn(name, command, env, log_dir)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+        if name in self.rasa_names:
+            env = {**RASA_SERVER_ENV, **env}
         if self.log_to_files:
             out = open(log_dir / f"{name}.log", "ab")
             return subprocess.Popen(

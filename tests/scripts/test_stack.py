@@ -57,6 +57,22 @@ def test_every_rasa_instance_runs_with_the_speedups_and_bot_knows_them_all(tmp_p
     assert set(stack._health_checks()) == {"actions", "bot", "rasa", "rasa-2", "rasa-3"}
 
 
+def test_only_the_rasa_servers_run_tensorflow_single_threaded(tmp_path, monkeypatch):
+    """One TensorFlow thread per pool in each Rasa server; the action server gets no TF settings,
+    with which Rasa's CLI would load TensorFlow into it (400 MB more)."""
+    envs = []
+    monkeypatch.setattr(stack_module.subprocess, "Popen", lambda command, env, **_: envs.append(env))
+    monkeypatch.delenv("TF_INTRA_OP_PARALLELISM_THREADS", raising=False)
+    stack = Stack(ports=Ports.free(rasa_instances=2), var_dir=tmp_path, log_to_files=True)
+    started = {}
+    for name in ("actions", "rasa", "rasa-2", "bot"):
+        stack._spawn(name, stack._commands()[name], stack._environment(), tmp_path)
+        started[name] = envs[-1]
+    for name in ("rasa", "rasa-2"):
+        assert started[name]["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
+    assert "TF_INTRA_OP_PARALLELISM_THREADS" not in started["actions"]
+
+
 @pytest.mark.parametrize("value, expected", [("", 2), ("1", 1), ("4", 4), ("0", 1), ("many", 2), ("99", 8)])
 def test_rasa_instances_come_from_the_environment(monkeypatch, value, expected):
     monkeypatch.setenv("RASA_INSTANCES", value)
