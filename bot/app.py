@@ -63,7 +63,11 @@ def create_app(settings: Settings | None = None, rasa_transport=None) -> FastAPI
         settings.enrollment_lookup_max_failures, settings.enrollment_lookup_window_seconds, settings.redis_url
     )
     app.state.rasa = RasaClient(
-        settings.rasa_url, settings.rasa_timeout_seconds, transport=rasa_transport, token=settings.rasa_token
+        settings.rasa_url,
+        settings.rasa_timeout_seconds,
+        transport=rasa_transport,
+        token=settings.rasa_token,
+        max_in_flight=settings.rasa_max_in_flight,
     )
     install_error_handlers(app)
     # Body size and JSON nesting limits, before any endpoint reads a body (inside CORS, so a 413 is readable).

@@ -47,6 +47,7 @@ class RasaClient:
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         token: str = "",
+        max_in_flight: int = 0,
     ):
         urls = [u.strip().rstrip("/") for u in (base_urls.split(",") if isinstance(base_urls, str) else base_urls)]
         urls = [u for u in urls if u]
@@ -62,6 +63,9 @@ class RasaClient:
         self._conversations: dict[str, _Turn] = {}
         self._pinned: dict[str, tuple[str, float]] = {}  # sender -> (instance, until) after a timeout
         self._unreachable_until = dict.fromkeys(urls, 0.0)
+        # Admission: at most max_in_flight messages per instance at once, the others wait here first come,
+        # first served (asyncio.Semaphore wakes its waiters in order). See send().
+        self._admission = asyncio.Semaphore(max_in_flight * len(urls)) if max_in_flight > 0 else None
 
     @property
     def urls(self) -> list[str]:
@@ -116,6 +120,21 @@ class RasaClient:
                 self._conversations.pop(sender, None)
                 self._forget_expired_pins()
 
+    @asynccontextmanager
+    async def _admitted(self):
+        """A place among the messages the instances work on now, waiting for one at most the timeout."""
+        if self._admission is None:
+            yield
+            return
+        try:
+            await asyncio.wait_for(self._admission.acquire(), timeout=self._timeout)
+        except asyncio.TimeoutError:
+            raise RasaUnavailable("every Rasa instance is busy") from None
+        try:
+            yield
+        finally:
+            self._admission.release()
+
     def _forget_expired_pins(self) -> None:
         now = time.monotonic()
         for sender in [s for s, (_, until) in self._pinned.items() if until <= now]:
@@ -126,7 +145,7 @@ class RasaClient:
         payload: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             payload["metadata"] = metadata
-        async with self._one_turn_at_a_time(sender):
+        async with self._one_turn_at_a_time(sender), self._admitted():
             response = await self._request(sender, "POST", "/webhooks/rest/webhook", json=payload)
         messages = _body(response, list)
         return [_clean_bot_message(m) for m in messages if isinstance(m, dict)]

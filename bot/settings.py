@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # One Rasa URL, or several comma-separated instances sharing a tracker store (bot/rasa_client.py).
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
+    # Messages each Rasa instance works on at once; the rest wait in bot/ in arrival order (0: no limit).
+    rasa_max_in_flight: int = Field(3, ge=0)
     # Token of Rasa's HTTP API (Rasa runs with --auth-token; bot/ sends it as ?token=). scripts/stack.py
     # generates one per run when unset outside production; production refuses to start without it.
     rasa_token: str = ""

@@ -241,3 +241,59 @@ def test_a_message_waiting_too_long_behind_its_conversation_gets_a_clear_error()
         return await rasa.send("web-u1", "第三条")
 
     assert asyncio.run(scenario()) == [{"text": "5005"}]
+
+
+class CountingInstances(SlowInstances):
+    """SlowInstances that also record the most messages any instance had at once, and arrival order."""
+
+    def __init__(self, delay=0.01):
+        super().__init__(delay)
+        self.now: Counter = Counter()
+        self.most: Counter = Counter()
+        self.arrivals: list[str] = []
+
+    async def __call__(self, request):
+        instance = f"http://{request.url.host}:{request.url.port}"
+        self.now[instance] += 1
+        self.most[instance] = max(self.most[instance], self.now[instance])
+        self.arrivals.append(json.loads(request.content)["sender"])
+        try:
+            return await super().__call__(request)
+        finally:
+            self.now[instance] -= 1
+
+
+def test_each_instance_works_on_at_most_its_share_and_the_rest_wait_in_arrival_order():
+    fake = CountingInstances(delay=0.02)
+
+    async def burst():
+        rasa = RasaClient([A, B], transport=httpx.MockTransport(fake), max_in_flight=2)
+        senders = [f"web-{n}" for n in range(12)]
+        tasks = []
+        for sender in senders:  # twelve users at the same moment, one after the other
+            tasks.append(asyncio.create_task(rasa.send(sender, "你好")))
+            await asyncio.sleep(0)
+        replies = await asyncio.gather(*tasks)
+        return senders, replies
+
+    senders, replies = asyncio.run(burst())
+    assert all(reply and reply[0]["text"] for reply in replies), "every waiting message is answered"
+    assert max(fake.most.values()) <= 2 and sum(fake.most.values()) == 4, fake.most
+    assert fake.arrivals == senders, "first come, first served"
+
+
+def test_a_message_that_cannot_get_a_place_in_time_gets_a_clear_error():
+    fake = SlowInstances()
+
+    async def scenario():
+        rasa = RasaClient([A], timeout=0.2, transport=httpx.MockTransport(fake), max_in_flight=1)
+        fake.hold[A] = asyncio.Event()
+        first = asyncio.create_task(rasa.send("web-u1", "第一条"))
+        await asyncio.sleep(0.05)
+        with pytest.raises(RasaUnavailable, match="busy"):
+            await rasa.send("web-u2", "你好")
+        fake.hold[A].set()
+        await first
+        return await rasa.send("web-u2", "你好")
+
+    assert asyncio.run(scenario()) == [{"text": "5005"}]
