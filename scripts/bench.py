@@ -283,7 +283,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="load runs on the same stack; targets use the median")
     parser.add_argument("--seconds", type=float, default=120, help="hard time cap of each load run")
     parser.add_argument("--single-repeats", type=int, default=10)
-    parser.add_argument("--profile", action="store_true", help="sample every process with py-spy in the first run")
+    parser.add_argument(
+        "--profile", action="store_true", help="one more run, under py-spy, to split each process's CPU per message"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "reports")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -302,14 +304,18 @@ def main() -> int:
             with ProcessWatch(pids) as watch:
                 print(f"[bench] single user: {args.single_repeats} rounds of each message type ...", flush=True)
                 single = asyncio.run(single_user(stack.bot_url, stack.rasa_url, args.single_repeats, stack.rasa_token))
-                for run in range(1, max(1, args.runs) + 1):
+                # The measured runs, then with --profile one more under py-spy (which costs CPU
+                # itself, so that run only splits the CPU time and counts for no target).
+                planned = max(1, args.runs) + (1 if args.profile else 0)
+                for run in range(1, planned + 1):
+                    profiled = args.profile and run == planned
                     print(
-                        f"[bench] run {run}/{args.runs}: {args.users} concurrent users, {args.conversations} "
-                        f"conversation(s) each (at most {args.seconds:.0f} s) ...",
+                        f"[bench] {'profiled run' if profiled else f'run {run}/{args.runs}'}: {args.users} "
+                        f"concurrent users, {args.conversations} conversation(s) each (at most {args.seconds:.0f} s) ...",
                         flush=True,
                     )
-                    # py-spy for the first ten seconds of the first run: the load is steady by then.
-                    sampler = Sampler(pids, seconds=10, out_dir=args.out) if args.profile and run == 1 else None
+                    # py-spy for the first ten seconds of the run: the load is steady by then.
+                    sampler = Sampler(pids, seconds=10, out_dir=args.out) if profiled else None
                     why_not = sampler.start() if sampler else None
                     before, client_before = watch.cpu_seconds(), time.process_time()
                     loaded = asyncio.run(load(stack.bot_url, args.users, args.turns, args.seconds, args.conversations))
@@ -317,8 +323,9 @@ def main() -> int:
                     per_message = 1000 / max(1, loaded["messages"])
                     loaded["cpu_ms_per_message"] = {name: (after[name] - before[name]) * per_message for name in pids}
                     loaded["cpu_ms_per_message"]["bench client"] = (client_after - client_before) * per_message
-                    runs.append(loaded)
-                    if sampler is not None:
+                    if sampler is None:
+                        runs.append(loaded)
+                    else:
                         profile = {"not sampled": why_not} if why_not else sampler.finish(loaded["cpu_ms_per_message"])
     middle = median_run(runs)
     cpu_ms = middle["cpu_ms_per_message"]
@@ -372,7 +379,7 @@ def main() -> int:
         )
     print("CPU per message under load (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu_ms.items()))
     if profile:
-        print("where it goes (py-spy, first run; CPU ms per message, split by sampled share):")
+        print("where it goes (py-spy, the profiled run; CPU ms per message, split by sampled share):")
         for name, split in profile.items():
             if isinstance(split, str):
                 print(f"  {name}: {split}")
