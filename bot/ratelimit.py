@@ -52,12 +52,10 @@ class InMemoryWindows:
         self._swept = clock()
 
     def _recent(self, item: RateLimitItem, identifiers: tuple[str, ...], now: float) -> deque[float]:
+        """The key's hits still in its window (a new, unstored deque for a key never hit)."""
         window = float(item.get_expiry())
-        key = (item.key_for(), *identifiers)
-        held = self._hits.get(key)
-        if held is None:
-            held = self._hits[key] = (window, deque())
-        hits = held[1]
+        held = self._hits.get((item.key_for(), *identifiers))
+        hits = held[1] if held else deque()
         while hits and hits[0] <= now - window:
             hits.popleft()
         return hits
@@ -81,6 +79,7 @@ class InMemoryWindows:
         if len(hits) >= item.amount:
             return False
         hits.append(now)
+        self._hits[(item.key_for(), *identifiers)] = (float(item.get_expiry()), hits)
         return True
 
     async def test(self, item: RateLimitItem, *identifiers: str) -> bool:

@@ -52,6 +52,8 @@ def test_keys_nobody_uses_any_more_are_forgotten():
     for n in range(1000):
         run(windows.hit(item, "sender", f"user-{n}"))
     assert windows.keys == 1000
+    run(windows.test(item, "sender", "only-asking"))  # a check spends nothing and stores nothing
+    assert windows.keys == 1000
     clock.now += 61
     run(windows.hit(item, "sender", "still-talking"))
     assert windows.keys == 1
