@@ -106,14 +106,8 @@ class RasaClient:
         turn = self._conversations.setdefault(sender, _Turn())
         turn.waiting += 1
         try:
-            try:
-                await asyncio.wait_for(turn.lock.acquire(), timeout=self._timeout)
-            except asyncio.TimeoutError:
-                raise RasaUnavailable("the conversation's previous message is still being answered") from None
-            try:
+            async with self._held(turn.lock, "the conversation's previous message is still being answered"):
                 yield
-            finally:
-                turn.lock.release()
         finally:
             turn.waiting -= 1
             if turn.waiting == 0:
@@ -126,14 +120,20 @@ class RasaClient:
         if self._admission is None:
             yield
             return
+        async with self._held(self._admission, "every Rasa instance is busy"):
+            yield
+
+    @asynccontextmanager
+    async def _held(self, lock: asyncio.Lock | asyncio.Semaphore, busy: str):
+        """`lock` held, waited for at most the timeout; RasaUnavailable(busy) when it was not free in time."""
         try:
-            await asyncio.wait_for(self._admission.acquire(), timeout=self._timeout)
+            await asyncio.wait_for(lock.acquire(), timeout=self._timeout)
         except asyncio.TimeoutError:
-            raise RasaUnavailable("every Rasa instance is busy") from None
+            raise RasaUnavailable(busy) from None
         try:
             yield
         finally:
-            self._admission.release()
+            lock.release()
 
     def _forget_expired_pins(self) -> None:
         now = time.monotonic()

@@ -51,10 +51,9 @@ class InMemoryWindows:
         self._hits: dict[tuple[str, ...], tuple[float, deque[float]]] = {}  # key -> (window, hit times)
         self._swept = clock()
 
-    def _recent(self, item: RateLimitItem, identifiers: tuple[str, ...], now: float) -> deque[float]:
+    def _recent(self, key: tuple[str, ...], window: float, now: float) -> deque[float]:
         """The key's hits still in its window (a new, unstored deque for a key never hit)."""
-        window = float(item.get_expiry())
-        held = self._hits.get((item.key_for(), *identifiers))
+        held = self._hits.get(key)
         hits = held[1] if held else deque()
         while hits and hits[0] <= now - window:
             hits.popleft()
@@ -73,23 +72,24 @@ class InMemoryWindows:
         return len(self._hits)
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        now = self._clock()
+        now, key, window = self._clock(), (item.key_for(), *identifiers), float(item.get_expiry())
         self._sweep(now)
-        hits = self._recent(item, identifiers, now)
+        hits = self._recent(key, window, now)
         if len(hits) >= item.amount:
             return False
         hits.append(now)
-        self._hits[(item.key_for(), *identifiers)] = (float(item.get_expiry()), hits)
+        self._hits[key] = (window, hits)
         return True
 
     async def test(self, item: RateLimitItem, *identifiers: str) -> bool:
-        return len(self._recent(item, identifiers, self._clock())) < item.amount
+        hits = self._recent((item.key_for(), *identifiers), float(item.get_expiry()), self._clock())
+        return len(hits) < item.amount
 
     async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         """limits' answer: when the window has room again (epoch seconds), and what is left in it."""
-        now = self._clock()
-        hits = self._recent(item, identifiers, now)
-        room_in = hits[0] + item.get_expiry() - now if hits else 0.0
+        now, window = self._clock(), float(item.get_expiry())
+        hits = self._recent((item.key_for(), *identifiers), window, now)
+        room_in = hits[0] + window - now if hits else 0.0
         return WindowStats(time.time() + room_in, max(0, item.amount - len(hits)))
 
 
