@@ -13,7 +13,7 @@ RASA_DATA := data $(GEN_NLU)
 RASA_ENV := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 TRAIN_INPUTS := $(shell find data/nlu data/rules data/stories data/faq data/dictionary/jieba -type f 2>/dev/null) $(DOMAIN) config.yml knowledge/augment.py rasa_runtime/request_guard.py rasa_runtime/request_rules.py \
   bot/registration/rules.yml bot/registration/nlu_words.py
-KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
+KNOWLEDGE_INPUTS := $(shell find knowledge data/faq data/train data/dictionary -type f \( -name '*.py' -o -name '*.yml' -o -name '*.txt' \) 2>/dev/null) data/eval/calibration.yml data/eval/sections.yml
 
 .PHONY: help setup browser services compose-cli train run test lint test-unit test-rasa test-e2e eval eval-nlu bench bench-long bench-knowledge purge lock clean
 

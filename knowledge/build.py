@@ -73,9 +73,9 @@ def training_pairs(entries, skip: set[tuple[str, int]], augment: bool = AUGMENT_
         for j, (fieldname, text) in enumerate(e.units):
             if (e.id, j) in skip:
                 continue
-            if e.kind in ("faq", "gap") and fieldname in ("variant", "answer"):
+            if e.kind in ("faq", "gap") and fieldname in ("variant", "written", "answer"):
                 pairs.append((text, e.title))
-                if augment and fieldname == "variant":
+                if augment and fieldname in ("variant", "written"):
                     pairs += [(v, e.title) for v in variants_of(text, ENCODER_REWRITES, salt="encoder")]
             elif e.kind == "doc" and fieldname == "section":
                 pairs.append((text, e.title))
@@ -154,20 +154,23 @@ class Builder:
         )
 
     def negatives(self) -> list[str]:
+        """Questions the material must decline: the project's own (knowledge/calibration/) and the
+        user-style ones of data/train/user_style.yml."""
         out = []
         for path in sorted((self.root / "knowledge" / "calibration").glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             out += [str(q) for q in data.get("questions") or [] if str(q).strip()]
-        return out
+        return out + [q for q in self.corpus.out_of_domain if q not in out]
 
     def fold_plan(self) -> list[list[tuple[str, int]]]:
-        """Every FAQ variant and gap question, shuffled once (seeded) and dealt into K folds."""
+        """Every FAQ variant, gap question and user-style message, shuffled once (seeded) and dealt
+        into K folds."""
         variants = [
             (e.id, j)
             for e in self.entries
             if e.kind in ("faq", "gap")
             for j, (f, _t) in enumerate(e.units)
-            if f == "variant"
+            if f in ("variant", "written")
         ]
         rng = random.Random(self.seed)
         rng.shuffle(variants)
@@ -368,6 +371,7 @@ class Builder:
             "entries": [asdict(e) for e in self.entries],
             "vocabulary": self.vocabulary,
             "entry_tokens": [sorted(t) for t in retriever.entry_tokens],
+            "mention_tokens": [sorted(t) for t in retriever.mention_tokens],
         }
         (work / "entries.json").write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
         retriever.save(work)

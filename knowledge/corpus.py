@@ -8,6 +8,10 @@ Sources:
   optional intent}; and under `gaps:`, what the material does not answer ({id, topic, reason,
   questions}): retrieved like FAQ items, so that a question about a gap is declined with its
   reason instead of being answered with the nearest item.
+- data/train/user_style.yml: messages written the way users type by writers who never saw
+  data/faq/ (units of field "written": matched and held out in the calibration folds like
+  variants, but not what an entry is said to mention), and out-of-domain messages for the
+  decision model (`out_of_domain`).
 
 Every entry has a stable id (`faq:<id>`, `gap:<id>` or `doc:<doc>#<section>`), the text a user is
 shown and the title of its source ("来源：..."). Loading validates the data: duplicate ids, empty
@@ -16,6 +20,7 @@ answers and FAQ sources that point nowhere are errors, all listed in one message
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -28,6 +33,7 @@ from knowledge.dictionaries import userdict_path
 from knowledge.paths import ROOT
 
 DOCUMENTS_DIR = ROOT / "knowledge" / "documents"
+WRITTEN_FILE = Path("data") / "train" / "user_style.yml"
 
 _FAQ_ID = re.compile(r"^[a-z0-9_]+$")
 
@@ -58,6 +64,7 @@ class FaqItem:
     source: str
     tags: tuple[str, ...] = ()
     intent: str | None = None
+    written: tuple[str, ...] = ()  # user-style messages of data/train/user_style.yml
 
 
 @dataclass(frozen=True)
@@ -68,12 +75,14 @@ class Gap:
     topic: str
     reason: str
     questions: tuple[str, ...]
+    written: tuple[str, ...] = ()
 
 
 @dataclass
 class Entry:
     """One retrievable thing. `units` are the texts it is matched through: for a FAQ item its
-    question, every variant and its answer; for a document section its title and text."""
+    question, every variant, its user-style messages ("written") and its answer; for a document
+    section its title and text."""
 
     id: str
     kind: str  # "faq" | "gap" | "doc"
@@ -98,6 +107,7 @@ class Corpus:
     entries: list[Entry]
     files: list[Path]
     gaps: dict[str, Gap] = field(default_factory=dict)
+    out_of_domain: tuple[str, ...] = ()  # user-style messages the material must decline
 
     def entry(self, entry_id: str) -> Entry:
         return self._by_id[entry_id]
@@ -307,6 +317,41 @@ def load_faq(
     return items, files, problems
 
 
+@dataclass(frozen=True)
+class Written:
+    """data/train/user_style.yml: {items: {faq id: [message]}, gaps: {gap id: [message]},
+    out_of_domain: [message]}."""
+
+    items: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    gaps: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    out_of_domain: tuple[str, ...] = ()
+
+
+def _texts(values) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(" ".join(str(v).split()) for v in values or [] if str(v).strip()))
+
+
+def load_written(path: Path, faq: dict[str, FaqItem], gaps: dict[str, Gap]) -> tuple[Written, list[str]]:
+    """The user-style training messages; ids that name no item or gap are problems."""
+    if not path.is_file():
+        return Written(), []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        return Written(), [f"{path.name}: not valid YAML ({exc})"]
+    problems = []
+    for group, known in (("items", faq), ("gaps", gaps)):
+        problems += [f"{path.name}: {group} {k!r} is not defined" for k in data.get(group) or {} if k not in known]
+    return (
+        Written(
+            {str(k): _texts(v) for k, v in (data.get("items") or {}).items()},
+            {str(k): _texts(v) for k, v in (data.get("gaps") or {}).items()},
+            _texts(data.get("out_of_domain")),
+        ),
+        problems,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The corpus
 # ---------------------------------------------------------------------------------------------
@@ -318,6 +363,15 @@ def load_corpus(root: Path = ROOT) -> Corpus:
     gaps: dict[str, Gap] = {}
     faq, faq_files, faq_problems = load_faq(root / "data" / "faq", sections, gaps)
     problems += faq_problems
+    written, written_problems = load_written(root / WRITTEN_FILE, faq, gaps)
+    problems += written_problems
+    for fid, texts in written.items.items():
+        if fid in faq:
+            known = {faq[fid].question, *faq[fid].variants}
+            faq[fid] = dataclasses.replace(faq[fid], written=tuple(t for t in texts if t not in known))
+    for gid, texts in written.gaps.items():
+        if gid in gaps:
+            gaps[gid] = dataclasses.replace(gaps[gid], written=tuple(t for t in texts if t not in gaps[gid].questions))
     if not sections:
         problems.append(f"no documents under {root / 'knowledge' / 'documents'}")
     if problems:
@@ -325,7 +379,12 @@ def load_corpus(root: Path = ROOT) -> Corpus:
     entries: list[Entry] = []
     for item in faq.values():
         sec = sections[item.source]
-        units = [("question", item.question)] + [("variant", v) for v in item.variants] + [("answer", item.answer)]
+        units = (
+            [("question", item.question)]
+            + [("variant", v) for v in item.variants]
+            + [("written", v) for v in item.written]
+            + [("answer", item.answer)]
+        )
         entries.append(
             Entry(
                 f"faq:{item.id}",
@@ -340,7 +399,9 @@ def load_corpus(root: Path = ROOT) -> Corpus:
             )
         )
     for gap in gaps.values():
-        units = [("question", gap.topic)] + [("variant", q) for q in gap.questions]
+        units = (
+            [("question", gap.topic)] + [("variant", q) for q in gap.questions] + [("written", q) for q in gap.written]
+        )
         entries.append(Entry(f"gap:{gap.id}", "gap", gap.topic, gap.reason, "", gap.topic, "", units, gap_id=gap.id))
     for sec in sections.values():
         entries.append(
@@ -355,12 +416,15 @@ def load_corpus(root: Path = ROOT) -> Corpus:
                 [("title", sec.title), ("section", sec.text)],
             )
         )
-    return Corpus(sections, faq, entries, doc_files + faq_files, gaps)
+    files = doc_files + faq_files + ([root / WRITTEN_FILE] if (root / WRITTEN_FILE).is_file() else [])
+    return Corpus(sections, faq, entries, files, gaps, written.out_of_domain)
 
 
 def data_files(root: Path = ROOT) -> list[Path]:
     """Every file whose content the indexes are built from (the staleness check hashes these)."""
     files = sorted((root / "knowledge" / "documents").glob("*.yml")) + sorted((root / "data" / "faq").glob("*.yml"))
+    if (root / WRITTEN_FILE).is_file():
+        files.append(root / WRITTEN_FILE)
     dictionary = root / "data" / "dictionary"
     ud = userdict_path(dictionary)
     if ud is not None:

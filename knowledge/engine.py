@@ -35,7 +35,7 @@ from knowledge.tokenize import STOPWORDS, get_tokenizer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DENSE_TOP_UNITS = 512  # units fetched from FAISS per question; entries outside score 0
 
 DECLINE_TEXT = (
@@ -191,6 +191,7 @@ class Retriever:
         encoder: Encoder,
         unit_entry: np.ndarray,
         entry_tokens: list[frozenset[str]],
+        mention_tokens: list[frozenset[str]] | None = None,
     ):
         self.entries = entries
         self.lexicon = lexicon
@@ -205,6 +206,10 @@ class Retriever:
             np.flatnonzero(np.r_[True, unit_entry[1:] != unit_entry[:-1]]) if len(unit_entry) else np.zeros(0, int)
         )
         self.entry_tokens = entry_tokens
+        # What an entry is said to mention, for reading follow-ups ("那企业呢": the entries that
+        # mention 企业): its own question, variants and answer. User-style messages name situations
+        # and feelings ("这是啥原因") that are not what the entry is about.
+        self.mention_tokens = mention_tokens if mention_tokens is not None else entry_tokens
         self.vocabulary = frozenset(bm25_units.idf)
         self.material = np.array([e.kind != "gap" for e in entries])  # what search lists: a gap is nothing to read
         cited_docs = {e.source_key.split("#")[0] for e in entries if e.kind == "faq"}
@@ -248,8 +253,12 @@ class Retriever:
         toks = [tokenizer.tokens(t) for t in normed]
         bm25_units = BM25Index(*bm25_params).build(toks)
         item_toks: list[list[str]] = [[] for _ in entries]
-        for o, t in zip(owner, toks):
+        own_toks: list[list[str]] = [[] for _ in entries]
+        fields = [f for e in entries for j, (f, _t) in enumerate(e.units) if (e.id, j) not in skip]
+        for o, t, f in zip(owner, toks, fields):
             item_toks[o].extend(t)
+            if f != "written":
+                own_toks[o].extend(t)
         bm25_items = BM25Index(bm25_params[0], item_b).build(item_toks)
         vectors = unit_vectors if unit_vectors is not None else encoder.encode(normed)
         dense_units = DenseIndex.build(vectors, dense_factory)
@@ -257,8 +266,19 @@ class Retriever:
         np.add.at(centroids, owner, vectors)
         dense_items = DenseIndex.build(centroids, dense_factory)
         entry_tokens = [frozenset(t) for t in item_toks]
+        mention_tokens = [frozenset(t) for t in own_toks]
         return cls(
-            entries, lexicon, tokenizer, bm25_units, bm25_items, dense_units, dense_items, encoder, owner, entry_tokens
+            entries,
+            lexicon,
+            tokenizer,
+            bm25_units,
+            bm25_items,
+            dense_units,
+            dense_items,
+            encoder,
+            owner,
+            entry_tokens,
+            mention_tokens,
         )
 
     # -- scoring -------------------------------------------------------------------------------
@@ -343,6 +363,7 @@ class Retriever:
         tokenizer,
         encoder: Encoder,
         entry_tokens: list[frozenset[str]],
+        mention_tokens: list[frozenset[str]] | None = None,
     ) -> Retriever:
         return cls(
             entries,
@@ -355,6 +376,7 @@ class Retriever:
             encoder,
             np.load(folder / "unit_entry.npy"),
             entry_tokens,
+            mention_tokens,
         )
 
 
@@ -441,7 +463,8 @@ class Engine:
         )
         encoder = load_encoder(version / "model", tokenizer)
         entry_tokens = [frozenset(t) for t in stored["entry_tokens"]]
-        retriever = Retriever.load(version, entries, lexicon, tokenizer, encoder, entry_tokens)
+        mention_tokens = [frozenset(t) for t in stored["mention_tokens"]]
+        retriever = Retriever.load(version, entries, lexicon, tokenizer, encoder, entry_tokens, mention_tokens)
         return cls(retriever, manifest, version)
 
     # -- search --------------------------------------------------------------------------------
@@ -677,7 +700,7 @@ class Engine:
         c = r.lexicon.normalize_query(context)
         f = r.lexicon.normalize_query(follow_up)
         f_words = r.tokenizer.tokens(f, chars=False)
-        mentions = np.array([all(t in et for t in f_words) for et in r.entry_tokens]) & r.candidate
+        mentions = np.array([all(t in et for t in f_words) for et in r.mention_tokens]) & r.candidate
         if not f_words or not mentions.any():
             return None
         new = "".join(w for w in r.tokenizer.words(f) if w not in STOPWORDS)
@@ -693,7 +716,7 @@ class Engine:
         for word in dict.fromkeys(swapped or r.tokenizer.tokens(c, chars=False)):
             if word in f_words or word not in c:
                 continue
-            mask = mentions & np.array([word not in et for et in r.entry_tokens])
+            mask = mentions & np.array([word not in et for et in r.mention_tokens])
             if not mask.any():
                 continue
             scores = r.score(c.replace(word, new, 1), normalized=True)
@@ -726,7 +749,7 @@ class Engine:
             if len(t) > 1 and t in r.vocabulary and not _WHERE.search(t)
         ]
         order, _fused, _pd, _p = self.assess(scores, mode)
-        return bool(words) and len(order) > 0 and all(t in r.entry_tokens[order[0]] for t in words)
+        return bool(words) and len(order) > 0 and all(t in r.mention_tokens[order[0]] for t in words)
 
     def _continues_topic(self, context_question: str, alone: Decision, mode: str) -> bool:
         """Does a declined message, read alone, point at the item that answered the previous question?"""

@@ -49,12 +49,14 @@ def test_the_manifest_records_model_data_and_calibration(index_dir):
 
 
 def test_calibration_folds_hold_out_every_variant_and_gap_question_once():
+    """The user-style messages of data/train/ too: each is asked once by a fold that lacks it."""
     b = Builder(folds=5)
     b.prepare()
     folds = b.fold_plan()
     held = [u for fold in folds for u in fold]
-    every = sum(len(item.variants) for item in b.corpus.faq.values()) + sum(
-        len(g.questions) for g in b.corpus.gaps.values()
+    every = sum(len(item.variants) + len(item.written) for item in b.corpus.faq.values()) + sum(
+        len(g.questions) + len(g.written) for g in b.corpus.gaps.values()
     )
+    assert any(item.written for item in b.corpus.faq.values())
     assert len(held) == len(set(held)) == every
     assert max(map(len, folds)) - min(map(len, folds)) <= 1

@@ -12,7 +12,7 @@ from knowledge.paths import ROOT
 
 
 def _copy_project_data(dst):
-    for rel in ("knowledge/documents", "data/faq", "data/dictionary", "knowledge/calibration"):
+    for rel in ("knowledge/documents", "data/faq", "data/train", "data/dictionary", "knowledge/calibration"):
         if (ROOT / rel).exists():
             shutil.copytree(ROOT / rel, dst / rel)
     return dst
@@ -36,6 +36,7 @@ def test_a_faq_item_is_matched_through_question_variants_and_answer():
     fields = [f for f, _ in corpus.faq_entry("photo_rules").units]
     assert fields[0] == "question" and fields[-1] == "answer"
     assert fields.count("variant") == len(item.variants) >= 10
+    assert fields.count("written") == len(item.written)
 
 
 def test_catalogue_sections_carry_the_prices_and_teachers():

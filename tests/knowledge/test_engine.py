@@ -127,7 +127,14 @@ def test_a_missing_index_is_refused_with_a_clear_message(tmp_path):
 
 def test_a_stale_index_is_refused(index_dir, tmp_path):
     root = tmp_path / "project"
-    for rel in ("knowledge/documents", "data/faq", "data/dictionary", "knowledge/calibration", "data/eval"):
+    for rel in (
+        "knowledge/documents",
+        "data/faq",
+        "data/train",
+        "data/dictionary",
+        "knowledge/calibration",
+        "data/eval",
+    ):
         if (ROOT / rel).exists():
             shutil.copytree(ROOT / rel, root / rel)
     assert Engine.load(index_dir, root=root)  # same data: fresh
