@@ -195,6 +195,17 @@ def _is_digression(tracker: Tracker) -> bool:
     return intent in DIGRESSION_INTENTS
 
 
+def _answer_heard_as_question(tracker: Tracker, slot: str) -> bool:
+    """The answer to the form's question for `slot` that NLU took for a question ("全科 实务选建筑",
+    "明天下午3点以后" as ask_knowledge). It asks nothing, so action_answer_question left it to the form;
+    the slot's from_text mapping skips that intent, so the form reads it here."""
+    return (
+        tracker.get_slot("requested_slot") == slot
+        and _latest_intent(tracker) in ("ask_knowledge", "nlu_fallback")
+        and not QUESTION_MARKERS.search(_latest_text(tracker))
+    )
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -295,6 +306,8 @@ class CourseFormValidation(FormValidationAction, ABC):
     async def extract_course_subjects(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if _answer_heard_as_question(tracker, "course_subjects"):
+            return {"course_subjects": _latest_text(tracker)}
         found = await self._matched(tracker)
         if found and found["subjects"] and tracker.get_slot("requested_slot") != "course_subjects":
             # Named before being asked ("报无忧取证班全科建筑"): validated like an answer. "全科" alone
@@ -444,7 +457,9 @@ class ValidateCallbackForm(CourseFormValidation):
     async def extract_callback_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A time said before being asked ("15906012233 晚上7点后都行")."""
+        """A time said before being asked ("15906012233 晚上7点后都行"), or an answer NLU heard as a question."""
+        if _answer_heard_as_question(tracker, "callback_time"):
+            return {"callback_time": _latest_text(tracker)}
         if (
             tracker.get_slot("requested_slot") == "callback_time"
             or tracker.get_slot("callback_time")

@@ -26,7 +26,16 @@ from knowledge.bm25 import BM25Index
 from knowledge.characters import basic_normalize
 from knowledge.corpus import Entry, data_hash
 from knowledge.dense import DenseIndex, Encoder, configured_model, load_encoder
-from knowledge.fusion import FEATURES, MODES, DecisionModel, Fusion, coverage, per_entry_max, unknown_share
+from knowledge.fusion import (
+    FEATURES,
+    MODES,
+    SURE_ANSWER,
+    DecisionModel,
+    Fusion,
+    coverage,
+    per_entry_max,
+    unknown_share,
+)
 from knowledge.lexicon import Lexicon
 from knowledge.paths import ROOT
 from knowledge.qtype import TYPES, answer_types, clash, question_types
@@ -538,6 +547,16 @@ class Engine:
         hits = self._hits(scores, mode, fused, k)
         kind = model.kind(1.0 if on_topic else p_domain, p)
         e = r.entries[order[0]]
+        if (
+            kind != "decline"
+            and e.kind == "faq"
+            and scores.clash is not None
+            and scores.clash[order[0]]
+            and p < SURE_ANSWER
+        ):
+            # "帮忙办营业执照注册吗 多少钱" answered with the materials of an enterprise account: the
+            # answer cannot give the kind asked for (a price), so it answers another question
+            kind = "decline"
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
             return Decision(
                 "decline",
@@ -670,6 +689,13 @@ class Engine:
             decided.used_context = True
             return decided
         scores = self._follow_up_scores(context_question, query, mode) if self.is_follow_up(query) else None
+        if scores is None and alone.kind == "answer" and self._answers_the_other(context_question, query, alone):
+            # "报市政实务单科要多少" after AI私塾班 was recommended: read alone it found 无忧取证班's price
+            combined = self._decide(self.retriever.score(f"{context_question} {query}"), mode, k, on_topic=True)
+            if combined.kind == "answer" and combined.faq_id != alone.faq_id:
+                combined.used_context = True
+                return combined
+            return alone
         if scores is None and alone.kind != "answer" and self._continues_topic(context_question, alone, mode):
             # "手机号确实不一样 闽政通那个是我老号": more about the situation just answered; read alone it
             # points at the same item, and it is about the material whatever its words sound like
@@ -738,6 +764,24 @@ class Engine:
                 a, b = group
                 return c.replace(a, b) if a in c else c.replace(b, a)
         return None
+
+    def _answers_the_other(self, context: str, query: str, alone: Decision) -> bool:
+        """Is the item that answers the message read alone about the other member of a pair than the
+        one the previous question named, while the message names neither? ("单科要多少" answered with
+        无忧取证班's price after a question about AI私塾班.) What an item is about is its question:
+        an answer may mention both (一建 authentication holds for persons and enterprises)."""
+        lexicon = self.retriever.lexicon
+        c, q = lexicon.normalize_query(context), lexicon.normalize_query(query)
+        entry = self.retriever.entries[self._faq_index[alone.faq_id]] if alone.faq_id in self._faq_index else None
+        if entry is None:
+            return False
+        said = lexicon.normalize_query(entry.title)
+        for group in lexicon.alternatives:
+            named = [m for m in group if m in c]
+            if len(named) == 1 and not any(m in q for m in group):
+                if named[0] not in said and any(m in said for m in group if m != named[0]):
+                    return True
+        return False
 
     def _all_words_in_top(self, query: str, scores: Scores, mode: str) -> bool:
         """Are the follow-up's own words ("不合格的原因去哪看": 合格, 原因) all in the entry its reading

@@ -45,9 +45,11 @@ TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     ),
     # a date or a time of day
     "when": (
-        re.compile(r"什么时候(?!能)|啥时候(?!能)|几月|哪天|何时|几号|几点|开课|哪一年"),
+        re.compile(r"什么时候(?!能)|啥时候(?!能)|几月|哪天|何时|几号|几点|开课"),
         re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*日"),
     ),
+    # a year ("赠送的强化精讲班是哪一年的": 2024年)
+    "year": (re.compile(r"哪一?年|几几年"), re.compile(r"(19|20)\d{2}\s*年")),
 }
 
 

@@ -109,6 +109,14 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         "reg_plan_request",
     ) and _PLAN.search(text):
         return "reg_plan_request", True
+    if (
+        intent in _QUESTION_LIKE + ("reg_plan_request", "reg_inform")
+        and REQUEST_WORDS["reg_plan_request"].search(text)
+        and _MY_FACTS.search(text)
+    ):
+        # "帮我爸看看注册要怎么弄 他要换单位 58岁": how to go about it, for a case of one's own; DIET,
+        # torn between a plan request and the facts of one, was below the fallback threshold
+        return "reg_plan_request", True
     if intent in _QUESTION_LIKE + ("enroll",) and _SIGN_UP.search(text) and not _ASKS.search(text):
         return "enroll", True
     if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):

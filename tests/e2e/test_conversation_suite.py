@@ -13,10 +13,7 @@ from scripts.evaluation.conversations import http_say, load_conversations, play
 
 CONVERSATIONS = load_conversations()
 # What the assistant still gets wrong, said plainly; strict: a fix makes these fail until removed here.
-KNOWN_FAILURES = {
-    "a-25": "二建网课你们有哪几种班 after two unrelated requests: the right item (the class list) is first, but its "
-    "probability (0.20) is just below the calibrated threshold for answering (0.22), so it is only offered",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def test_the_suite_is_the_one_the_issue_asks_for():

@@ -200,3 +200,20 @@ def test_where_to_find_what_the_previous_answer_names_is_answered_with_it(engine
     # where, but of something the previous topic does not hold
     d = engine.answer("那个公司附近哪里有吃饭的", context_question="初始注册多久能批？ 签名照有什么要求？")
     assert d.kind == "decline" and not d.used_context
+
+
+def test_an_answer_that_cannot_give_the_kind_asked_for_is_not_given(engine):
+    # a price asked of something the material only names: the enterprise account's materials hold
+    # no price, so they answer another question; the nearest questions are still offered
+    d = engine.answer("你们能帮忙办公司营业执照注册吗 多少钱")
+    assert d.kind == "decline" and d.suggestions
+    assert engine.answer("无忧取证班多少钱").faq_id == "price_wuyou"
+
+
+def test_a_follow_up_that_names_neither_of_a_pair_is_read_with_the_one_named_before(engine):
+    # read alone, "报市政实务单科要多少" finds 无忧取证班's price; the user was talking about AI私塾班
+    d = engine.answer("报市政实务单科要多少", context_question="AI私塾班")
+    assert d.kind == "answer" and d.faq_id == "price_ai" and d.used_context
+    assert "2380" in d.answer
+    same = engine.answer("报市政实务单科要多少", context_question="无忧取证班")
+    assert same.faq_id == "price_wuyou"

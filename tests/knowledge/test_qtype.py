@@ -43,3 +43,10 @@ def test_a_sign_up_that_asks_how_much_asks_for_a_price():
 def test_years_in_words_are_a_period_and_having_been_away_some_years_is_no_question():
     assert clash({"duration"}, answer_types("签发日期超过注册之日三年时间的，均需提供继续教育学时")) == 0.0
     assert question_types("中间有几年没在单位 现在想重新注册") == set()
+
+
+def test_a_question_for_a_year_is_answered_by_a_year():
+    q = question_types("赠送的强化精讲班是哪一年的")
+    assert q == {"year"}
+    assert clash(q, answer_types("赠送2024年【强化精讲班】模块")) == 0.0
+    assert clash(q, answer_types("全科：¥6280 单科：¥2980")) == 1.0

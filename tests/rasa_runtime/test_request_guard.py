@@ -43,6 +43,10 @@ def test_a_situation_and_which_class_fits_is_a_recommendation_request():
 def test_a_request_for_ones_own_plan_is_a_plan_request():
     assert guarded("帮我梳理一下该怎么办注册 刚考过二建 要办初始注册 29岁", "reg_ask_eligibility") == "reg_plan_request"
     assert guarded("我66岁了还能注册吗", "reg_ask_eligibility") == "reg_ask_eligibility"
+    # how to go about it, with a fact of one's own case: a plan, whatever DIET was torn between
+    for heard in ("reg_plan_request", "reg_inform", "nlu_fallback", "ask_knowledge"):
+        assert guarded("帮我爸看看注册要怎么弄 他要换单位 从监理公司跳到施工单位 58岁", heard) == "reg_plan_request"
+    assert guarded("注册要怎么弄", "ask_knowledge") == "ask_knowledge", "no case of one's own"
 
 
 def test_a_rule_that_matches_confirms_a_weak_intent():
