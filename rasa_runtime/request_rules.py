@@ -48,6 +48,8 @@ _ABOUT_ME = re.compile(
 _PLAN = re.compile(
     r"梳理|一步步|一步一步|带我(走|办|弄)|捋一捋|捋捋|理一下|理理|规划一下|办理清单|列个清单|列一下步骤|注册方案"
 )
+# "注册要怎么弄", "帮我爸看看": how to go about the registration as a whole (not "继续教育咋弄": a topic).
+_HOW_TO_REGISTER = re.compile(r"注册(要|该|应该|得)?(怎么|咋|如何)(弄|办|走|搞|操作|做)|帮.{0,3}看(看|下|一下)")
 # "报AI私塾班 施工管理单科", "还是报无忧吧 全科": signing up, said without a question.
 _SIGN_UP = re.compile(
     r"^(我要|我想|我决定|帮我|给我|直接|就|那就|还是|那)?(报名|报|买)(个|一个|一下)?\s*(无忧|ai|私塾|全科|单科|建筑|"
@@ -111,7 +113,7 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "reg_plan_request", True
     if (
         intent in _QUESTION_LIKE + ("reg_plan_request", "reg_inform")
-        and REQUEST_WORDS["reg_plan_request"].search(text)
+        and _HOW_TO_REGISTER.search(text)
         and _MY_FACTS.search(text)
     ):
         # "帮我爸看看注册要怎么弄 他要换单位 58岁": how to go about it, for a case of one's own; DIET,

@@ -47,6 +47,9 @@ def test_a_request_for_ones_own_plan_is_a_plan_request():
     for heard in ("reg_plan_request", "reg_inform", "nlu_fallback", "ask_knowledge"):
         assert guarded("帮我爸看看注册要怎么弄 他要换单位 从监理公司跳到施工单位 58岁", heard) == "reg_plan_request"
     assert guarded("注册要怎么弄", "ask_knowledge") == "ask_knowledge", "no case of one's own"
+    assert (
+        guarded("主项考了一建 增项拿证三年了 现在增项当主项重新注册 继续教育咋弄", "ask_knowledge") == "ask_knowledge"
+    ), "how to go about one topic, continuing education, is a question"
 
 
 def test_a_rule_that_matches_confirms_a_weak_intent():
