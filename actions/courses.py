@@ -30,7 +30,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.courses import CourseRejected, CoursesApi
-from actions.knowledge import QUESTION_MARKERS
+from actions.knowledge import QUESTION_MARKERS, ActionAnswerQuestion
 from masking import mask_phone
 
 log = logging.getLogger(__name__)
@@ -995,6 +995,10 @@ _CHANGE_TO = re.compile(r"换成|改成|改为|换为|换")
 class ActionCorrectEnrollment(CourseAction):
     """ "手机号填错了", "换成AI私塾班": take the new value if it is in the message, else ask again."""
 
+    def __init__(self, api: CoursesApi | None = None, knowledge: ActionAnswerQuestion | None = None):
+        super().__init__(api)
+        self.knowledge = knowledge or ActionAnswerQuestion()
+
     def name(self) -> str:
         return "action_correct_enrollment"
 
@@ -1030,8 +1034,12 @@ class ActionCorrectEnrollment(CourseAction):
                 dispatcher.utter_message(
                     text=f"报名已经提交了（报名号：{number}）。如需修改，请说“让顾问打电话给我”，课程顾问会帮您更正。"
                 )
-            else:
-                dispatcher.utter_message(text="现在没有正在填写的报名。想报名请说“我要报名”。")
+                return []
+            if text:
+                # Nothing is being filled in: "手机号换了想改 密码也忘了" asks how to change one's
+                # registration details, which the knowledge base answers.
+                return await self.knowledge.run(dispatcher, tracker, domain)
+            dispatcher.utter_message(text="现在没有正在填写的报名。想报名请说“我要报名”。")
             return []
         found = None
         if text:

@@ -26,6 +26,10 @@ REQUEST_WORDS: dict[str, re.Pattern] = {
         re.I,
     ),
     "enroll": re.compile(r"报|买|上课|参加|培训|交钱|付款|下单|baoming|保名|入学"),
+    # ("请问材料要和填写的一致吗" is about the registration materials, not the two packages)
+    "compare_packages": re.compile(
+        r"对比|比较|比比|区别|差别|差在|差多少|不同|不一样|哪个|选哪|怎么选|优缺点|好在哪|划算|vs|duibi", re.I
+    ),
     "ask_why_recommendation": re.compile(r"推荐|推存|适合|理由|原因|为啥|为什么|凭啥|凭什么|怎么就|咋就"),
     "request_callback": re.compile(r"电话|回电|回拨|联系|打给|打来|打过来|致电|顾问|找人|call", re.I),
     # (not 注册/办理 alone: "想办初始注册 审批要多久" asks for a time limit, not for a plan)

@@ -25,6 +25,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import courses
 from actions.api.base import BackendRejected, BackendUnavailable
 from actions.api.courses import CourseRejected, CoursesApi
+from actions.api.knowledge import KnowledgeApi
+from actions.knowledge import ActionAnswerQuestion
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = yaml.safe_load((ROOT / "knowledge" / "documents" / "course_catalogue.yml").read_text(encoding="utf-8"))
@@ -965,6 +967,24 @@ def test_a_correction_after_submitting_points_to_a_consultant(api, dispatcher, d
     tracker = make_tracker("手机号填错了", intent="correct_info", slots={"enrollment_number": "EN20261124-7KQ3"})
     assert run(courses.ActionCorrectEnrollment(api).run(dispatcher, tracker, domain)) == []
     assert "EN20261124-7KQ3" in texts(dispatcher) and "顾问" in texts(dispatcher)
+
+
+def test_a_correction_with_nothing_being_filled_in_is_asked_of_the_knowledge_base(bot, api, dispatcher, domain, run):
+    # "手机号换了想改 密码也忘了" heard as correct_info: no enrollment to correct, a registration question
+    bot.reply(
+        "/api/knowledge/answer",
+        {
+            "decision": "answer",
+            "answer": "登录个人版修改手机号。",
+            "faq_id": "phone_change",
+            "question": "手机号怎么改？",
+        },
+    )
+    action = courses.ActionCorrectEnrollment(api, ActionAnswerQuestion(bot.client(KnowledgeApi)))
+    tracker = make_tracker("我爸手机号换了想改，密码也忘了登不上去，这俩咋办", intent="correct_info")
+    run(action.run(dispatcher, tracker, domain))
+    assert bot.posted("/api/knowledge/answer")[0]["json"]["question"] == tracker.latest_message["text"]
+    assert "登录个人版修改手机号" in texts(dispatcher) and "没有正在填写的报名" not in texts(dispatcher)
 
 
 def test_stop_ends_the_enrollment_form_and_forgets_it(dispatcher, domain, run):
