@@ -45,6 +45,13 @@ FEATURES = (
 # Targets for choosing thresholds on the fold data (used when there is no calibration half).
 ANSWER_PRECISION = 0.95  # of the questions answered directly, at least this share must be right
 NEGATIVE_DECLINE = 0.90  # at least this share of the out-of-domain questions must be declined
+# On the calibration half, the project's own unrelated questions (knowledge/calibration/: weather,
+# football, other certificates) must be declined by the knowledge base alone at least this often.
+# End to end NLU's out_of_scope intent declines most of them first, and the knowledge base then
+# answers only when all but certain (actions/knowledge.py OUT_OF_SCOPE_OVERRIDE). At 0.9 this bound
+# set the thresholds and declined a tenth of the in-scope messages; measured end to end on the
+# calibration half (2026-12-03): 0.9 -> right 88.8 %, out of scope declined 97.8 %; 0.8 -> 95.5 %, 97.1 %.
+UNRELATED_DECLINE = 0.80
 # Targets on the calibration half of the user messages: the product's own (<= 2 % wrong answers,
 # >= 95 % of out-of-scope messages declined). Here they hold for the knowledge base alone; end to
 # end, NLU's out_of_scope intent declines many unrelated messages before they reach it. With 331
@@ -289,7 +296,7 @@ def choose_thresholds(
     The pair (domain, also) gives the most right answers with wrong answers <= max_wrong of the
     answers and out-of-scope answers <= max_out_of_scope of the out-of-scope messages, and of the
     project's own unrelated questions (`unrelated`: their p_domain, p_answer, answerable; weather,
-    football, other certificates) answered <= 1 - NEGATIVE_DECLINE of them (end to end, NLU's
+    football, other certificates) answered <= 1 - UNRELATED_DECLINE of them (end to end, NLU's
     out_of_scope intent declines most of those first); ties go to the higher thresholds. answer_threshold: the lowest value >= also_threshold above which the
     answers are right at least `alone_precision` of the time (1.0 if none: always offer more)."""
     p_domain, p_answer = np.asarray(p_domain, float), np.asarray(p_answer, float)
@@ -314,7 +321,7 @@ def choose_thresholds(
         ok = (
             (wrong <= max_wrong * (right + wrong))
             & (oos <= max_out_of_scope * max(n_oos, 1))
-            & (u_oos <= (1.0 - NEGATIVE_DECLINE) * len(u_domain))
+            & (u_oos <= (1.0 - UNRELATED_DECLINE) * len(u_domain))
         )
         for j in np.flatnonzero(ok):
             key = (int(right[j]), float(td), float(also_grid[j]))
