@@ -79,6 +79,9 @@ _MY_FACTS = re.compile(
     r"(证书?|证是|拿证|签发).{0,8}((19|20)\d{2}|[今去前]年)|(19|20)\d{2}\s*年.{0,6}(发|签发|拿|取得|考)|"
     r"今年\s*\d{2}(岁|周岁)?(?![\d年])|\d{2}\s*(岁|周岁)|主项|增项(?!注册)"
 )
+# "想先有人讲讲考试情况和怎么规划复习 有这种课吗": a plan for studying, a question about the courses.
+_STUDY_TOPIC = re.compile(r"课|班|复习|备考|考试|刷题|学习")
+_REGISTRATION_TOPIC = re.compile(r"注册|注销|延续|增项|变更|换单位|跳槽|认证|证书|办理|手续|注侧")
 # A yes or a no ("不用了", "对的 没错") is this short; a longer message with a question word asks something.
 _SHORT_REPLY = 6
 # Intents a rule of this module may replace (never the answer to a form's question: inform stays).
@@ -126,6 +129,11 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
     if intent in _QUESTION_LIKE + ("enroll",) and _SIGN_UP.search(text) and not _ASKS.search(text):
         return "enroll", True
     if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):
+        return "ask_knowledge", True
+    if intent == "reg_inform" and len(text.strip()) > _SHORT_REPLY and _ASKS.search(text):
+        # "我爸62岁 … 想注册二建 年龄上有没有问题": the facts of a case, and a question about it
+        return "ask_knowledge", True
+    if intent == "reg_plan_request" and _STUDY_TOPIC.search(text) and not _REGISTRATION_TOPIC.search(text):
         return "ask_knowledge", True
     if intent in ("affirm", "deny") and len(text.strip()) > _SHORT_REPLY and _ASKS.search(text):
         return "ask_knowledge", True  # "是不是所有人都要学啊" sounds like 不是, and asks a question

@@ -78,6 +78,18 @@ def test_a_question_about_a_named_business_is_not_a_plan_request():
     assert guarded("我想注销二建，帮我看看怎么办", "reg_plan_request") == "reg_plan_request"
 
 
+def test_facts_of_a_case_with_a_question_about_it_are_a_question():
+    text = "我爸62岁 证考下来好多年了 现在一家监理公司返聘他 想注册二建 年龄上有没有问题"
+    assert guarded(text, "reg_inform") == "ask_knowledge"
+    assert guarded("证书2015年发的 主项 市政 一建没有", "reg_inform") == "reg_inform", "facts only"
+
+
+def test_a_plan_for_studying_is_a_question_about_the_courses():
+    text = "您好，我年纪大了，还不太清楚考试是怎么回事，想先有人讲讲考试情况和怎么规划复习，有这种课吗"
+    assert guarded(text, "reg_plan_request") == "ask_knowledge"
+    assert guarded("我刚考过二建，想初始注册，帮我规划一下", "reg_plan_request") == "reg_plan_request"
+
+
 def test_a_question_that_sounds_like_yes_or_no_is_a_question():
     assert guarded("是不是所有人都要学啊", "deny") == "ask_knowledge"
     assert guarded("好的 那单科要多少钱", "affirm") == "ask_knowledge"
