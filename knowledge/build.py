@@ -138,7 +138,7 @@ class Builder:
 
     def retriever_for(self, skip: set[tuple[str, int]], model_dir: Path, bm25_params=BM25_PARAMS) -> Retriever:
         encoder, used_dir = self.encoder_for(skip, model_dir)
-        raw, _ = Retriever.unit_texts(self.entries, skip)
+        raw, _, _ = Retriever.unit_texts(self.entries, skip)
         normed = [self.normalize(t) for t in raw]
         vectors = encode_cached(encoder, normed, self.cache_dir, model_fingerprint(used_dir))
         lexicon = self.lexicon_for(skip) if skip else self.lexicon

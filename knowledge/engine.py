@@ -232,14 +232,18 @@ class Retriever:
 
     # -- construction ---------------------------------------------------------------------------
     @staticmethod
-    def unit_texts(entries: list[Entry], skip: set[tuple[str, int]] = frozenset()) -> tuple[list[str], np.ndarray]:
-        texts, owner = [], []
+    def unit_texts(
+        entries: list[Entry], skip: set[tuple[str, int]] = frozenset()
+    ) -> tuple[list[str], np.ndarray, list[str]]:
+        """(texts, owning entry index, field) of every unit not in `skip`."""
+        texts, owner, fields = [], [], []
         for i, e in enumerate(entries):
-            for j, (_field, text) in enumerate(e.units):
+            for j, (fieldname, text) in enumerate(e.units):
                 if (e.id, j) not in skip:
                     texts.append(text)
                     owner.append(i)
-        return texts, np.asarray(owner, dtype=np.int64)
+                    fields.append(fieldname)
+        return texts, np.asarray(owner, dtype=np.int64), fields
 
     @classmethod
     def build(
@@ -257,13 +261,12 @@ class Retriever:
         normalized_units: list[str] | None = None,
     ) -> Retriever:
         """Index the units of `entries` (except those in `skip`: (entry id, unit index))."""
-        raw, owner = cls.unit_texts(entries, skip)
+        raw, owner, fields = cls.unit_texts(entries, skip)
         normed = normalized_units if normalized_units is not None else [lexicon.normalize_text(t) for t in raw]
         toks = [tokenizer.tokens(t) for t in normed]
         bm25_units = BM25Index(*bm25_params).build(toks)
         item_toks: list[list[str]] = [[] for _ in entries]
         own_toks: list[list[str]] = [[] for _ in entries]
-        fields = [f for e in entries for j, (f, _t) in enumerate(e.units) if (e.id, j) not in skip]
         for o, t, f in zip(owner, toks, fields):
             item_toks[o].extend(t)
             if f != "written":

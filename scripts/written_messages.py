@@ -74,7 +74,8 @@ def merge(writer_files: list[Path], root: Path, engine) -> tuple[dict, dict]:
             if not text or isinstance(section, list) or (section and section not in sections):
                 counts["skipped"] += 1
                 continue
-            if any(near_copy(bigrams(text), other) for other in scored):
+            pairs = bigrams(text)
+            if any(near_copy(pairs, other) for other in scored):
                 counts["near_copy"] += 1
                 continue
             if section:
