@@ -28,6 +28,7 @@ from bot.models import Unanswered, utcnow
 from bot.search_lexicon import search_lexicon
 from bot.unanswered import Row
 from knowledge.characters import basic_normalize
+from knowledge.engine import bounded
 from knowledge.lexicon import Lexicon
 from knowledge.tokenize import tokens as retrieval_tokens
 
@@ -42,8 +43,9 @@ class Bounds:
 
 def question_key(question: str, lexicon: Lexicon | None = None) -> tuple[str, str]:
     """(key, tokens): sha256 of the normalised question, and its retrieval tokens space-separated.
-    Normalised as the search reads it, with the engine's lexicon (by default the configured index's)."""
-    normalized = (lexicon or search_lexicon()).normalize_query(clean_message(question))
+    Normalised as the search reads it, with the engine's lexicon (by default the configured index's),
+    and bounded as the engine bounds it, so a 1000-character paste costs no more here than there."""
+    normalized = (lexicon or search_lexicon()).normalize_query(bounded(clean_message(question)))
     key_text = " ".join(normalized.split()) or question.strip()
     return hashlib.sha256(key_text.encode("utf-8")).hexdigest(), " ".join(dict.fromkeys(retrieval_tokens(normalized)))
 
