@@ -64,6 +64,9 @@ _ASKS = re.compile(
     r"[吗嘛呢？?]|多少|多久|多长|几|什么|啥|谁|怎么|咋|哪|如何|是否|是不是|有没有|能不能|可不可以|要不要|需不需要|"
     r"用不用|算算|算一下|[不没][。!！]*$"
 )
+# "想直接报全科 无忧取证班全科多少钱": a price asked while signing up is asked first; the enrollment
+# form would ask for the specialty and leave the price unsaid.
+_PRICE_ASKED = re.compile(r"多少钱|多少米|几块|价格|价钱|费用|学费|收费|怎么收|贵不贵|优惠|打折|便宜")
 # "增项呢", "那延续的呢": a follow-up about the last topic, not facts for a form.
 _ELLIPSIS = re.compile(r"^(那|那么|还有)?.{1,6}?(的)?呢[?？。!！]*$")
 # "为啥不推荐无忧的", "推荐的理由是啥": about the recommendation just given, not a request for another.
@@ -128,6 +131,8 @@ def decide(text: str, intent: str | None) -> tuple[str | None, bool]:
         return "reg_plan_request", True
     if intent in _QUESTION_LIKE + ("enroll",) and _SIGN_UP.search(text) and not _ASKS.search(text):
         return "enroll", True
+    if intent == "enroll" and _PRICE_ASKED.search(text) and _ASKS.search(text):
+        return "ask_knowledge", True
     if intent in ("reg_inform", "inform") and _ELLIPSIS.match(text):
         return "ask_knowledge", True
     if intent == "reg_inform" and len(text.strip()) > _SHORT_REPLY and _ASKS.search(text):

@@ -105,6 +105,13 @@ def test_signing_up_without_a_question_is_an_enrollment():
     assert guarded("AI私塾班", "inform") == "inform", "the answer to a form's question stays"
 
 
+def test_a_price_asked_while_signing_up_is_answered_first():
+    assert guarded("这次想直接报全科，你们无忧取证班全科多少钱？", "enroll") == "ask_knowledge"
+    assert guarded("我想报AI私塾班 学费怎么收", "enroll") == "ask_knowledge"
+    assert guarded("我要报名无忧取证班", "enroll") == "enroll", "no question: the form starts"
+    assert guarded("怎么报名无忧取证班", "enroll") == "enroll", "how to enroll is the enrollment itself"
+
+
 def test_the_component_replaces_the_intent_and_puts_it_first_in_the_ranking():
     # Imported here: Rasa's engine modules change asyncio for the action tests collected with these.
     from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
