@@ -48,6 +48,13 @@ TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
         re.compile(r"什么时候(?!能)|啥时候(?!能)|几月|哪天|何时|几号|几点|开课"),
         re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*日"),
     ),
+    # how early before a deadline ("延续注册要提前多久办"): a processing time (1个工作日内) does not say
+    "advance": (
+        re.compile(
+            r"提前(多久|多长时间|多少天|几天|几个月|多少个月|多少时间)|(到期|过期|期满)(之?前|以前)(多久|多少天|几天|几个月)"
+        ),
+        re.compile(r"提前\d|提前[一二两三四五六七八九十]|(到期|期满|届满)(之?前|以前)"),
+    ),
     # a year ("赠送的强化精讲班是哪一年的": 2024年)
     "year": (re.compile(r"哪一?年|几几年"), re.compile(r"(19|20)\d{2}\s*年")),
 }
@@ -58,6 +65,8 @@ def question_types(basic_normalized_question: str) -> set[str]:
     found = {name for name, (pattern, _) in TYPES.items() if pattern.search(q)}
     if "duration" in found:
         found.discard("when")  # 什么时候能批下来 is a time limit, not a date
+    if "advance" in found:
+        found.discard("duration")  # 提前多久 asks how early, not how long something takes
     return found
 
 

@@ -50,3 +50,11 @@ def test_a_question_for_a_year_is_answered_by_a_year():
     assert q == {"year"}
     assert clash(q, answer_types("赠送2024年【强化精讲班】模块")) == 0.0
     assert clash(q, answer_types("全科：¥6280 单科：¥2980")) == 1.0
+
+
+def test_how_early_to_apply_is_not_answered_by_how_long_the_review_takes():
+    q = question_types("延续注册要提前多久办")
+    assert q == {"advance"}
+    assert question_types("延续注册要在证书到期前多久申请") == {"advance"}
+    assert clash(q, answer_types("地市建设主管部门于1个工作日内审查并备案")) == 1.0
+    assert question_types("延续注册审批要多久") == {"duration"}, "how long the review takes"

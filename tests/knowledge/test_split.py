@@ -20,3 +20,14 @@ def test_the_asking_part_leaves_out_the_feelings():
         == "注册二建到底要满足什么条件啊"
     )
     assert question_focus("证件照多大") is None
+
+
+def test_a_choice_between_two_is_a_question_and_still_is_not():
+    assert split_questions("继教电话多少 另外增项注册是市里审还是省里审") == [
+        "继教电话多少",
+        "增项注册是市里审还是省里审",
+    ]
+    assert split_questions("证件照多大 换了好多张 还是不行") == ["证件照多大 换了好多张 还是不行"]
+    text = "初始注册报上去好几天了 公司那边也确认了 到底是报到省里还是市里审的"
+    assert split_questions(text) == [text], "好几天 tells how long it has been; it asks nothing"
+    assert split_questions("题库有几种 另外作业在哪看") == ["题库有几种", "作业在哪看"]
