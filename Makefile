@@ -53,7 +53,7 @@ models/.trained: $(TRAIN_INPUTS) knowledge/export_nlu.py
 	@echo "[train] generating NLU examples from the FAQ ..."
 	@$(PY) -m knowledge.export_nlu --out $(GEN_NLU)
 	@$(PY) -m bot.registration.nlu_words --out $(GEN_NLU)
-	@echo "[train] training the Rasa model (3-7 minutes on 2 cores; only when its data changed) ..."
+	@echo "[train] training the Rasa model (10-20 minutes on 2 cores; only when its data changed) ..."
 	@$(PY) -m scripts.train_rasa -- --domain $(DOMAIN) --data $(RASA_DATA) --config config.yml --out models --fixed-model-name assistant
 	@touch $@
 
