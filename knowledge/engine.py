@@ -220,16 +220,6 @@ class Retriever:
         # and feelings ("这是啥原因") that are not what the entry is about.
         self.mention_tokens = mention_tokens if mention_tokens is not None else entry_tokens
         self.vocabulary = frozenset(bm25_units.idf)
-        # Words of one document alone ("延续" of the registration guide, "私塾" of the course page), from
-        # the entries' own text: a question in one document's words is not answered from another's.
-        by_doc: dict[str, set[str]] = {}
-        for e, words in zip(entries, self.mention_tokens):
-            if e.source_doc:
-                by_doc.setdefault(e.source_doc, set()).update(w for w in words if len(w) >= 2)
-        self.document_words = {
-            doc: frozenset(words.difference(*(w for other, w in by_doc.items() if other != doc)))
-            for doc, words in by_doc.items()
-        }
         self.material = np.array([e.kind != "gap" for e in entries])  # what search lists: a gap is nothing to read
         cited_docs = {e.source_key.split("#")[0] for e in entries if e.kind == "faq"}
         # What a decision may pick: every FAQ item and gap, and the sections of documents that no
@@ -334,13 +324,6 @@ class Retriever:
         qtypes = frozenset(question_types(q if normalized else basic_normalize(query)))
         clashes = np.array([clash(set(qtypes), t) for t in self.answer_types], dtype=np.float32) if qtypes else None
         return Scores(q, tokens, *self._bm25_entries(tokens), *self._dense_entries(vector), qtypes, clashes)
-
-    def speaks_of_another_document(self, tokens: list[str], doc: str) -> bool:
-        """The question holds words of another document alone and none of `doc`'s alone."""
-        own = self.document_words.get(doc, frozenset())
-        if not doc or own.intersection(tokens):
-            return False
-        return any(w.intersection(tokens) for other, w in self.document_words.items() if other != doc)
 
     def ranked(
         self, scores: Scores, mode: str, fusion: Fusion, candidates_only: bool = False
@@ -576,15 +559,6 @@ class Engine:
         ):
             # "帮忙办营业执照注册吗 多少钱" answered with the materials of an enterprise account: the
             # answer cannot give the kind asked for (a price), so it answers another question
-            kind = "decline"
-        if (
-            kind != "decline"
-            and e.kind == "faq"
-            and p < SURE_ANSWER
-            and r.speaks_of_another_document(scores.tokens, e.source_doc)
-        ):
-            # "二建证到期还想接着延续 这个年纪还能办不" answered with the courses' 有效期: the question is
-            # in the registration guide's words, the answer from the course page
             kind = "decline"
         if kind != "decline" and e.kind == "gap":  # sure enough that it is about what the material lacks
             return Decision(

@@ -217,13 +217,3 @@ def test_a_follow_up_that_names_neither_of_a_pair_is_read_with_the_one_named_bef
     assert "2380" in d.answer
     same = engine.answer("报市政实务单科要多少", context_question="无忧取证班")
     assert same.faq_id == "price_wuyou"
-
-
-def test_a_question_in_one_documents_words_is_not_answered_from_another(engine):
-    r = engine.retriever
-    courses = next(e.source_doc for e in r.entries if e.faq_id == "validity")
-    guide = next(e.source_doc for e in r.entries if e.faq_id == "time_renewal_added")
-    renewal = r.score("二建证到期了还想接着延续").tokens
-    assert r.speaks_of_another_document(renewal, courses), "延续 is the registration guide's word"
-    assert not r.speaks_of_another_document(renewal, guide)
-    assert not r.speaks_of_another_document(r.score("无忧取证班有效期多久").tokens, courses)
